@@ -1,0 +1,183 @@
+"""Backend profiles: which models, sizes, seconds, prices and features a Videos API backend has.
+
+The protocol is OpenAI's ``/v1/videos``, but many backends speak it (LiteLLM's proxy, gateways, vLLM-Omni,
+the local emulator), each with its own models and limits. Nothing else in the package hard-codes Sora's
+numbers: validation, the cost estimate and the widgets' dropdowns all read them from a profile.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from typing import Iterable, Mapping
+
+__all__ = [
+    "FEATURES",
+    "BackendProfile",
+    "ModelSpec",
+    "OPENAI_PROFILE",
+    "DEFAULT_PROFILE",
+    "get_profile",
+    "register_profile",
+    "profile_names",
+]
+
+#: Everything a backend may or may not support. ``variants`` means thumbnail and spritesheet downloads;
+#: ``progress`` means the backend reports a rising ``progress`` field.
+FEATURES = frozenset({"remix", "list", "delete", "variants", "progress", "edits", "extensions"})
+
+_SNAPSHOT = re.compile(r"^(?P<base>.+)-\d{4}-\d{2}-\d{2}$")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One model of a backend.
+
+    Parameters
+    ----------
+    name
+        The model string sent on the wire.
+    sizes
+        Allowed ``WIDTHxHEIGHT`` sizes, the first one is the default.
+    seconds
+        Allowed durations as strings (the protocol sends them as strings), the first one is the default.
+    price_per_second
+        USD per second of video, by size; the key ``"*"`` applies to sizes not listed.
+    """
+
+    name: str
+    sizes: tuple[str, ...]
+    seconds: tuple[str, ...]
+    price_per_second: Mapping[str, float] = field(default_factory=dict)
+    label: str = ""
+
+    @property
+    def default_size(self) -> str:
+        return self.sizes[0]
+
+    @property
+    def default_seconds(self) -> str:
+        return self.seconds[0]
+
+    def price(self, size: str) -> float | None:
+        """USD per second at ``size``, or None when the profile does not know the price."""
+        if size in self.price_per_second:
+            return self.price_per_second[size]
+        return self.price_per_second.get("*")
+
+
+@dataclass(frozen=True)
+class BackendProfile:
+    """What one backend offers.
+
+    Parameters
+    ----------
+    name
+        Short identifier (``"openai"``, ``"veo-via-litellm"``, ...).
+    models
+        The models it serves; the first is the default.
+    features
+        A subset of :data:`FEATURES`.
+    open_models
+        Accept model names the profile does not list (gateways add models all the time); they get the
+        sizes and seconds of the default model and no price.
+    """
+
+    name: str
+    models: tuple[ModelSpec, ...]
+    features: frozenset[str] = FEATURES
+    open_models: bool = False
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.models:
+            raise ValueError(f"profile {self.name!r} needs at least one model")
+        unknown = set(self.features) - FEATURES
+        if unknown:
+            raise ValueError(f"profile {self.name!r}: unknown features {sorted(unknown)}; allowed: {sorted(FEATURES)}")
+
+    @property
+    def default_model(self) -> str:
+        return self.models[0].name
+
+    @property
+    def model_names(self) -> tuple[str, ...]:
+        return tuple(m.name for m in self.models)
+
+    def supports(self, feature: str) -> bool:
+        return feature in self.features
+
+    def find_model(self, name: str) -> ModelSpec | None:
+        """The spec for ``name``: exact, a dated snapshot of a listed model, or (open profiles) a generic one."""
+        for spec in self.models:
+            if spec.name == name:
+                return spec
+        match = _SNAPSHOT.match(name)
+        if match:
+            for spec in self.models:
+                if spec.name == match.group("base"):
+                    return replace(spec, name=name)
+        if self.open_models:
+            base = self.models[0]
+            return ModelSpec(name=name, sizes=base.sizes, seconds=base.seconds, price_per_second={})
+        return None
+
+    def with_models(self, models: Iterable[ModelSpec]) -> "BackendProfile":
+        return replace(self, models=tuple(models))
+
+
+_SORA_SIZES = ("720x1280", "1280x720")
+_SORA_PRO_SIZES = ("720x1280", "1280x720", "1024x1792", "1792x1024")
+_SORA_SECONDS = ("4", "8", "12")
+
+#: OpenAI's Videos API as the spec and SDK describe it (DESIGN.md §1). The service itself was switched
+#: off on 2026-09-24; the profile stays as the reference the emulator serves by default.
+OPENAI_PROFILE = BackendProfile(
+    name="openai",
+    models=(
+        ModelSpec("sora-2", _SORA_SIZES, _SORA_SECONDS, {"*": 0.10}, label="Sora 2"),
+        ModelSpec(
+            "sora-2-pro",
+            _SORA_PRO_SIZES,
+            _SORA_SECONDS,
+            {"720x1280": 0.30, "1280x720": 0.30, "1024x1792": 0.50, "1792x1024": 0.50},
+            label="Sora 2 Pro",
+        ),
+    ),
+    features=FEATURES,
+    open_models=False,
+    description="OpenAI Videos API (Sora 2), as specified; served by the local emulator",
+)
+
+#: A LiteLLM proxy routing to Veo: no progress, no variants, no remix/list/delete (DESIGN.md §2).
+LITELLM_VEO_PROFILE = BackendProfile(
+    name="litellm-veo",
+    models=(
+        ModelSpec("veo-3.0-generate-preview", ("1280x720", "720x1280"), ("8",), {"*": 0.40}, label="Veo 3"),
+        ModelSpec("veo-3.0-fast-generate-preview", ("1280x720", "720x1280"), ("8",), {"*": 0.15}, label="Veo 3 Fast"),
+    ),
+    features=frozenset(),
+    open_models=True,
+    description="LiteLLM proxy in front of Gemini/Vertex Veo",
+)
+
+DEFAULT_PROFILE = OPENAI_PROFILE
+
+_REGISTRY: dict[str, BackendProfile] = {p.name: p for p in (OPENAI_PROFILE, LITELLM_VEO_PROFILE)}
+
+
+def register_profile(profile: BackendProfile) -> BackendProfile:
+    """Make ``profile`` available by name (``sw.configure(profile="name")``, ``%sora backend``)."""
+    _REGISTRY[profile.name] = profile
+    return profile
+
+
+def get_profile(name: str) -> BackendProfile:
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise KeyError(f"unknown profile {name!r}; known: {', '.join(sorted(_REGISTRY))}") from None
+
+
+def profile_names() -> list[str]:
+    return sorted(_REGISTRY)

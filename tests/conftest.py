@@ -1,0 +1,37 @@
+"""Shared fixtures: one real emulator (real HTTP on loopback) for the whole session.
+
+Area-specific fixtures live in each folder's own conftest.py.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+# The emulator is made fast for tests through its own settings (speed), never by skipping work.
+TEST_SPEED = float(os.environ.get("SORA_TEST_SPEED", "40"))
+
+
+@pytest.fixture(scope="session")
+def emulator(tmp_path_factory):
+    """A running emulator shared by the session: `.base_url`, `.api_key`."""
+    from sora_widgets import start_emulator
+
+    with start_emulator(speed=TEST_SPEED, seed=1234, data_dir=tmp_path_factory.mktemp("emulator")) as emu:
+        yield emu
+
+
+@pytest.fixture()
+def sdk(emulator):
+    """The official synchronous SDK client pointed at the shared emulator."""
+    import openai
+
+    client = openai.OpenAI(base_url=emulator.base_url, api_key=emulator.api_key, max_retries=0)
+    yield client
+    client.close()
+
+
+def chromium_path() -> str | None:
+    return shutil.which("chromium")
