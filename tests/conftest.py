@@ -7,11 +7,27 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 
 import pytest
 
+# Notebooks used by the browser tests are driven through JupyterLab, not collected by nbval.
+collect_ignore_glob = ["ui/notebooks/*"]
+
 # The emulator is made fast for tests through its own settings (speed), never by skipping work.
 TEST_SPEED = float(os.environ.get("SORA_TEST_SPEED", "40"))
+
+
+def pytest_sessionstart(session):
+    """Isolate the run before any kernel starts (nbval kernels inherit this environment).
+
+    No real key or endpoint can leak in: tests and notebooks use the embedded emulator (the library's default
+    when no key is configured), made fast through its own speed setting, and a throwaway journal.
+    """
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
+        os.environ.pop(name, None)
+    os.environ.setdefault("SORA_WIDGETS_HOME", tempfile.mkdtemp(prefix="sora-widgets-test-home-"))
+    os.environ.setdefault("SORA_WIDGETS_EMULATOR_SPEED", str(TEST_SPEED))
 
 
 @pytest.fixture(scope="session")

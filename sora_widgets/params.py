@@ -1,0 +1,251 @@
+"""Validation of a generation request against a backend profile, reference-image fitting, cost, cache keys.
+
+Everything here is pure (no network): it runs before any request so bad input never costs a round trip.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from .errors import ValidationError
+from .media import parse_size
+from .profiles import BackendProfile, ModelSpec
+
+__all__ = [
+    "FITS",
+    "REFERENCE_TYPES",
+    "MAX_REFERENCE_BYTES",
+    "MAX_PROMPT_CHARS",
+    "Reference",
+    "VideoParams",
+    "validate",
+    "resolve_model",
+    "fit_reference",
+    "load_reference",
+    "estimate_cost",
+    "cache_key",
+]
+
+FITS = ("cover", "contain", "error")
+REFERENCE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+MAX_REFERENCE_BYTES = 20 * 1024 * 1024
+MAX_PROMPT_CHARS = 32_000
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A reference image ready to upload: exactly the requested size."""
+
+    data: bytes
+    mime: str
+    sha256: str
+
+    @property
+    def filename(self) -> str:
+        return "reference." + self.mime.split("/")[1].replace("jpeg", "jpg")
+
+
+@dataclass(frozen=True)
+class VideoParams:
+    """A validated request."""
+
+    prompt: str
+    model: str
+    size: str
+    seconds: str
+    reference: Reference | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "prompt": self.prompt,
+            "model": self.model,
+            "size": self.size,
+            "seconds": self.seconds,
+            "reference_sha256": self.reference.sha256 if self.reference else None,
+        }
+
+
+def _listing(values: tuple[str, ...]) -> str:
+    return ", ".join(values)
+
+
+def resolve_model(profile: BackendProfile, model: str | None) -> ModelSpec:
+    """The spec of ``model`` (default: the profile's first), or a ValidationError naming the allowed models."""
+    name = profile.default_model if model is None else model
+    if not isinstance(name, str) or not name.strip():
+        raise ValidationError(f"model must be a non-empty string; allowed: {_listing(profile.model_names)}", "model")
+    spec = profile.find_model(name)
+    if spec is None:
+        raise ValidationError(
+            f"model {name!r} is not offered by backend profile {profile.name!r}; allowed: "
+            f"{_listing(profile.model_names)} (or register a profile that lists it)",
+            "model",
+        )
+    return spec
+
+
+def _normalise_seconds(seconds: Any) -> str:
+    if isinstance(seconds, bool):
+        raise ValidationError(f"seconds must be a number of seconds, got {seconds!r}", "seconds")
+    if isinstance(seconds, float) and seconds.is_integer():
+        seconds = int(seconds)
+    return str(seconds).strip()
+
+
+def validate(
+    profile: BackendProfile,
+    prompt: Any,
+    *,
+    model: str | None = None,
+    size: str | None = None,
+    seconds: Any = None,
+    input_reference: Any = None,
+    fit: str = "cover",
+) -> VideoParams:
+    """Check a request against ``profile`` and return it normalised.
+
+    Parameters
+    ----------
+    profile
+        The backend profile that says which models, sizes and seconds exist.
+    prompt
+        Non-empty text.
+    model, size, seconds
+        None picks the profile's default; ``seconds`` may be an int or a string.
+    input_reference
+        Path, bytes or PIL image; fitted to ``size`` according to ``fit``.
+    fit
+        ``"cover"`` (crop to fill), ``"contain"`` (letterbox) or ``"error"`` (refuse a mismatch).
+
+    Raises
+    ------
+    ValidationError
+        Naming the parameter and what is allowed.
+    """
+    if not isinstance(prompt, str) or not prompt.strip():
+        raise ValidationError("prompt must be non-empty text describing the video", "prompt")
+    if len(prompt) > MAX_PROMPT_CHARS:
+        raise ValidationError(f"prompt is {len(prompt)} characters; at most {MAX_PROMPT_CHARS} allowed", "prompt")
+    spec = resolve_model(profile, model)
+    chosen_size = spec.default_size if size is None else str(size).strip().lower()
+    if chosen_size not in spec.sizes:
+        raise ValidationError(
+            f"size {size!r} is not available for model {spec.name!r}; allowed: {_listing(spec.sizes)}", "size"
+        )
+    chosen_seconds = spec.default_seconds if seconds is None else _normalise_seconds(seconds)
+    if chosen_seconds not in spec.seconds:
+        raise ValidationError(
+            f"seconds {seconds!r} is not available for model {spec.name!r}; allowed: {_listing(spec.seconds)}",
+            "seconds",
+        )
+    if fit not in FITS:
+        raise ValidationError(f"fit {fit!r} is not one of: {_listing(FITS)}", "fit")
+    reference = None
+    if input_reference is not None:
+        reference = fit_reference(load_reference(input_reference), chosen_size, fit)
+    return VideoParams(prompt=prompt, model=spec.name, size=chosen_size, seconds=chosen_seconds, reference=reference)
+
+
+def load_reference(source: Any) -> Image.Image:
+    """Open a reference image from a path, bytes or a PIL image, checking type and byte size."""
+    if isinstance(source, Image.Image):
+        return source
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        if not path.is_file():
+            raise ValidationError(f"input_reference file not found: {path}", "input_reference")
+        if path.stat().st_size > MAX_REFERENCE_BYTES:
+            raise ValidationError(
+                f"input_reference is {path.stat().st_size} bytes; at most 20 MiB allowed", "input_reference"
+            )
+        data = path.read_bytes()
+    elif isinstance(source, (bytes, bytearray, memoryview)):
+        data = bytes(source)
+        if len(data) > MAX_REFERENCE_BYTES:
+            raise ValidationError(f"input_reference is {len(data)} bytes; at most 20 MiB allowed", "input_reference")
+    else:
+        raise ValidationError(
+            f"input_reference must be a file path, bytes or a PIL image, got {type(source).__name__}",
+            "input_reference",
+        )
+    try:
+        image = Image.open(io.BytesIO(data))
+        image.load()
+    except (UnidentifiedImageError, OSError):
+        raise ValidationError(
+            "input_reference is not a readable image; allowed types: JPEG, PNG, WebP", "input_reference"
+        ) from None
+    if image.format not in REFERENCE_TYPES:
+        raise ValidationError(
+            f"input_reference is {image.format or 'an unknown format'}; allowed types: JPEG, PNG, WebP",
+            "input_reference",
+        )
+    return image
+
+
+def fit_reference(image: Image.Image, size: str, fit: str = "cover") -> Reference:
+    """Make ``image`` exactly ``size`` (the API rejects any mismatch) and encode it for upload.
+
+    ``cover`` scales to fill and crops the overflow (centred), ``contain`` scales to fit and letterboxes with
+    black, ``error`` refuses an image of any other size.
+    """
+    width, height = parse_size(size)
+    fmt = image.format if image.format in REFERENCE_TYPES else "PNG"
+    if image.size != (width, height):
+        if fit == "error":
+            raise ValidationError(
+                f"input_reference is {image.size[0]}x{image.size[1]} but size is {size}; the API requires an exact "
+                "match (use fit='cover' to crop or fit='contain' to letterbox)",
+                "input_reference",
+            )
+        rgb = image.convert("RGB")
+        if fit == "contain":
+            image = ImageOps.pad(rgb, (width, height), Image.Resampling.LANCZOS, color=(0, 0, 0))
+        else:
+            image = ImageOps.fit(rgb, (width, height), Image.Resampling.LANCZOS)
+    elif fmt == "JPEG" or image.mode not in ("RGB", "RGBA", "L"):
+        image = image.convert("RGB")
+    out = io.BytesIO()
+    save_kwargs: dict[str, Any] = {"quality": 92} if fmt in ("JPEG", "WEBP") else {}
+    image.save(out, format=fmt, **save_kwargs)
+    data = out.getvalue()
+    return Reference(data=data, mime=REFERENCE_TYPES[fmt], sha256=hashlib.sha256(data).hexdigest())
+
+
+def estimate_cost(profile: BackendProfile, model: str | None = None, size: str | None = None,
+                  seconds: Any = None) -> float | None:
+    """USD for one video, or None when the profile has no price for it. Validates like :func:`validate`."""
+    spec = resolve_model(profile, model)
+    chosen_size = spec.default_size if size is None else str(size)
+    chosen_seconds = spec.default_seconds if seconds is None else _normalise_seconds(seconds)
+    if chosen_size not in spec.sizes:
+        raise ValidationError(
+            f"size {size!r} is not available for model {spec.name!r}; allowed: {_listing(spec.sizes)}", "size"
+        )
+    if chosen_seconds not in spec.seconds:
+        raise ValidationError(
+            f"seconds {seconds!r} is not available for model {spec.name!r}; allowed: {_listing(spec.seconds)}",
+            "seconds",
+        )
+    price = spec.price(chosen_size)
+    if price is None:
+        return None
+    return round(price * float(chosen_seconds), 6)
+
+
+def cache_key(backend_key: str, params: VideoParams) -> str:
+    """A stable key for "this exact video on this backend": backend, model, size, seconds, prompt, image hash."""
+    payload = json.dumps(
+        [backend_key, params.model, params.size, params.seconds, params.prompt,
+         params.reference.sha256 if params.reference else None],
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
