@@ -1,0 +1,173 @@
+"""``python -m sora_widgets.emulator``: serve the Videos API on loopback.
+
+Prints ``base_url: http://127.0.0.1:PORT/v1`` and ``api_key: ...`` on stdout once it accepts requests
+(the handle returned by :func:`sora_widgets.start_emulator` parses that line), then logs only warnings to
+stderr. The API key is ``--api-key``, else ``$SORA_EMULATOR_API_KEY``, else a fresh random one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import secrets
+import shutil
+import socket
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from typing import Sequence
+
+from ..profiles import BackendProfile, get_profile
+
+API_KEY_ENV = "SORA_EMULATOR_API_KEY"
+
+
+def _rate(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a share between 0 and 1, got {text}")
+    return value
+
+
+def _positive(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text}")
+    return value
+
+
+def load_profile(value: str) -> BackendProfile:
+    """``--profile``: a registered name, a JSON object, or a path to a JSON file."""
+    from .engine import profile_from_dict
+
+    text = value.strip()
+    if text.startswith("{"):
+        return profile_from_dict(json.loads(text))
+    if text.endswith(".json") and Path(text).exists():
+        return profile_from_dict(json.loads(Path(text).read_text()))
+    return get_profile(text)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m sora_widgets.emulator",
+        description="A local server faithful to OpenAI's Videos API (/v1/videos), with procedural media, "
+        "moderation, persistence and seeded fault injection.",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="interface to bind (default: loopback only)")
+    p.add_argument("--port", type=int, default=8000, help="TCP port; 0 picks a free one (default: 8000)")
+    p.add_argument("--speed", type=_positive, default=1.0,
+                   help="divides every duration (job times, expiry, poll hint); default 1 = a 4 s sora-2 clip in ~10 s")
+    p.add_argument("--job-duration-s", type=float, default=None,
+                   help="fix every job's in_progress wall-clock length (benchmarks)")
+    p.add_argument("--fail-rate", type=_rate, default=0.0,
+                   help="share of API requests answered 500/503; for creates half are 'lost creates'")
+    p.add_argument("--lost-create-rate", type=_rate, default=None,
+                   help="share of creates whose job is made but whose response is a 5xx or dropped connection "
+                   "(default: tied to --fail-rate)")
+    p.add_argument("--rate-limit-per-minute", type=int, default=None,
+                   help="token-bucket request limit; over it: 429 with retry-after and x-ratelimit-* headers")
+    p.add_argument("--latency-ms", type=float, default=0.0, help="added latency on every API request")
+    p.add_argument("--drop-download-rate", type=_rate, default=0.0,
+                   help="share of content downloads whose connection is dropped mid-body")
+    p.add_argument("--seed", type=int, default=None, help="seed for the fault injectors (reproducible runs)")
+    p.add_argument("--api-key", default=None,
+                   help=f"the key clients must send (default: ${API_KEY_ENV}, else a random sk-emulator-...)")
+    p.add_argument("--data-dir", default=None,
+                   help="where videos and state are kept across restarts (default: a temporary directory, "
+                   "removed at exit)")
+    p.add_argument("--profile", default="openai",
+                   help="backend profile: a registered name (openai, ...), a JSON object or a .json file")
+    p.add_argument("--max-concurrent-renders", type=int, default=2,
+                   help="renders at once (each in a worker process); the rest stay queued (default: 2)")
+    p.add_argument("--expires-after-s", type=float, default=None,
+                   help="seconds from completion until content expires (default: 3600 / speed)")
+    p.add_argument("--exit-on-stdin-eof", action="store_true",
+                   help="stop when stdin closes (used by start_emulator so no server outlives its parent)")
+    p.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
+    return p
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(512)
+    sock.set_inheritable(True)
+    return sock
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    import uvicorn
+
+    from .app import build_app, install_log_filter
+    from .engine import Engine, EmulatorConfig
+
+    logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    api_key = args.api_key or os.environ.get(API_KEY_ENV) or f"sk-emulator-{secrets.token_hex(16)}"
+    temp_dir = None
+    if args.data_dir is None:
+        temp_dir = tempfile.mkdtemp(prefix="sora-emulator-")
+        data_dir = Path(temp_dir)
+    else:
+        data_dir = Path(args.data_dir).expanduser().resolve()
+        data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        config = EmulatorConfig(
+            api_key=api_key,
+            data_dir=data_dir,
+            speed=args.speed,
+            job_duration_s=args.job_duration_s,
+            fail_rate=args.fail_rate,
+            lost_create_rate=args.lost_create_rate,
+            rate_limit_per_minute=args.rate_limit_per_minute,
+            latency_ms=args.latency_ms,
+            drop_download_rate=args.drop_download_rate,
+            seed=args.seed,
+            profile=load_profile(args.profile),
+            max_concurrent_renders=args.max_concurrent_renders,
+            expires_after_s=args.expires_after_s,
+        )
+        sock = _bind(args.host, args.port)
+        port = sock.getsockname()[1]
+        host = f"[{args.host}]" if ":" in args.host else args.host
+        base_url = f"http://{host}:{port}/v1"
+        app = build_app(Engine(config))
+
+        def ready() -> None:
+            print(f"base_url: {base_url}", flush=True)
+            print(f"api_key: {api_key}", flush=True)
+            print(f"data_dir: {data_dir}", flush=True)
+
+        app.state.on_ready = ready
+        install_log_filter()
+        server = uvicorn.Server(uvicorn.Config(app, log_level=args.log_level, access_log=False, lifespan="on",
+                                               timeout_graceful_shutdown=3))
+        if args.exit_on_stdin_eof:
+            def watch_stdin() -> None:
+                try:
+                    while sys.stdin.buffer.read(1024):
+                        pass
+                except (OSError, ValueError):
+                    pass
+                server.should_exit = True
+
+            threading.Thread(target=watch_stdin, name="stdin-watch", daemon=True).start()
+        asyncio.run(server.serve(sockets=[sock]))
+        return 0
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        if temp_dir is not None:
+            shutil.rmtree(temp_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
