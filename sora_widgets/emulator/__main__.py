@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -19,7 +20,7 @@ import sys
 import tempfile
 import threading
 from pathlib import Path
-from typing import Sequence
+from typing import Iterator, Sequence
 
 from ..profiles import BackendProfile, get_profile
 
@@ -102,6 +103,30 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _server_class() -> type:
+    import signal
+
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        """uvicorn's server, except that SIGTERM/SIGINT end it with a normal exit (uvicorn re-raises the signal
+        after its graceful shutdown, which would skip removing a temporary data directory)."""
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            if threading.current_thread() is not threading.main_thread():
+                yield
+                return
+            originals = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+            try:
+                yield
+            finally:
+                for sig, handler in originals.items():
+                    signal.signal(sig, handler)
+
+    return Server
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     import uvicorn
@@ -148,7 +173,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         app.state.on_ready = ready
         install_log_filter()
-        server = uvicorn.Server(uvicorn.Config(app, log_level=args.log_level, access_log=False, lifespan="on",
+        server = _server_class()(uvicorn.Config(app, log_level=args.log_level, access_log=False, lifespan="on",
                                                timeout_graceful_shutdown=3))
         if args.exit_on_stdin_eof:
             def watch_stdin() -> None:

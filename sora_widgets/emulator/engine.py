@@ -318,7 +318,15 @@ class Engine:
             with contextlib.suppress(BaseException):
                 await task
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            # renders in flight are not waited for: their jobs are re-queued by the next start
+            processes = list(getattr(self._pool, "_processes", {}).values())
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            for proc in processes:
+                with contextlib.suppress(Exception):
+                    proc.terminate()
+            for proc in processes:
+                with contextlib.suppress(Exception):
+                    proc.join(timeout=5)
             self._pool = None
 
     def _load(self) -> None:
@@ -520,14 +528,30 @@ class Engine:
             self._save(video)
 
     async def _render(self, spec: dict[str, Any]) -> dict[str, Any]:
-        loop = asyncio.get_running_loop()
-        assert self._pool is not None
         try:
-            return await loop.run_in_executor(self._pool, _render_in_worker, spec)
+            return await self._submit(spec)
         except BrokenProcessPool:
             log.warning("render pool broke; starting a new one")
             self._pool = self._new_pool()
-            return await loop.run_in_executor(self._pool, _render_in_worker, spec)
+            return await self._submit(spec)
+
+    async def _submit(self, spec: dict[str, Any]) -> dict[str, Any]:
+        assert self._pool is not None
+        future = self._pool.submit(_render_in_worker, spec)
+        try:
+            return await asyncio.wrap_future(future)
+        except asyncio.CancelledError:
+            # the job was deleted (or the server is stopping) while its render runs in a worker: the render
+            # cannot be interrupted, so clean its output up once it is done
+            out_dir = spec["out_dir"]
+            video_id = Path(out_dir).name
+
+            def cleanup(_f: Any) -> None:
+                if video_id not in self.videos:
+                    shutil.rmtree(out_dir, ignore_errors=True)
+
+            future.add_done_callback(cleanup)
+            raise
 
     def _fail(self, video: Video, code: str, message: str) -> None:
         video.progress_final = video.progress()
