@@ -112,6 +112,7 @@ _SPEED_WORDS = {"slow": 0.5, "slowly": 0.5, "gently": 0.6, "gentle": 0.6, "calm"
 _NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "a": 1,
             "an": 1, "single": 1, "pair": 2, "couple": 2, "several": 4, "many": 6, "few": 3}
 _WORD = re.compile(r"[a-z0-9]+")
+_VAPOUR = re.compile(r"\b(steam|steaming|smoke|smoking|mist|misty|fog|foggy|snow|snowing|vapou?r|clouds?)\b", re.I)
 
 
 @dataclass
@@ -223,10 +224,11 @@ def parse_prompt(prompt: str, seed: str = "", base: Scene | None = None) -> Scen
         scene.hue_shift = 0.08 + float(rng.uniform(0.0, 0.25))
         if not kinds:
             scene.shapes = [
-                ShapeSpec(s.kind, _shift_hue(s.colour, scene.hue_shift), s.x, s.y, s.size, s.phase + 1.3)
-                for s in base.shapes
+                ShapeSpec(s.kind, colours[i % len(colours)] if colours else _shift_hue(s.colour, scene.hue_shift),
+                          s.x, s.y, s.size, s.phase + 1.3)
+                for i, s in enumerate(base.shapes)
             ]
-            if not colours and not bg_named:
+            if not colours and not scene.background_named:
                 top, bottom = scene.background
                 scene.background = (_shift_hue(top, scene.hue_shift), _shift_hue(bottom, scene.hue_shift))
             return scene
@@ -485,6 +487,7 @@ class FrameMaker:
         self.rng = _rng_for("motion", seed, scene.prompt, scene.hue_shift)
         self.pan_direction = 1.0 if self.rng.uniform() < 0.5 else -1.0
         self.reference: tuple[Image.Image, Image.Image, Image.Image] | None = None
+        self._kb_cache: tuple[int, tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
         self.reference_planes: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         if reference is not None:
             ref = reference.convert("RGB")
@@ -492,6 +495,11 @@ class FrameMaker:
                 ref = ref.resize((width, height), Image.Resampling.BILINEAR)
             self.reference_planes = rgb_to_planes(np.asarray(ref))
             y, u, v = rgb_to_yuv(np.asarray(ref))
+            if scene.colours:
+                # after the first frame, the image takes on a little of the prompt's first colour
+                _, tu, tv = rgb_to_yuv(np.array([[scene.colours[0]]], np.uint8))
+                u = u * 0.8 + float(tu[0, 0]) * 0.2
+                v = v * 0.8 + float(tv[0, 0]) * 0.2
             self.reference = (
                 Image.fromarray(np.clip(y + 0.5, 0, 255).astype(np.uint8)),
                 Image.fromarray(np.clip(u + 0.5, 0, 255).astype(np.uint8)),
@@ -499,15 +507,14 @@ class FrameMaker:
             )
         self.background = rgb_to_planes(_gradient(width, height, *scene.background))
         short = min(width, height)
-        # with a reference image the shapes are smaller accents, the image is the subject
-        scale = 0.45 if reference is not None else 1.0
-        self.placed = [
-            _Placed(_shape_sprite(s.kind, s.colour, int(short * s.size * scale)), s, {}) for s in scene.shapes
+        # with a reference image the image is the subject: no shapes over it, the camera moves instead
+        self.placed = [] if reference is not None else [
+            _Placed(_shape_sprite(s.kind, s.colour, int(short * s.size)), s, {}) for s in scene.shapes
         ]
         self.particles: list[tuple[float, float, float, _YuvSprite]] = []
         if "rise" in scene.motions or "fall" in scene.motions:
             pcol = scene.colours[0] if scene.colours else (235, 235, 235)
-            if "rise" in scene.motions and not scene.colours:
+            if _VAPOUR.search(scene.prompt) or not scene.colours:
                 pcol = (240, 240, 240)
             for _ in range(14):
                 px = max(3, int(short * float(self.rng.uniform(0.02, 0.05))))
@@ -550,8 +557,15 @@ class FrameMaker:
             for dst, src in zip(planes, self.reference_planes):
                 np.copyto(dst, src)
             return
-        # a slow Ken Burns move: zoom in while panning, direction from the inputs' hash
-        t = index / max(1, self.total - 1)
+        # a slow Ken Burns move: zoom in while panning, direction from the inputs' hash. The move is under a
+        # pixel per frame, so the camera is updated every third frame (the resize is the costly part).
+        key = index - index % 3 if index > 2 else 1
+        cached = self._kb_cache
+        if cached is not None and cached[0] == key:
+            for dst, src in zip(planes, cached[1]):
+                np.copyto(dst, src)
+            return
+        t = key / max(1, self.total - 1)
         motions = self.scene.motions
         zoom = min(1.3, 1.0 + 0.12 * t * self.scene.speed) if ("zoom" in motions or "pan" not in motions) else 1.06
         w, h = self.width / zoom, self.height / zoom
@@ -560,10 +574,15 @@ class FrameMaker:
         cy = self.height / 2
         box = (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
         y_img, u_img, v_img = self.reference
-        np.copyto(planes[0], np.asarray(y_img.resize((self.width, self.height), Image.Resampling.BILINEAR, box=box)))
         half = (self.width // 2, self.height // 2)
-        np.copyto(planes[1], np.asarray(u_img.resize(half, Image.Resampling.BILINEAR, box=box)))
-        np.copyto(planes[2], np.asarray(v_img.resize(half, Image.Resampling.BILINEAR, box=box)))
+        made = (
+            np.asarray(y_img.resize((self.width, self.height), Image.Resampling.BILINEAR, box=box)),
+            np.asarray(u_img.resize(half, Image.Resampling.BILINEAR, box=box)),
+            np.asarray(v_img.resize(half, Image.Resampling.BILINEAR, box=box)),
+        )
+        self._kb_cache = (key, made)
+        for dst, src in zip(planes, made):
+            np.copyto(dst, src)
 
     def draw(self, index: int, planes: tuple[np.ndarray, np.ndarray, np.ndarray], *, base: bool = True) -> None:
         """Draw frame ``index`` into ``planes`` (Y, U, V). ``base=False`` draws over what is there."""
