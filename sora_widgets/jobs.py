@@ -1,0 +1,300 @@
+"""VideoJob: one generation, as widgets, magics and scripts see it.
+
+A job mirrors its journal row. The engine thread changes it and then calls the ``on_change`` callbacks (on that
+thread); any thread may read it, ``wait()`` on it, or ``await`` it from another event loop (a notebook kernel).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import types
+import concurrent.futures
+import logging
+import threading
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Generator
+
+from .errors import (
+    AuthenticationError,
+    BackendUnavailableError,
+    ContentPolicyError,
+    RateLimitError,
+    SoraWidgetsError,
+    ValidationError,
+)
+from .media import SpriteGeometry
+from .poller import TERMINAL
+
+if TYPE_CHECKING:
+    from .engine import Engine
+
+__all__ = ["VideoJob", "JobError", "STATUSES"]
+
+log = logging.getLogger(__name__)
+
+STATUSES = ("pending", "queued", "in_progress", "completed", "failed", "expired", "deleted", "unknown")
+
+
+@dataclass(frozen=True)
+class JobError:
+    """Why a job failed (or why its media are missing).
+
+    Attributes
+    ----------
+    code
+        Machine-readable: the backend's code (``moderation_blocked``, ...) or ours (``download_failed``,
+        ``unknown_outcome``, ``rate_limited``, ``backend_unavailable``, ``invalid_request``, ``auth``).
+    message
+        Readable text for people (never contains a key).
+    blocked_input
+        ``"prompt"``, ``"image"`` or None when the backend did not say.
+    retryable
+        True when trying again (``job.retry()`` or ``sw.resume()``) may help.
+    """
+
+    code: str
+    message: str
+    blocked_input: str | None = None
+    retryable: bool = False
+
+    def __str__(self) -> str:
+        return self.message
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> "JobError | None":
+        if not data:
+            return None
+        return cls(
+            code=str(data.get("code") or "error"),
+            message=str(data.get("message") or ""),
+            blocked_input=data.get("blocked_input"),
+            retryable=bool(data.get("retryable")),
+        )
+
+    @classmethod
+    def from_exception(cls, exc: BaseException) -> "JobError":
+        if isinstance(exc, ContentPolicyError):
+            return cls(exc.code or "moderation_blocked", exc.message, exc.blocked_input, False)
+        if isinstance(exc, AuthenticationError):
+            return cls("auth", exc.message, None, False)
+        if isinstance(exc, RateLimitError):
+            return cls("rate_limited", exc.message, None, True)
+        if isinstance(exc, BackendUnavailableError):
+            return cls("backend_unavailable", exc.message, None, True)
+        if isinstance(exc, ValidationError):
+            return cls("invalid_request", exc.message, None, False)
+        message = exc.message if isinstance(exc, SoraWidgetsError) else f"{type(exc).__name__}: {exc}"
+        return cls("error", message, None, True)
+
+    def exception(self) -> SoraWidgetsError:
+        """The typed exception for this error (what ``sw.generate`` raises)."""
+        if self.code in ("moderation_blocked",) or "moderation" in self.code or self.blocked_input:
+            return ContentPolicyError(self.message, self.blocked_input, self.code)
+        if self.code == "auth":
+            return AuthenticationError(self.message)
+        if self.code == "rate_limited":
+            return RateLimitError(self.message)
+        if self.code in ("backend_unavailable", "unknown_outcome"):
+            return BackendUnavailableError(self.message)
+        if self.code == "invalid_request":
+            return ValidationError(self.message)
+        return SoraWidgetsError(self.message)
+
+
+def _path(value: Any) -> Path | None:
+    return Path(value) if value else None
+
+
+class VideoJob:
+    """One video generation. Get one from :func:`sora_widgets.submit`; never construct it directly.
+
+    Attributes
+    ----------
+    id : str
+        Local journal id (``job_<hex>``), stable across restarts.
+    video_id : str or None
+        The backend's id, None until the create is acknowledged.
+    status : str
+        ``pending`` (journaled, not yet acknowledged), ``queued``, ``in_progress``, ``completed``, ``failed``,
+        ``expired``, ``deleted`` or ``unknown`` (create outcome unknown and the backend cannot list).
+    progress : float or None
+        0..100, None when the backend reports none (indeterminate; use ``elapsed_s``).
+    eta_s : float or None
+        Estimated seconds to completion, from the progress rate.
+    error : JobError or None
+    cost_usd : float or None
+        Estimated cost; None when the profile has no price.
+    video_path, thumbnail_path, spritesheet_path : pathlib.Path or None
+        Set once downloaded (or made locally).
+    sprite : SpriteGeometry or None
+        Layout of the spritesheet.
+    """
+
+    def __init__(self, engine: "Engine | None", row: dict[str, Any]) -> None:
+        self._engine = engine
+        self._listeners: list[Callable[[VideoJob], Any]] = []
+        self._listeners_lock = threading.Lock()
+        self._finished: concurrent.futures.Future[VideoJob] = concurrent.futures.Future()
+        self.id: str = row["id"]
+        self.backend: str = row.get("backend_label") or row.get("backend_key") or ""
+        self.backend_key: str = row.get("backend_key") or ""
+        self.prompt: str = row["prompt"]
+        self.model: str = row["model"]
+        self.size: str = row["size"]
+        self.seconds: str = str(row["seconds"])
+        self.cost_usd: float | None = row.get("cost_usd")
+        self.remixed_from: str | None = row.get("remixed_from")
+        self.created_at: float = float(row.get("created_at") or time.time())
+        self.eta_s: float | None = None
+        self._load(row)
+
+    def _load(self, row: dict[str, Any]) -> None:
+        from .store import loads
+
+        self.video_id: str | None = row.get("video_id")
+        self.status: str = row.get("status") or "pending"
+        self.progress: float | None = row.get("progress")
+        self.completed_at: float | None = row.get("completed_at")
+        self.error: JobError | None = JobError.from_dict(loads(row.get("error_json")))
+        self.video_path: Path | None = _path(row.get("video_path"))
+        self.thumbnail_path: Path | None = _path(row.get("thumbnail_path"))
+        self.spritesheet_path: Path | None = _path(row.get("spritesheet_path"))
+        sprite = loads(row.get("sprite_json"))
+        self.sprite: SpriteGeometry | None = SpriteGeometry(**sprite) if sprite else None
+
+    # ------------------------------------------------------------------ read-only views
+
+    @property
+    def elapsed_s(self) -> float:
+        end = self.completed_at if self.completed_at else time.time()
+        return max(0.0, end - self.created_at)
+
+    @property
+    def done(self) -> bool:
+        """True once the job is terminal and its media step (download / local variants) has finished."""
+        return self._finished.done()
+
+    def __repr__(self) -> str:
+        progress = "?" if self.progress is None else f"{self.progress:.0f}%"
+        prompt = self.prompt if len(self.prompt) <= 40 else self.prompt[:37] + "..."
+        return f"<VideoJob {self.id} {self.status} {progress} {self.model} {self.size} {self.seconds}s {prompt!r}>"
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe summary (no key, no bytes)."""
+        return {
+            "id": self.id,
+            "video_id": self.video_id,
+            "backend": self.backend,
+            "prompt": self.prompt,
+            "model": self.model,
+            "size": self.size,
+            "seconds": self.seconds,
+            "status": self.status,
+            "progress": self.progress,
+            "eta_s": self.eta_s,
+            "elapsed_s": round(self.elapsed_s, 3),
+            "created_at": self.created_at,
+            "completed_at": self.completed_at,
+            "error": self.error.to_dict() if self.error else None,
+            "cost_usd": self.cost_usd,
+            "video_path": str(self.video_path) if self.video_path else None,
+            "thumbnail_path": str(self.thumbnail_path) if self.thumbnail_path else None,
+            "spritesheet_path": str(self.spritesheet_path) if self.spritesheet_path else None,
+            "sprite": self.sprite.to_dict() if self.sprite else None,
+            "remixed_from": self.remixed_from,
+            "done": self.done,
+        }
+
+    # ------------------------------------------------------------------ events
+
+    def on_change(self, callback: Callable[["VideoJob"], Any]) -> Callable[[], None]:
+        """Call ``callback(job)`` after every change (on the engine thread). Returns an unsubscribe function."""
+        with self._listeners_lock:
+            self._listeners.append(callback)
+
+        def unsubscribe() -> None:
+            with self._listeners_lock:
+                if callback in self._listeners:
+                    self._listeners.remove(callback)
+
+        return unsubscribe
+
+    def _notify(self) -> None:
+        with self._listeners_lock:
+            listeners = list(self._listeners)
+        for callback in listeners:
+            try:
+                callback(self)
+            except Exception:  # a widget's bug must not stop the engine
+                log.exception("on_change callback %r failed for %s", callback, self.id)
+
+    def _update(self, **changes: Any) -> None:
+        """Engine-side: set attributes, then notify."""
+        for name, value in changes.items():
+            setattr(self, name, value)
+        self._notify()
+
+    def _finish(self) -> None:
+        if not self._finished.done():
+            self._finished.set_result(self)
+        self._notify()
+
+    # ------------------------------------------------------------------ waiting
+
+    def wait(self, timeout: float | None = None) -> "VideoJob":
+        """Block until the job is done (terminal, media fetched); returns the job. Never raises for a failed
+        job: look at ``job.error``. Raises TimeoutError after ``timeout`` seconds."""
+        if self.status in TERMINAL and self._engine is None:
+            return self
+        try:
+            return self._finished.result(timeout)
+        except concurrent.futures.TimeoutError:
+            raise TimeoutError(f"{self.id} not done after {timeout}s (status {self.status})") from None
+
+    def __await__(self) -> Generator[Any, None, "VideoJob"]:
+        return self._await().__await__()
+
+    async def _await(self) -> "VideoJob":
+        await asyncio.wrap_future(self._finished)
+        return self
+
+    # ------------------------------------------------------------------ actions
+
+    def _need_engine(self) -> "Engine":
+        if self._engine is None:
+            raise BackendUnavailableError(
+                f"{self.id} belongs to backend {self.backend!r}, which is not the configured one; "
+                "sw.configure() that backend to act on it"
+            )
+        return self._engine
+
+    def remix(self, prompt: str) -> "VideoJob":
+        """A new job that remixes this completed video with ``prompt``."""
+        return self._need_engine().remix(self, prompt)
+
+    def delete(self) -> None:
+        """Delete the video on the backend (when it can) and the local media; status becomes ``deleted``."""
+        self._need_engine().delete(self)
+
+    def retry(self) -> "VideoJob":
+        """A new job with the same parameters (no cache)."""
+        return self._need_engine().retry(self)
+
+
+class _CallableJobsModule(types.ModuleType):
+    """``sw.jobs()`` is public API, and ``sora_widgets.jobs`` is also this module: importing a submodule binds it
+    over the package attribute of the same name, so the module forwards calls to :func:`sora_widgets.api.jobs`."""
+
+    def __call__(self) -> list[VideoJob]:
+        from .api import jobs
+
+        return jobs()
+
+
+sys.modules[__name__].__class__ = _CallableJobsModule

@@ -1,0 +1,475 @@
+"""``%sora`` and ``%%sora``: generate, list, show, remix and delete videos from a notebook cell.
+
+Load with ``%load_ext sora_widgets``. The magic is thin: :mod:`sora_widgets.magic_args` parses the line, this
+module calls the engine's public API (``sw.submit``, ``sw.jobs``, ...) and shows widgets. Any mistake (bad option,
+bad size, missing file, unknown id, budget, backend down) prints one line to stderr that says what to fix, never
+a traceback.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import html
+import logging
+import os
+import sys
+from collections import ChainMap
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from IPython.core.magic import Magics, line_cell_magic, magics_class, needs_local_scope, no_var_expand
+from traitlets import Int, Unicode, Union
+from traitlets.config import Configurable
+
+from .errors import SHUTDOWN_NOTE, BudgetExceededError, SoraWidgetsError, redact
+from .magic_args import (
+    SUBCOMMANDS,
+    Command,
+    GenerateOptions,
+    ParseError,
+    interpolate,
+    parse_line,
+    parse_usd,
+    usage,
+    with_defaults,
+)
+
+__all__ = ["SoraMagics", "JobTable", "load_ipython_extension", "unload_ipython_extension"]
+
+log = logging.getLogger(__name__)
+
+OPENAI_BASE_URL = "https://api.openai.com/v1"
+
+HELP = """\
+%sora [options] PROMPT        generate a video; shows a live card, returns the job (job = _)
+%%sora [options]              the cell body is the prompt (multi-line)
+
+options (before the prompt; known options at its end work too):
+  --model M        model (default: %config SoraMagics.default_model, else the backend's first)
+  --size WxH       e.g. 1280x720 (default: SoraMagics.default_size)
+  --seconds N      e.g. 8 (default: SoraMagics.default_seconds)
+  --ref PATH       first-frame image (JPEG/PNG/WebP), fitted to the size
+  --fit F          cover (crop, default) | contain (letterbox) | error (refuse a mismatch)
+  --no-cache       generate again even if the same video exists
+  --wait           block until the video is done
+  -o NAME          also store the job in the variable NAME
+
+prompt: taken as written (a cat's toy needs no quotes); "quoted" works too. {name} fills in a variable,
+{{ and }} are literal braces. Start the prompt with -- if it begins with a subcommand word or a dash.
+
+subcommands:
+  %sora list                     table of jobs (id, status, model, size, seconds, cost, created, prompt)
+  %sora show ID                  the card of a job
+  %sora gallery                  a gallery of all jobs
+  %sora panel                    the generator panel
+  %sora remix [-o NAME] [--wait] ID PROMPT
+  %sora delete ID [ID ...]
+  %sora resume                   pick up jobs left running by an earlier session
+  %sora backend [URL | emulator | openai] [--profile NAME]
+                                 show or switch the backend; a profile names its models, sizes, prices
+  %sora budget [USD | off]       show or set the spending limit
+  %sora cost [--model M] [--size S] [--seconds N]
+  %sora help"""
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+# --------------------------------------------------------------------------------------------- job table
+
+
+class JobTable:
+    """The jobs as a table: HTML in a notebook, aligned text in a terminal. ``rows`` holds the cell strings."""
+
+    columns = ("id", "status", "model", "size", "seconds", "cost", "created", "prompt")
+
+    def __init__(self, rows: Iterable[Mapping[str, str]]) -> None:
+        self.rows: list[dict[str, str]] = [{c: str(row.get(c, "")) for c in self.columns} for row in rows]
+
+    @classmethod
+    def from_jobs(cls, jobs: Iterable[Any]) -> "JobTable":
+        return cls(_job_row(job) for job in jobs)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def _repr_html_(self) -> str:
+        head = "".join(f"<th>{c}</th>" for c in self.columns)
+        if not self.rows:
+            return f'<table class="sora-jobs"><tr>{head}</tr></table><p>No jobs yet: try <code>%sora a red fox</code>.</p>'
+        body = "".join(
+            "<tr>" + "".join(f"<td>{html.escape(row[c])}</td>" for c in self.columns) + "</tr>" for row in self.rows
+        )
+        return f'<table class="sora-jobs"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+    def __repr__(self) -> str:
+        if not self.rows:
+            return "No jobs yet: try %sora a red fox"
+        cells = [list(self.columns)] + [[_clip(row[c], 48) for c in self.columns] for row in self.rows]
+        widths = [max(len(r[i]) for r in cells) for i in range(len(self.columns))]
+        lines = ["  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in cells]
+        return "\n".join(lines)
+
+
+def _clip(text: str, width: int) -> str:
+    text = _one_line(text)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _job_row(job: Any) -> dict[str, str]:
+    cost = getattr(job, "cost_usd", None)
+    created = getattr(job, "created_at", None)
+    status = str(getattr(job, "status", ""))
+    progress = getattr(job, "progress", None)
+    if status in ("queued", "in_progress") and isinstance(progress, (int, float)):
+        status = f"{status} {progress:.0f}%"
+    return {
+        "id": str(getattr(job, "id", "")),
+        "status": status,
+        "model": str(getattr(job, "model", "") or ""),
+        "size": str(getattr(job, "size", "") or ""),
+        "seconds": str(getattr(job, "seconds", "") or ""),
+        "cost": "" if cost is None else f"${cost:.2f}",
+        "created": "" if created is None else _dt.datetime.fromtimestamp(created).strftime("%Y-%m-%d %H:%M"),
+        "prompt": str(getattr(job, "prompt", "") or ""),
+    }
+
+
+# -------------------------------------------------------------------------------------------------- magics
+
+
+def _usd(amount: float | None) -> str:
+    return "unknown" if amount is None else f"${amount:.2f}"
+
+
+@magics_class
+class SoraMagics(Magics, Configurable):
+    """``%sora`` / ``%%sora``. Defaults come from ``%config SoraMagics.<trait>`` or ``ipython_config.py``."""
+
+    default_model = Unicode(
+        None, allow_none=True, config=True, help="Model used when --model is not given (None: the backend's default)."
+    )
+    default_size = Unicode(
+        None, allow_none=True, config=True, help="Size WIDTHxHEIGHT used when --size is not given (None: the model's default)."
+    )
+    default_seconds = Union(
+        [Int(), Unicode()],
+        default_value=None,
+        allow_none=True,
+        config=True,
+        help="Duration in seconds used when --seconds is not given (None: the model's default).",
+    )
+
+    def __init__(self, shell: Any) -> None:
+        Configurable.__init__(self, config=shell.config)
+        Magics.__init__(self, shell=shell)
+        # lets `%config SoraMagics.default_model = ...` find this instance
+        self.shell.configurables.append(self)
+        self.last_job: Any = None
+
+    @no_var_expand  # we interpolate {name} ourselves, after parsing, so values cannot inject options
+    @needs_local_scope
+    @line_cell_magic
+    def sora(self, line: str = "", cell: str | None = None, local_ns: Mapping[str, Any] | None = None) -> Any:
+        """Generate a video from a prompt, or run a subcommand. ``%sora help`` lists everything."""
+        silenced = False
+        if cell is None and line.rstrip().endswith(";"):  # IPython's "no output" convention
+            line, silenced = line.rstrip()[:-1], True
+        namespace: Mapping[str, Any] = ChainMap(dict(local_ns or {}), self.shell.user_ns)
+        try:
+            command = parse_line(line, cell)
+            result = self._run(_interpolated(command, namespace))
+        except KeyboardInterrupt:
+            self._say("interrupted")
+            return None
+        except BudgetExceededError as exc:
+            self._fail(f"{_describe(exc)} (in a notebook: %sora budget USD)")
+            return None
+        except (ParseError, SoraWidgetsError, ValueError, OSError, LookupError) as exc:
+            self._fail(_describe(exc))
+            return None
+        except Exception as exc:  # noqa: BLE001 - the promise is one line, never a traceback
+            log.debug("%%sora failed", exc_info=True)
+            self._fail(
+                f"unexpected {type(exc).__name__}: {_describe(exc)} (a bug in sora_widgets; please report it "
+                "with the line you ran)"
+            )
+            return None
+        return None if silenced else result
+
+    # ---- output helpers
+
+    @staticmethod
+    def _fail(message: str) -> None:
+        print(f"sora: {_one_line(redact(message))}", file=sys.stderr)
+
+    @staticmethod
+    def _say(message: str) -> None:
+        print(f"sora: {message}")
+
+    # ---- dispatch
+
+    def _run(self, command: Command) -> Any:
+        handler = getattr(self, f"_cmd_{command.name}")
+        return handler(command)
+
+    def _cmd_help(self, command: Command) -> None:
+        topic = command.args[0] if command.args else None
+        if topic in SUBCOMMANDS and topic != "help":
+            print(f"usage: {usage(topic)}")
+        else:
+            print(HELP)
+
+    def _cmd_generate(self, command: Command) -> Any:
+        import sora_widgets as sw
+
+        options = self._with_config(command.options)
+        reference = _reference_path(options.ref)
+        job = sw.submit(
+            command.prompt,
+            model=options.model,
+            size=options.size,
+            seconds=options.seconds,
+            input_reference=reference,
+            fit=options.fit or "cover",
+            cache=options.cache,
+        )
+        return self._deliver(job, options)
+
+    def _cmd_remix(self, command: Command) -> Any:
+        source = _find_job(command.args[0])
+        job = source.remix(command.prompt)
+        return self._deliver(job, command.options)
+
+    def _cmd_list(self, command: Command) -> JobTable:
+        import sora_widgets as sw
+
+        return JobTable.from_jobs(sw.jobs())
+
+    def _cmd_show(self, command: Command) -> Any:
+        job = _find_job(command.args[0])
+        self._show_card(job)
+        self.last_job = job
+        return job
+
+    def _cmd_gallery(self, command: Command) -> Any:
+        import sora_widgets as sw
+
+        return sw.Gallery()
+
+    def _cmd_panel(self, command: Command) -> Any:
+        import sora_widgets as sw
+
+        return sw.GeneratorPanel()
+
+    def _cmd_delete(self, command: Command) -> None:
+        jobs = [_find_job(job_id, exact=True) for job_id in command.args]  # all checked before any is deleted
+        for job in jobs:
+            job.delete()
+            self._say(f"deleted {job.id}")
+
+    def _cmd_resume(self, command: Command) -> list[Any]:
+        import sora_widgets as sw
+
+        jobs = list(sw.resume() or [])
+        if not jobs:
+            self._say("nothing to resume: no unfinished jobs in the journal")
+        else:
+            self._say(f"resumed {len(jobs)} job(s): {', '.join(str(j.id) for j in jobs)}")
+        return jobs
+
+    def _cmd_backend(self, command: Command) -> None:
+        import sora_widgets as sw
+
+        target = command.args[0] if command.args else None
+        changes: dict[str, Any] = {}
+        if command.options.profile is not None:
+            changes["profile"] = command.options.profile
+        shown_url = None
+        if target is None:
+            pass
+        elif target.lower() == "emulator":
+            _check_emulator_possible()
+            changes.update(base_url=None, api_key=None, client=None)
+        elif target.lower() == "openai":
+            key = os.environ.get("OPENAI_API_KEY")
+            if not key:
+                raise ParseError("set OPENAI_API_KEY first; and note: " + SHUTDOWN_NOTE)
+            print(f"sora: warning: {SHUTDOWN_NOTE}", file=sys.stderr)
+            changes.update(base_url=OPENAI_BASE_URL, api_key=key, client=None)
+        else:
+            parsed = urlparse(target)
+            if parsed.scheme not in ("http", "https") or not parsed.netloc:
+                raise ParseError(
+                    f"backend must be a URL like https://host/v1, 'emulator' or 'openai', got {target!r}"
+                )
+            # the key comes from the environment, never from an earlier backend (it must not leak to a new host)
+            changes.update(base_url=target, api_key=os.environ.get("OPENAI_API_KEY"), client=None)
+            # shown as given (minus any user:password@): says more than the bare host
+            shown_url = parsed._replace(netloc=parsed.netloc.rpartition("@")[2]).geturl()
+        if changes:
+            sw.configure(**changes)
+        self._say(_backend_line(sw.backend_info(), url=shown_url))
+
+    def _cmd_budget(self, command: Command) -> None:
+        import sora_widgets as sw
+
+        if command.args:
+            amount = parse_usd(command.args[0])
+            sw.configure(budget_usd=amount)
+        spent, remaining = sw.spend(), sw.budget_remaining()
+        if remaining is None:
+            self._say(f"spent {_usd(spent)} (estimated); no budget set: %sora budget 5 sets one")
+        else:
+            self._say(f"spent {_usd(spent)} (estimated); {_usd(remaining)} of the budget remaining")
+
+    def _cmd_cost(self, command: Command) -> None:
+        import sora_widgets as sw
+
+        options = self._with_config(command.options)
+        estimate = sw.estimate_cost(model=options.model, size=options.size, seconds=options.seconds)
+        what = ", ".join(
+            part
+            for part in (
+                options.model or "default model",
+                options.size or "default size",
+                f"{options.seconds} s" if options.seconds else "default length",
+            )
+        )
+        price = "no price known for this backend" if estimate is None else f"about {_usd(estimate)}"
+        remaining = sw.budget_remaining()
+        budget = "" if remaining is None else f", {_usd(remaining)} of the budget remaining"
+        self._say(f"one video ({what}): {price}; spent so far {_usd(sw.spend())}{budget}")
+
+    # ---- shared pieces
+
+    def _with_config(self, options: GenerateOptions) -> GenerateOptions:
+        seconds = self.default_seconds
+        return with_defaults(
+            options,
+            model=self.default_model or None,
+            size=self.default_size or None,
+            seconds=None if seconds in (None, "") else str(seconds),
+        )
+
+    def _deliver(self, job: Any, options: GenerateOptions) -> Any:
+        """Show the card, bind ``-o NAME``, wait if asked; the job is the magic's value."""
+        self._show_card(job)
+        self.last_job = job
+        if options.out:
+            self.shell.user_ns[options.out] = job
+        if options.wait:
+            try:
+                job.wait()
+            except KeyboardInterrupt:
+                self._say(f"stopped waiting; {job.id} keeps running (see %sora list)")
+                return job
+            except SoraWidgetsError as exc:
+                self._fail(f"{job.id}: {_describe(exc)}")
+                return job
+            error = getattr(job, "error", None)
+            if getattr(job, "status", None) in ("failed", "expired", "unknown") and error is not None:
+                blocked = getattr(error, "blocked_input", None)
+                which = f" (the {blocked} was flagged; change it and try again)" if blocked else ""
+                self._fail(f"{job.id} {job.status}: {getattr(error, 'message', error)}{which}")
+        return job
+
+    def _show_card(self, job: Any) -> None:
+        from IPython.display import display
+
+        import sora_widgets as sw
+
+        display(sw.VideoCard(job))
+
+
+# ------------------------------------------------------------------------------------------------- helpers
+
+
+def _interpolated(command: Command, namespace: Mapping[str, Any]) -> Command:
+    """Fill ``{name}`` in the prompt, option values and ids (after parsing, so values cannot add options)."""
+
+    def fill(value: str | None) -> str | None:
+        return None if value is None else interpolate(value, namespace)
+
+    options = command.options
+    return replace(
+        command,
+        prompt=fill(command.prompt),
+        options=replace(
+            options,
+            model=fill(options.model),
+            size=fill(options.size),
+            seconds=fill(options.seconds),
+            ref=fill(options.ref),
+            profile=fill(options.profile),
+        ),
+        args=tuple(interpolate(a, namespace) for a in command.args),
+    )
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, KeyError) and exc.args:
+        return str(exc.args[0])  # KeyError's str() is the repr of the key
+    if isinstance(exc, OSError) and exc.strerror:
+        where = f": {exc.filename}" if exc.filename else ""
+        return f"{exc.strerror}{where}"
+    return str(exc) or type(exc).__name__
+
+
+def _reference_path(ref: str | None) -> Path | None:
+    if ref is None:
+        return None
+    path = Path(ref).expanduser()
+    if not path.is_file():
+        raise ParseError(f"--ref file not found: {path} (a JPEG, PNG or WebP image path, relative to {Path.cwd()})")
+    return path
+
+
+def _find_job(job_id: str, *, exact: bool = False) -> Any:
+    """The job for an id or a unique prefix (``exact``: the whole id, so a short prefix never deletes)."""
+    import sora_widgets as sw
+
+    try:
+        job = sw.get_job(job_id)
+    except KeyError as exc:  # unknown or ambiguous: the engine's message says which
+        raise ParseError(f"{_describe(exc)}; %sora list shows the ids") from None
+    if exact and job_id not in (job.id, job.video_id):
+        raise ParseError(f"{job_id!r} is only the start of {job.id}; give the whole id to delete it")
+    return job
+
+
+def _check_emulator_possible() -> None:
+    """The engine prefers an environment key over the emulator: say so instead of silently using the key."""
+    if os.environ.get("OPENAI_API_KEY"):
+        raise ParseError(
+            "OPENAI_API_KEY is set in the environment, so the engine would use it instead of the emulator; "
+            "unset it (del os.environ['OPENAI_API_KEY']) and run %sora backend emulator again"
+        )
+
+
+def _backend_line(info: Mapping[str, Any], url: str | None = None) -> str:
+    label = url or info.get("label") or info.get("base_url_host") or "unknown"
+    profile = info.get("profile")
+    profile_name = getattr(profile, "name", profile)
+    kind = "local emulator" if info.get("is_emulator") else "remote"
+    host = info.get("base_url_host")
+    where = f" at {host}" if host and host not in label else ""
+    return f"backend: {label}{where} ({kind}, profile {profile_name})"
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """Register ``%sora`` and ``%%sora`` (``%load_ext sora_widgets``)."""
+    ipython.register_magics(SoraMagics)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """Remove the magics and the config hook again (``%unload_ext sora_widgets``)."""
+    manager = ipython.magics_manager
+    for kind in ("line", "cell"):
+        manager.magics[kind].pop("sora", None)
+    ipython.configurables[:] = [c for c in ipython.configurables if not isinstance(c, SoraMagics)]
+    manager.registry.pop("SoraMagics", None)

@@ -1,0 +1,187 @@
+"""The journal: one SQLite row per job under ``home``, written before any request, so no paid job is ever lost.
+
+Rows are keyed by the local id (``job_<hex>``); the backend id is stored the moment it is known. The backend is
+recorded by its base URL only, never its key. Media live in ``home/media/<local id>/``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Any, Iterable
+
+import platformdirs
+
+__all__ = ["Journal", "default_home", "JOB_COLUMNS"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    id TEXT PRIMARY KEY,
+    backend_key TEXT NOT NULL,
+    backend_label TEXT,
+    video_id TEXT,
+    prompt TEXT NOT NULL,
+    model TEXT NOT NULL,
+    size TEXT NOT NULL,
+    seconds TEXT NOT NULL,
+    reference_sha256 TEXT,
+    reference_path TEXT,
+    cache_key TEXT,
+    status TEXT NOT NULL,
+    progress REAL,
+    error_json TEXT,
+    cost_usd REAL,
+    video_path TEXT,
+    thumbnail_path TEXT,
+    spritesheet_path TEXT,
+    sprite_json TEXT,
+    remixed_from TEXT,
+    remix_source_video_id TEXT,
+    created_at REAL NOT NULL,
+    sent_at REAL,
+    acknowledged_at REAL,
+    completed_at REAL,
+    server_created_at REAL,
+    expires_at REAL,
+    updated_at REAL
+);
+CREATE INDEX IF NOT EXISTS jobs_video_id ON jobs(video_id);
+CREATE INDEX IF NOT EXISTS jobs_cache_key ON jobs(cache_key);
+CREATE INDEX IF NOT EXISTS jobs_backend_status ON jobs(backend_key, status);
+"""
+
+JOB_COLUMNS = (
+    "id", "backend_key", "backend_label", "video_id", "prompt", "model", "size", "seconds", "reference_sha256",
+    "reference_path", "cache_key", "status", "progress", "error_json", "cost_usd", "video_path", "thumbnail_path",
+    "spritesheet_path", "sprite_json", "remixed_from", "remix_source_video_id", "created_at", "sent_at",
+    "acknowledged_at", "completed_at", "server_created_at", "expires_at", "updated_at",
+)
+_COLUMN_SET = frozenset(JOB_COLUMNS)
+
+
+def default_home() -> Path:
+    """``$SORA_WIDGETS_HOME``, else the per-user data directory."""
+    env = os.environ.get("SORA_WIDGETS_HOME")
+    if env:
+        return Path(env).expanduser()
+    return Path(platformdirs.user_data_dir("sora_widgets", appauthor=False))
+
+
+class Journal:
+    """The SQLite journal (WAL mode, one connection guarded by a lock: any thread may call it).
+
+    Parameters
+    ----------
+    home
+        Directory holding ``jobs.sqlite3`` and ``media/``; created if missing.
+    """
+
+    def __init__(self, home: str | os.PathLike[str]) -> None:
+        self.home = Path(home).expanduser()
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.media_root.mkdir(exist_ok=True)
+        self.path = self.home / "jobs.sqlite3"
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30.0)
+        self._db.row_factory = sqlite3.Row
+        with self._lock:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            # NORMAL is durable against a process crash (the case that matters: a killed kernel).
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA busy_timeout=30000")
+            self._db.executescript(_SCHEMA)
+
+    @property
+    def media_root(self) -> Path:
+        return self.home / "media"
+
+    def media_dir(self, job_id: str) -> Path:
+        path = self.media_root / job_id
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @staticmethod
+    def _check(fields: Iterable[str]) -> None:
+        unknown = set(fields) - _COLUMN_SET
+        if unknown:
+            raise KeyError(f"unknown journal columns: {sorted(unknown)}")
+
+    def insert(self, row: dict[str, Any]) -> None:
+        self._check(row)
+        row = {**row, "updated_at": time.time()}
+        cols = ", ".join(row)
+        marks = ", ".join("?" for _ in row)
+        with self._lock:
+            self._db.execute(f"INSERT INTO jobs ({cols}) VALUES ({marks})", tuple(row.values()))
+
+    def update(self, job_id: str, **fields: Any) -> None:
+        if not fields:
+            return
+        self._check(fields)
+        fields["updated_at"] = time.time()
+        sets = ", ".join(f"{name} = ?" for name in fields)
+        with self._lock:
+            self._db.execute(f"UPDATE jobs SET {sets} WHERE id = ?", (*fields.values(), job_id))
+
+    def get(self, job_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            row = self._db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        return dict(row) if row else None
+
+    def all(self, backend_key: str | None = None) -> list[dict[str, Any]]:
+        query = "SELECT * FROM jobs"
+        args: tuple[Any, ...] = ()
+        if backend_key is not None:
+            query += " WHERE backend_key = ?"
+            args = (backend_key,)
+        with self._lock:
+            rows = self._db.execute(query + " ORDER BY created_at, id", args).fetchall()
+        return [dict(r) for r in rows]
+
+    def by_video_id(self, backend_key: str, video_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT * FROM jobs WHERE backend_key = ? AND video_id = ? ORDER BY created_at LIMIT 1",
+                (backend_key, video_id),
+            ).fetchone()
+        return dict(row) if row else None
+
+    def by_cache_key(self, cache_key: str) -> list[dict[str, Any]]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT * FROM jobs WHERE cache_key = ? ORDER BY created_at DESC", (cache_key,)
+            ).fetchall()
+        return [dict(r) for r in rows]
+
+    def claimed_video_ids(self, backend_key: str) -> set[str]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT video_id FROM jobs WHERE backend_key = ? AND video_id IS NOT NULL", (backend_key,)
+            ).fetchall()
+        return {r[0] for r in rows}
+
+    def spend(self, backend_key: str) -> float:
+        """USD committed on ``backend_key``: every job sent or acknowledged (blocked clips are billed too)."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT COALESCE(SUM(cost_usd), 0) FROM jobs WHERE backend_key = ? AND cost_usd IS NOT NULL "
+                "AND (video_id IS NOT NULL OR status = 'pending')",
+                (backend_key,),
+            ).fetchone()
+        return float(row[0])
+
+
+def dumps(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, separators=(",", ":"))
+
+
+def loads(value: str | None) -> Any:
+    return None if not value else json.loads(value)

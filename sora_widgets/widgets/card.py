@@ -1,0 +1,182 @@
+"""``sw.VideoCard(job)``: one job, live.
+
+The card mirrors a :class:`~sora_widgets.jobs.VideoJob` into traits. Thumbnail and spritesheet travel as
+``Bytes`` traits (binary buffers, never base64), so they reach the browser even while a cell blocks on
+``job.wait()``; the MP4 is sent only when the user presses play. Scrubbing and playback stay in the browser.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import ipywidgets
+import traitlets as t
+
+from ..errors import SoraWidgetsError
+from ._base import TERMINAL, JobCommands, SoraWidget, Throttle, backend_state, summarize
+
+if TYPE_CHECKING:
+    from ..jobs import VideoJob
+
+__all__ = ["VideoCard"]
+
+
+def _resolve_job(job: Any) -> "VideoJob":
+    from ..jobs import VideoJob
+
+    if isinstance(job, VideoJob):
+        return job
+    if isinstance(job, str):
+        import sora_widgets as sw
+
+        return sw.get_job(job)
+    raise TypeError(f"VideoCard(job) needs a VideoJob (from sw.submit) or a job id string, got {type(job).__name__}")
+
+
+class VideoCard(JobCommands, SoraWidget):
+    """A live card for one video job: status, progress, preview, playback and actions.
+
+    Parameters
+    ----------
+    job
+        A :class:`~sora_widgets.jobs.VideoJob` (``sw.submit(...)``) or a job id / video id prefix.
+    layout
+        Optional ipywidgets layout.
+
+    Examples
+    --------
+    >>> job = sw.submit("Close-up shot of a gourmet burger ...")  # doctest: +SKIP
+    >>> sw.VideoCard(job)  # doctest: +SKIP
+    """
+
+    _view = t.Unicode("card").tag(sync=True)
+
+    job_id = t.Unicode("", read_only=True).tag(sync=True)
+    """Local journal id of the job (``job_<hex>``)."""
+    video_id = t.Unicode(None, allow_none=True, read_only=True).tag(sync=True)
+    """The backend's id of the video, None until the create is acknowledged."""
+    backend = t.Unicode("", read_only=True).tag(sync=True)
+    """Label of the backend the job runs on."""
+    status = t.Unicode("pending", read_only=True).tag(sync=True)
+    """``pending``, ``queued``, ``in_progress``, ``completed``, ``failed``, ``expired`` or ``deleted``."""
+    progress = t.Float(None, allow_none=True, read_only=True).tag(sync=True)
+    """0..100, or None when the backend reports no progress (the bar is indeterminate)."""
+    eta_s = t.Float(None, allow_none=True, read_only=True).tag(sync=True)
+    """Estimated seconds to completion, None when unknown."""
+    elapsed_s = t.Float(0.0, read_only=True).tag(sync=True)
+    """Seconds since submission (the browser keeps counting between updates)."""
+    prompt = t.Unicode("", read_only=True).tag(sync=True)
+    """The prompt (shown as text, never as markup)."""
+    model = t.Unicode("", read_only=True).tag(sync=True)
+    """Model name."""
+    size = t.Unicode("", read_only=True).tag(sync=True)
+    """``WIDTHxHEIGHT``."""
+    seconds = t.Unicode("", read_only=True).tag(sync=True)
+    """Duration in seconds, as the protocol sends it (a string)."""
+    cost_usd = t.Float(None, allow_none=True, read_only=True).tag(sync=True)
+    """Estimated cost in USD, None when the backend profile has no price."""
+    error = t.Dict(None, allow_none=True, read_only=True).tag(sync=True)
+    """``{code, message, blocked_input, retryable}`` of a failed job, else None."""
+    sprite = t.Dict(None, allow_none=True, read_only=True).tag(sync=True)
+    """Spritesheet geometry (``columns, rows, frames, tile_width, tile_height, duration_s``) or None."""
+    remixed_from = t.Unicode(None, allow_none=True, read_only=True).tag(sync=True)
+    """Job id of the source video when this is a remix."""
+    created_at = t.Float(None, allow_none=True, read_only=True).tag(sync=True)
+    """Submission time (epoch seconds)."""
+    has_video = t.Bool(False, read_only=True).tag(sync=True)
+    """The MP4 is on this machine (play and download work)."""
+    can_remix = t.Bool(False, read_only=True).tag(sync=True)
+    """The video can be remixed (completed, and the backend has remix)."""
+    can_delete = t.Bool(False, read_only=True).tag(sync=True)
+    """The job can be deleted from here."""
+
+    _thumbnail = t.Bytes(b"").tag(sync=True)
+    _thumbnail_mime = t.Unicode("image/webp").tag(sync=True)
+    _spritesheet = t.Bytes(b"").tag(sync=True)
+
+    _SUMMARY_TRAITS: ClassVar[tuple[str, ...]] = (
+        "video_id", "backend", "status", "progress", "eta_s", "elapsed_s", "prompt", "model", "size", "seconds",
+        "cost_usd", "error", "sprite", "remixed_from", "created_at", "has_video", "can_remix", "can_delete",
+    )
+
+    def __init__(self, job: Any, **kwargs: Any) -> None:
+        resolved = _resolve_job(job)
+        super().__init__(**kwargs)
+        self._job = resolved
+        self._media_paths: dict[str, Any] = {"thumbnail": None, "spritesheet": None}
+        self._remixes = ipywidgets.VBox()
+        self._throttle = Throttle(self._guard(self._sync, "updating the card"), interval_s=0.1)
+        self.set_trait("job_id", resolved.id)
+        self._sync()
+        self._unsubscribe = resolved.on_change(self._on_job_change)
+
+    # ------------------------------------------------------------------ public
+
+    @property
+    def job(self) -> "VideoJob":
+        """The job this card shows."""
+        return self._job
+
+    @property
+    def remixes(self) -> tuple["VideoCard", ...]:
+        """Cards of the remixes (and retries) started from this card, newest first."""
+        return tuple(self._remixes.children)  # type: ignore[arg-type]
+
+    def close(self) -> None:
+        # also runs from __del__ of a card whose constructor failed half-way
+        if getattr(self, "_unsubscribe", None) is not None:
+            self._unsubscribe()
+        if getattr(self, "_throttle", None) is not None:
+            self._throttle.close()
+        super().close()
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        # the card, then the cards of its remixes (a remix makes a new card, which needs a place to appear)
+        return ipywidgets.VBox([self, self._remixes], layout={"width": "100%"})._repr_mimebundle_(**kwargs)
+
+    # ------------------------------------------------------------------ engine -> traits
+
+    def _on_job_change(self, job: "VideoJob") -> None:
+        # engine thread: progress is throttled, a terminal state lands at once
+        self._throttle.poke(urgent=job.status in TERMINAL)
+
+    def _sync(self) -> None:
+        remix_ok, label = True, None
+        try:
+            profile, label = backend_state()
+            remix_ok = bool(profile.supports("remix"))
+        except Exception:  # noqa: BLE001 - no backend configured: show the job, hide remix
+            remix_ok = False
+        summary = summarize(self._job, remix_ok=remix_ok, backend_label=label)
+        with self.hold_sync():
+            for name in self._SUMMARY_TRAITS:
+                if getattr(self, name) != summary[name]:
+                    self.set_trait(name, summary[name])
+            self._sync_media("thumbnail", self._job.thumbnail_path, "_thumbnail")
+            self._sync_media("spritesheet", self._job.spritesheet_path, "_spritesheet")
+
+    def _sync_media(self, variant: str, path: Any, trait: str) -> None:
+        if path is None or not path.exists():
+            if self._media_paths[variant] is not None or getattr(self, trait):
+                self._media_paths[variant] = None
+                setattr(self, trait, b"")
+            return
+        if self._media_paths[variant] == path:
+            return
+        data = path.read_bytes()
+        self._media_paths[variant] = path
+        if variant == "thumbnail":
+            from ._base import mime_of
+
+            self._thumbnail_mime = mime_of(path)
+        setattr(self, trait, data)
+
+    # ------------------------------------------------------------------ commands
+
+    def _job_for(self, job_id: Any) -> "VideoJob":
+        if job_id not in (None, self._job.id):
+            raise SoraWidgetsError(f"this card shows {self._job.id}, not {job_id!r}")
+        return self._job
+
+    def _adopt(self, job: "VideoJob") -> None:
+        self._remixes.children = (VideoCard(job), *self._remixes.children)

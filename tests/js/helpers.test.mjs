@@ -1,0 +1,351 @@
+// Pure front-end helpers of sora_widgets/static/sora.js (no DOM): node --test tests/js/
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import {
+  analyzePrompt,
+  clamp,
+  costKey,
+  coverCrop,
+  createLimiter,
+  createRequester,
+  distinct,
+  downloadName,
+  errorText,
+  filterItems,
+  formatClock,
+  formatCost,
+  formatSeconds,
+  formatSize,
+  frameFromPointer,
+  frameTime,
+  isTerminal,
+  pageOf,
+  parseSize,
+  progressText,
+  spriteStyle,
+  statusLabel,
+  stepFrame,
+} from "../../sora_widgets/static/sora.js";
+import sora from "../../sora_widgets/static/sora.js";
+
+test("the module has a default export with render and never touches document at import", () => {
+  assert.equal(typeof sora.render, "function");
+  assert.equal(typeof globalThis.document, "undefined");
+});
+
+test("frameFromPointer maps pointer x across the width onto frames", () => {
+  assert.equal(frameFromPointer(0, 320, 16), 0);
+  assert.equal(frameFromPointer(19.9, 320, 16), 0);
+  assert.equal(frameFromPointer(20, 320, 16), 1);
+  assert.equal(frameFromPointer(160, 320, 16), 8);
+  assert.equal(frameFromPointer(319.9, 320, 16), 15);
+  // outside the box (pointer captured past the edge) clamps
+  assert.equal(frameFromPointer(-5, 320, 16), 0);
+  assert.equal(frameFromPointer(400, 320, 16), 15);
+  // nothing to show
+  assert.equal(frameFromPointer(10, 0, 16), -1);
+  assert.equal(frameFromPointer(10, 320, 0), -1);
+  assert.equal(frameFromPointer(Number.NaN, 320, 16), -1);
+});
+
+test("stepFrame: arrows from idle start at an end, then step and stop at the edges", () => {
+  assert.equal(stepFrame(-1, 1, 8), 0);
+  assert.equal(stepFrame(-1, -1, 8), 7);
+  assert.equal(stepFrame(3, 1, 8), 4);
+  assert.equal(stepFrame(3, -1, 8), 2);
+  assert.equal(stepFrame(7, 1, 8), 7);
+  assert.equal(stepFrame(0, -1, 8), 0);
+  assert.equal(stepFrame(0, 1, 0), -1);
+});
+
+test("spriteStyle positions each tile of an 8x2 sheet", () => {
+  const geom = { columns: 8, rows: 2, frames: 16, tile_width: 192, tile_height: 108, duration_s: 4 };
+  assert.deepEqual(spriteStyle(geom, 0), { size: "800% 200%", position: "0% 0%" });
+  assert.deepEqual(spriteStyle(geom, 7), { size: "800% 200%", position: "100% 0%" });
+  assert.deepEqual(spriteStyle(geom, 8), { size: "800% 200%", position: "0% 100%" });
+  assert.equal(spriteStyle(geom, 3).position, `${Math.round((3 / 7) * 100 * 10000) / 10000}% 0%`);
+  // out-of-range frames clamp to the sheet
+  assert.deepEqual(spriteStyle(geom, 99), spriteStyle(geom, 15));
+});
+
+test("spriteStyle percentage equals the pixel offset of the tile at any display size", () => {
+  // p% aligns p% of the sheet with p% of the box: offset = p * (sheetW - boxW)
+  const geom = { columns: 8, rows: 3, frames: 20, tile_width: 192, tile_height: 108, duration_s: 5 };
+  const boxW = 300;
+  const boxH = 168.75;
+  for (let f = 0; f < geom.frames; f++) {
+    const { position } = spriteStyle(geom, f);
+    const [px, py] = position.split(" ").map((s) => parseFloat(s) / 100);
+    const sheetW = geom.columns * boxW;
+    const sheetH = geom.rows * boxH;
+    assert.ok(Math.abs(px * (sheetW - boxW) - (f % 8) * boxW) < 0.01, `frame ${f} x`);
+    assert.ok(Math.abs(py * (sheetH - boxH) - Math.floor(f / 8) * boxH) < 0.01, `frame ${f} y`);
+  }
+});
+
+test("spriteStyle with a single column or row does not divide by zero", () => {
+  assert.deepEqual(spriteStyle({ columns: 1, rows: 1, frames: 1 }, 0), { size: "100% 100%", position: "0% 0%" });
+  assert.deepEqual(spriteStyle({ columns: 8, rows: 1, frames: 8 }, 5).position.split(" ")[1], "0%");
+});
+
+test("frameTime samples the middle of each slice (media.py's definition)", () => {
+  const geom = { columns: 8, rows: 2, frames: 16, duration_s: 8 };
+  assert.equal(frameTime(geom, 0), 0.25);
+  assert.equal(frameTime(geom, 15), 7.75);
+  assert.equal(frameTime(null, 3), 0);
+});
+
+test("formatClock", () => {
+  assert.equal(formatClock(0), "0:00");
+  assert.equal(formatClock(7.4), "0:07");
+  assert.equal(formatClock(65), "1:05");
+  assert.equal(formatClock(3723), "1:02:03");
+  assert.equal(formatClock(null), "–");
+  assert.equal(formatClock(-1), "–");
+  assert.equal(formatClock(Number.POSITIVE_INFINITY), "–");
+});
+
+test("formatCost", () => {
+  assert.equal(formatCost(0.4), "$0.40");
+  assert.equal(formatCost(12), "$12.00");
+  assert.equal(formatCost(0), "$0.00");
+  assert.equal(formatCost(0.001), "< $0.01");
+  assert.equal(formatCost(null), "–");
+  assert.equal(formatCost(undefined), "–");
+});
+
+test("sizes and seconds", () => {
+  assert.deepEqual(parseSize("1280x720"), { width: 1280, height: 720 });
+  assert.equal(parseSize("12x"), null);
+  assert.equal(parseSize("0x5"), null);
+  assert.equal(formatSize("720x1280"), "720×1280");
+  assert.equal(formatSize("weird"), "weird");
+  assert.equal(formatSeconds("8"), "8 s");
+  assert.equal(formatSeconds(""), "");
+});
+
+test("status words, terminal statuses, unknown statuses from other backends", () => {
+  assert.equal(statusLabel("in_progress"), "Rendering");
+  assert.equal(statusLabel("completed"), "Ready");
+  assert.equal(statusLabel("some_new_state"), "Some new state");
+  assert.ok(isTerminal("completed") && isTerminal("failed") && isTerminal("expired") && isTerminal("deleted"));
+  assert.ok(!isTerminal("queued") && !isTerminal("in_progress") && !isTerminal("processing"));
+  assert.equal(clamp(5, 0, 3), 3);
+});
+
+test("progressText: percent, ETA, elapsed; indeterminate without progress", () => {
+  assert.equal(progressText({ status: "in_progress", progress: 42.4, eta_s: 31 }, 12), "42% · 0:31 left · 0:12 elapsed");
+  assert.equal(progressText({ status: "in_progress", progress: null, eta_s: null }, 5), "Working (no progress reported) · 0:05 elapsed");
+  assert.equal(progressText({ status: "queued", progress: 0, eta_s: null }, 1), "Waiting in the queue · 0:01 elapsed");
+});
+
+test("errorText names the blocked input for moderation", () => {
+  const msg = "Your request was blocked by our moderation system.";
+  assert.equal(errorText({ code: "moderation_blocked", message: msg, blocked_input: "prompt" }), `${msg} (the prompt was flagged)`);
+  assert.equal(errorText({ code: "moderation_blocked", message: msg, blocked_input: "image" }), `${msg} (the reference image was flagged)`);
+  assert.equal(errorText({ code: "x", message: msg, blocked_input: null }), msg);
+  assert.equal(errorText(null), "");
+});
+
+test("coverCrop is centred and keeps the target aspect (like PIL ImageOps.fit)", () => {
+  // 4000x3000 photo to 1280x720: full width, crop top and bottom
+  const c = coverCrop(4000, 3000, 1280, 720);
+  assert.equal(c.sw, 4000);
+  assert.equal(c.sh, 2250);
+  assert.equal(c.sx, 0);
+  assert.equal(c.sy, 375);
+  // square to portrait: full height, crop the sides
+  const p = coverCrop(1000, 1000, 720, 1280);
+  assert.equal(p.sh, 1000);
+  assert.ok(Math.abs(p.sw - 562.5) < 1e-9);
+  assert.ok(Math.abs(p.sx - 218.75) < 1e-9);
+  // exact size: no crop
+  assert.deepEqual(coverCrop(1280, 720, 1280, 720), { sx: 0, sy: 0, sw: 1280, sh: 720 });
+});
+
+test("downloadName and costKey", () => {
+  assert.equal(downloadName({ video_id: "video_abc", job_id: "job_1" }), "video_abc.mp4");
+  assert.equal(downloadName({ video_id: null, job_id: "job_1" }), "job_1.mp4");
+  assert.equal(downloadName({ video_id: "../../etc/passwd", job_id: "j" }), ".._.._etc_passwd.mp4");
+  assert.equal(costKey("sora-2", "1280x720", "8"), "sora-2|1280x720|8");
+});
+
+const ITEMS = [
+  { job_id: "a", status: "completed", model: "sora-2", prompt: "A red fox in the snow", created_at: 10 },
+  { job_id: "b", status: "failed", model: "sora-2-pro", prompt: "A burger", created_at: 30 },
+  { job_id: "c", status: "in_progress", model: "sora-2", prompt: "Fox cubs playing", created_at: 20 },
+  { job_id: "d", status: "queued", model: "sora-2-pro", prompt: "Neon city at night", created_at: 40 },
+];
+
+test("filterItems: newest first, by status, model and every search term", () => {
+  assert.deepEqual(filterItems(ITEMS).map((i) => i.job_id), ["d", "b", "c", "a"]);
+  assert.deepEqual(filterItems(ITEMS, { status: "completed" }).map((i) => i.job_id), ["a"]);
+  assert.deepEqual(filterItems(ITEMS, { status: "running" }).map((i) => i.job_id), ["d", "c"]);
+  assert.deepEqual(filterItems(ITEMS, { model: "sora-2" }).map((i) => i.job_id), ["c", "a"]);
+  assert.deepEqual(filterItems(ITEMS, { query: "FOX" }).map((i) => i.job_id), ["c", "a"]);
+  assert.deepEqual(filterItems(ITEMS, { query: "fox snow" }).map((i) => i.job_id), ["a"]);
+  assert.deepEqual(filterItems(ITEMS, { status: "all", model: "all", query: "  " }).length, 4);
+  assert.deepEqual(distinct(ITEMS, "model"), ["sora-2", "sora-2-pro"]);
+  // the input is not reordered in place
+  assert.equal(ITEMS[0].job_id, "a");
+});
+
+test("pageOf clamps the page and counts pages", () => {
+  const items = Array.from({ length: 500 }, (_, i) => i);
+  assert.deepEqual(pageOf(items, 0, 24).items, items.slice(0, 24));
+  assert.equal(pageOf(items, 0, 24).pages, 21);
+  assert.deepEqual(pageOf(items, 20, 24).items, items.slice(480));
+  assert.equal(pageOf(items, 99, 24).page, 20);
+  assert.equal(pageOf([], 3, 24).page, 0);
+  assert.equal(pageOf([], 3, 24).pages, 1);
+});
+
+// The rules as widgets/coach.py sends them (a small subset is enough to test the algorithm).
+const RULES = {
+  aspects: [
+    { key: "shot", label: "Shot type", hint: "", words: ["close-up", "shot", "tracking"] },
+    { key: "subject", label: "Subject", hint: "", rest: true },
+    { key: "action", label: "Action", hint: "", words: ["rising", "rises", "zooms"] },
+    { key: "setting", label: "Setting", hint: "", words: ["kitchen"], patterns: [" (in|on|at) (a|an|the) "] },
+    { key: "lighting", label: "Lighting", hint: "", words: ["lighting", "warm"] },
+  ],
+  stopwords: ["a", "an", "the", "of", "on", "in", "from"],
+};
+
+test("analyzePrompt: 'A burger' has only a subject", () => {
+  const r = analyzePrompt("A burger", RULES);
+  assert.deepEqual(r.missing, ["shot", "action", "setting", "lighting"]);
+  assert.equal(r.score, 0.2);
+});
+
+test("analyzePrompt: the seed's good prompt covers all five", () => {
+  const r = analyzePrompt(
+    "Close-up shot of a gourmet burger on a wooden board, steam rising from the hot patty, warm restaurant lighting",
+    RULES,
+  );
+  assert.deepEqual(r.missing, []);
+  assert.equal(r.score, 1);
+  assert.deepEqual(r.checks.map((c) => c.present), [true, true, true, true, true]);
+});
+
+test("analyzePrompt: whole words only, and words claimed by other aspects are not a subject", () => {
+  assert.deepEqual(analyzePrompt("warmly shooting", RULES).checks.find((c) => c.key === "lighting").present, false);
+  assert.deepEqual(analyzePrompt("tracking shot, warm lighting", RULES).checks.find((c) => c.key === "subject").present, false);
+  assert.deepEqual(analyzePrompt("", RULES).missing.length, 5);
+});
+
+function fakeModel() {
+  const handlers = new Set();
+  const sent = [];
+  return {
+    sent,
+    handlers,
+    on(name, fn) {
+      assert.equal(name, "msg:custom");
+      handlers.add(fn);
+    },
+    off(name, fn) {
+      handlers.delete(fn);
+    },
+    send(content, callbacks, buffers) {
+      sent.push({ content, buffers });
+    },
+    reply(msg, buffers = []) {
+      for (const fn of [...handlers]) fn(msg, buffers);
+    },
+  };
+}
+
+test("createRequester: envelope out, matching reply resolves with buffers", async () => {
+  const model = fakeModel();
+  const rq = createRequester(model, { timeoutMs: 1000 });
+  const buf = new Uint8Array([1, 2, 3]).buffer;
+  const p = rq.request("media", { job_id: "j", variant: "thumbnail" }, { buffers: [buf] });
+  assert.equal(model.sent.length, 1);
+  const { content, buffers } = model.sent[0];
+  assert.equal(content.kind, "sora-request");
+  assert.equal(content.cmd, "media");
+  assert.deepEqual(content.args, { job_id: "j", variant: "thumbnail" });
+  assert.deepEqual(buffers, [buf]);
+  // replies for other ids and other kinds are ignored
+  model.reply({ kind: "sora-reply", id: "nope", ok: true });
+  model.reply({ kind: "other", id: content.id, ok: true });
+  assert.equal(rq.pending, 1);
+  const view = new DataView(new Uint8Array([9]).buffer);
+  model.reply({ kind: "sora-reply", id: content.id, ok: true, result: { mime: "image/webp" } }, [view]);
+  const out = await p;
+  assert.deepEqual(out.result, { mime: "image/webp" });
+  assert.equal(out.buffers[0].getUint8(0), 9);
+  assert.equal(rq.pending, 0);
+  rq.dispose();
+  assert.equal(model.handlers.size, 0);
+});
+
+test("createRequester: an error reply rejects with the kernel's words", async () => {
+  const model = fakeModel();
+  const rq = createRequester(model, { timeoutMs: 1000 });
+  const p = rq.request("submit", { prompt: "" });
+  model.reply({ kind: "sora-reply", id: model.sent[0].content.id, ok: false, error: "prompt must be non-empty" });
+  await assert.rejects(p, /prompt must be non-empty/);
+  rq.dispose();
+});
+
+test("createRequester: no answer times out, and dispose rejects what is pending", async () => {
+  const model = fakeModel();
+  const rq = createRequester(model, { timeoutMs: 20 });
+  await assert.rejects(rq.request("media", {}), /No answer from the kernel/);
+  assert.equal(rq.pending, 0);
+  const rq2 = createRequester(model, { timeoutMs: 10000 });
+  const p = rq2.request("media", {});
+  rq2.dispose();
+  await assert.rejects(p, /closed/);
+  rq.dispose();
+});
+
+test("createRequester: ids are unique per request", () => {
+  const model = fakeModel();
+  const rq = createRequester(model, { timeoutMs: 1000 });
+  rq.request("a").catch(() => {});
+  rq.request("b").catch(() => {});
+  assert.notEqual(model.sent[0].content.id, model.sent[1].content.id);
+  rq.dispose();
+});
+
+test("createLimiter never runs more than the limit at once, and runs everything", async () => {
+  const limiter = createLimiter(3);
+  let running = 0;
+  let peak = 0;
+  const releases = [];
+  const tasks = Array.from({ length: 10 }, (_, i) =>
+    limiter.run(
+      () =>
+        new Promise((resolve) => {
+          running += 1;
+          peak = Math.max(peak, running);
+          releases.push(() => {
+            running -= 1;
+            resolve(i);
+          });
+        }),
+    ),
+  );
+  // let the first batch start
+  await new Promise((r) => setImmediate(r));
+  assert.equal(limiter.active, 3);
+  assert.equal(limiter.queued, 7);
+  while (releases.length) {
+    releases.shift()();
+    await new Promise((r) => setImmediate(r));
+  }
+  assert.deepEqual(await Promise.all(tasks), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.equal(peak, 3);
+  assert.equal(limiter.active, 0);
+});
+
+test("createLimiter: a failing task frees its slot and rejects its caller", async () => {
+  const limiter = createLimiter(1);
+  const bad = limiter.run(() => Promise.reject(new Error("boom")));
+  const good = limiter.run(() => Promise.resolve("ok"));
+  await assert.rejects(bad, /boom/);
+  assert.equal(await good, "ok");
+});

@@ -1,0 +1,167 @@
+"""sora.js in a real browser on a static page with a fake model (no Jupyter): fast checks of what the
+notebook tests do not reach (cleanup releases everything, keyboard, coach, paging, bounded fetches).
+
+The page is tests/js/harness/index.html; Debian chromium drives it. With ``CI`` set a missing chromium
+fails instead of skipping (these tests gate CI like the other browser tests).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent / "harness"))
+
+from harness_server import CHROMIUM_ARGS, serve  # noqa: E402
+
+pytestmark = pytest.mark.ui
+
+
+@pytest.fixture(scope="module")
+def harness() -> Iterator[Any]:
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        if os.environ.get("CI"):
+            pytest.fail("Debian chromium is missing and CI is set: the browser tests gate CI")
+        pytest.skip("Debian chromium not found on PATH")
+    from playwright.sync_api import sync_playwright
+
+    server = serve()
+    base = f"http://127.0.0.1:{server.server_address[1]}/tests/js/harness/index.html"
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1100, "height": 900})
+
+        def open_view(query: str) -> Any:
+            page = context.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.on("dialog", lambda d: (errors.append(f"dialog: {d.message}"), d.dismiss()))
+            page.goto(f"{base}?{query}")
+            page.wait_for_function("window.__ready === true", timeout=15_000)
+            page.errors = errors  # type: ignore[attr-defined]
+            return page
+
+        yield open_view
+        context.close()
+        browser.close()
+    server.shutdown()
+
+
+def _cleanup_releases_everything(page: Any) -> None:
+    left = page.evaluate(
+        """() => { window.__cleanup();
+          const u = window.__urls;
+          return { unrevoked: [...u.created].filter((x) => !u.revoked.has(x)).length, created: u.created.size,
+                   intervals: window.__intervals.size, children: document.getElementById('out').childElementCount }; }"""
+    )
+    assert left["created"] > 0, "the view made no object URLs, so this check proves nothing"
+    assert left == {"unrevoked": 0, "created": left["created"], "intervals": 0, "children": 0}
+
+
+def test_card_scrubs_by_pointer_and_keys_and_cleans_up(harness) -> None:
+    page = harness("view=card&item=1")
+    card = page.locator(".sora-card")
+    thumb = card.get_by_role("button", name="Play video")
+    page.wait_for_function("() => document.querySelector('.sora-sprite').style.backgroundImage !== ''")
+    box = thumb.bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.99, box["y"] + box["height"] / 2)
+    assert card.get_attribute("data-scrub-frame") == "15"
+    page.mouse.move(box["x"] + 1, box["y"] + box["height"] / 2)
+    assert card.get_attribute("data-scrub-frame") == "0"
+    page.mouse.move(1, 1)
+    assert card.get_attribute("data-scrub-frame") == "-1"
+    thumb.focus()
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    assert card.get_attribute("data-scrub-frame") == "1"
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("ArrowLeft")
+    assert card.get_attribute("data-scrub-frame") == "0"
+    page.keyboard.press("Escape")
+    assert card.get_attribute("data-scrub-frame") == "-1"
+    # the shown tile is the right one of the 8x2 sheet
+    thumb.focus()
+    for _ in range(10):
+        page.keyboard.press("ArrowRight")
+    position = page.evaluate("getComputedStyle(document.querySelector('.sora-sprite')).backgroundPosition")
+    assert position == "14.2857% 100%"  # frame 9: column 1 (of 7 steps), row 1 (of 1 step)
+    assert page.errors == []
+    _cleanup_releases_everything(page)
+
+
+def test_untrusted_text_stays_text(harness) -> None:
+    page = harness("view=panel")
+    failed = page.locator('.sora-card[data-job-id="job_c3"]')
+    assert "<img src=x onerror=alert(1)>" in failed.locator(".sora-prompt").text_content()
+    assert page.locator('img[src="x"]').count() == 0
+    assert page.locator(".sora-prompt b").count() == 0
+    assert "(the prompt was flagged)" in failed.locator(".sora-error").text_content()
+    assert page.errors == []
+
+
+def test_panel_form_coach_and_submit(harness) -> None:
+    page = harness("view=panel")
+    prompt = page.get_by_role("textbox", name="Prompt", exact=True)
+    coach = page.locator(".sora-coach-list")
+    assert prompt.input_value() == "A burger"
+    assert coach.get_attribute("aria-label") == "Prompt coach: missing shot type, action, setting, lighting"
+    page.get_by_role("button", name="Excellent example").click()
+    assert prompt.input_value().startswith("Slow tracking shot moving around a freshly grilled burger")
+    assert coach.get_attribute("aria-label") == "Prompt coach: all covered"
+    # sizes follow the model; the cost follows the choice
+    size = page.get_by_role("combobox", name="Size")
+    assert size.evaluate("(el) => [...el.options].map((o) => o.value)") == ["720x1280", "1280x720"]
+    page.get_by_role("combobox", name="Model").select_option("sora-2-pro")
+    assert size.evaluate("(el) => [...el.options].map((o) => o.value)") == [
+        "720x1280", "1280x720", "1024x1792", "1792x1024"]
+    page.get_by_role("combobox", name="Model").select_option("sora-2")
+    page.get_by_role("combobox", name="Seconds").select_option("8")
+    assert page.locator(".sora-cost").text_content() == "Estimated $0.80"
+    assert page.locator(".sora-backend").text_content() == "local emulator"
+    # Ctrl+Enter submits the form's values as a command; the harness answers with an error, shown in words
+    prompt.fill("A kite over a beach")
+    prompt.press("Control+Enter")
+    page.wait_for_function("() => document.querySelector('.sora-form-error').textContent !== ''")
+    sent = page.evaluate("window.__sent.filter((m) => m.cmd === 'submit')")
+    assert [m["args"] for m in sent] == [{"prompt": "A kite over a beach", "model": "sora-2", "size": "720x1280",
+                                         "seconds": "8"}]
+    assert sent[0]["kind"] == "sora-request" and sent[0]["id"]
+    assert page.locator(".sora-form-error").text_content() == "harness: no kernel"
+    # an empty prompt is refused in the browser, without a round trip
+    prompt.fill("   ")
+    page.get_by_role("button", name="Generate").click()
+    assert "Write a prompt first" in page.locator(".sora-form-error").text_content()
+    assert len(page.evaluate("window.__sent.filter((m) => m.cmd === 'submit')")) == 1
+    assert page.errors == []
+    _cleanup_releases_everything(page)
+
+
+def test_gallery_pages_500_items_with_bounded_fetches(harness) -> None:
+    page = harness("view=gallery&count=500")
+    gallery = page.locator(".sora-gallery")
+    assert gallery.get_attribute("data-count") == "504"
+    assert page.locator(".sora-card").count() == 24  # one page in the DOM, not 504 cards
+    page.wait_for_function("() => window.__inflight === 0 && window.__sent.some((m) => m.cmd === 'media')")
+    assert page.evaluate("window.__maxInflight") <= 4
+    media = page.evaluate("window.__sent.filter((m) => m.cmd === 'media').map((m) => m.args.job_id)")
+    shown = page.evaluate("[...document.querySelectorAll('.sora-card')].map((c) => c.dataset.jobId)")
+    assert set(media) <= set(shown), "media was fetched for cards that are not on the page"
+    assert not any(m["args"]["variant"] == "video" for m in page.evaluate("window.__sent"))
+    page.get_by_role("combobox", name="Status").select_option("failed")
+    assert gallery.get_attribute("data-count") == "73"
+    page.get_by_role("combobox", name="Status").select_option("all")
+    page.get_by_role("combobox", name="Model").select_option("sora-2-pro")
+    page.get_by_role("searchbox", name="Search prompts").fill("item 42:")
+    assert gallery.get_attribute("data-count") == "1"
+    page.get_by_role("searchbox", name="Search prompts").fill("")
+    page.get_by_role("combobox", name="Model").select_option("all")
+    page.get_by_role("button", name="Older").click()
+    assert page.locator(".sora-page-text").text_content() == "Page 2 of 21"
+    assert page.errors == []
+    _cleanup_releases_everything(page)

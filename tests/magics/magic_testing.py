@@ -1,0 +1,32 @@
+"""The shell the magic tests drive: a real InteractiveShell whose run_cell raises (jupysql's TestingShell)."""
+
+from __future__ import annotations
+
+from IPython.core.interactiveshell import InteractiveShell
+from traitlets.config import Config
+
+
+class TestingShell(InteractiveShell):
+    """run_cell raises whatever the cell raised, so a traceback anywhere fails the test."""
+
+    __test__ = False  # not a pytest class
+
+    def run_cell(self, *args, **kwargs):
+        result = super().run_cell(*args, **kwargs)
+        result.raise_error()
+        return result
+
+
+def base_config() -> Config:
+    config = Config()
+    config.HistoryAccessor.enabled = False  # otherwise sqlite files pile up: "too many open files"
+    config.InteractiveShell.colors = "nocolor"
+    return config
+
+
+def make_shell(config: Config) -> TestingShell:
+    """A fresh shell with ``%load_ext sora_widgets`` done."""
+    TestingShell.clear_instance()
+    shell = TestingShell.instance(config=config)
+    shell.extension_manager.load_extension("sora_widgets")
+    return shell

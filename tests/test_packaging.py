@@ -1,0 +1,200 @@
+"""The wheel carries the front-end, and every public name is shown to users somewhere.
+
+The wheel is built once per session (``pip wheel --no-deps``, hatchling in an isolated build env), then
+installed with ``pip install --no-deps --target`` into a temporary directory. That directory is imported with
+``python -S`` (no site, so the project's editable install in .venv is *not* active) and the .venv's
+site-packages added after it for the dependencies.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import sysconfig
+import zipfile
+from pathlib import Path
+
+import pytest
+
+import sora_widgets
+
+ROOT = Path(__file__).resolve().parents[1]
+STATIC = ROOT / "sora_widgets" / "static"
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("wheel")
+    proc = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(ROOT)],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert proc.returncode == 0, f"pip wheel failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    wheels = list(out.glob("sora_widgets-*.whl"))
+    assert len(wheels) == 1, f"expected one wheel, got {wheels}"
+    return wheels[0]
+
+
+@pytest.fixture(scope="module")
+def installed(wheel, tmp_path_factory) -> Path:
+    target = tmp_path_factory.mktemp("site")
+    proc = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "--no-index", "-q", "--target", str(target), str(wheel)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, f"pip install of the wheel failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    return target
+
+
+def _static_files() -> list[str]:
+    files = sorted(p.relative_to(ROOT).as_posix() for p in STATIC.rglob("*") if p.is_file())
+    assert any(f.endswith(".js") for f in files), "sora_widgets/static/ has no JS file"
+    assert any(f.endswith(".css") for f in files), "sora_widgets/static/ has no CSS file"
+    return files
+
+
+@pytest.mark.slow
+def test_wheel_contains_static_assets_and_py_typed(wheel):
+    names = set(zipfile.ZipFile(wheel).namelist())
+    missing = [f for f in _static_files() if f not in names]
+    assert not missing, f"the wheel lacks front-end files: {missing}"
+    assert "sora_widgets/py.typed" in names, "the wheel lacks sora_widgets/py.typed"
+    # The emulator ships too (it is the default backend).
+    assert any(n.startswith("sora_widgets/emulator/") for n in names)
+    # And nothing from the development tree.
+    assert not [n for n in names if n.startswith(("tests/", "notebooks/", "binder/"))]
+
+
+_PROBE = r"""
+import json, pathlib, sys
+import sora_widgets as sw
+report = {"package": sw.__file__, "version": sw.__version__, "widgets": {}}
+for name in ("VideoCard", "GeneratorPanel", "Gallery"):
+    cls = getattr(sw, name)
+    report["widgets"][name] = {}
+    for attr in ("_esm", "_css"):
+        value = getattr(cls, attr, None)
+        default = getattr(value, "default_value", value)   # a traitlet on the class, or a plain attribute
+        if isinstance(default, pathlib.PurePath):
+            report["widgets"][name][attr] = {"path": str(default), "exists": default.is_file(),
+                                            "text": default.read_text()[:20000] if default.is_file() else ""}
+        elif isinstance(default, str):
+            report["widgets"][name][attr] = {"path": None, "exists": None, "text": default[:20000]}
+        else:
+            report["widgets"][name][attr] = {"type": type(value).__name__}
+print(json.dumps(report))
+"""
+
+
+@pytest.mark.slow
+def test_installed_wheel_imports_and_resolves_widget_esm(installed, tmp_path):
+    site_packages = sysconfig.get_paths()["purelib"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "OPENAI_"))}
+    env["PYTHONPATH"] = os.pathsep.join([str(installed), site_packages])
+    env["SORA_WIDGETS_HOME"] = str(tmp_path / "home")
+    proc = subprocess.run(
+        [sys.executable, "-S", "-c", _PROBE], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, f"import from the wheel failed:\n{proc.stderr[-4000:]}"
+    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert Path(report["package"]).is_relative_to(installed), f"imported the wrong copy: {report['package']}"
+    assert report["version"] == sora_widgets.__version__
+    for name, attrs in report["widgets"].items():
+        esm = attrs["_esm"]
+        assert "text" in esm, f"{name}._esm is neither a path nor source: {esm}"
+        if esm["path"] is not None:
+            assert Path(esm["path"]).is_relative_to(installed), f"{name}._esm points outside the install: {esm['path']}"
+            assert esm["exists"], f"{name}._esm does not exist in the installed wheel: {esm['path']}"
+        assert re.search(r"export\s+default", esm["text"]), f"{name}._esm is not an ES module with a default export"
+        css = attrs.get("_css", {})
+        if css.get("path") is not None:
+            assert css["exists"], f"{name}._css does not exist in the installed wheel: {css['path']}"
+
+
+# ---- every public name appears in a notebook or the README -------------------------------------------------
+
+_FENCE = re.compile(r"```.*?```", re.S)
+_SPAN = re.compile(r"`[^`\n]+`")
+
+
+def _code_text_of_markdown(text: str) -> str:
+    """The code in a markdown text: fenced blocks and inline spans (prose mentions do not count)."""
+    fences = _FENCE.findall(text)
+    rest = _FENCE.sub("", text)
+    return "\n".join(fences + _SPAN.findall(rest))
+
+
+def _documented_code() -> dict[str, str]:
+    sources: dict[str, str] = {}
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        nb = json.loads(path.read_text())
+        parts = []
+        for cell in nb["cells"]:
+            src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+            parts.append(src if cell["cell_type"] == "code" else _code_text_of_markdown(src))
+        sources[path.name] = "\n".join(parts)
+    readme = ROOT / "README.md"
+    if readme.is_file():
+        sources["README.md"] = _code_text_of_markdown(readme.read_text())
+    return sources
+
+
+def test_notebooks_exist():
+    names = sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
+    for expected in ("01-quickstart", "02-gallery", "03-magics", "04-image-to-video", "05-batch-and-budget",
+                     "06-backends"):
+        assert f"{expected}.ipynb" in names, f"notebooks/{expected}.ipynb is missing"
+
+
+def test_every_public_name_appears_in_a_notebook_or_the_readme():
+    sources = _documented_code()
+    assert sources, "no notebooks found"
+    missing = [
+        name
+        for name in sora_widgets.__all__
+        if not any(re.search(rf"\b{re.escape(name)}\b", code) for code in sources.values())
+    ]
+    assert not missing, (
+        f"public names used in no notebook code and no README code block: {missing} "
+        f"(searched {sorted(sources)})"
+    )
+
+
+def test_notebooks_are_stored_clean():
+    """Stored without widget state, media or extra metadata; only the checked text cells keep their output.
+
+    nbval compares a ``# NBVAL_CHECK_OUTPUT`` cell against its stored output (a cell stored without one would
+    check nothing), so those cells keep their text, and nothing else keeps anything.
+    """
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        nb = json.loads(path.read_text())
+        assert set(nb.get("metadata", {})) <= {"kernelspec", "language_info"}, f"{path.name}: extra metadata"
+        checked = 0
+        for cell in nb["cells"]:
+            assert "attachments" not in cell, f"{path.name} has cell attachments"
+            assert not cell.get("metadata"), f"{path.name}: cell metadata {cell.get('metadata')}"
+            if cell["cell_type"] != "code":
+                continue
+            source = "".join(cell["source"])
+            if source.startswith("# NBVAL_CHECK_OUTPUT"):
+                checked += 1
+                assert cell["outputs"], f"{path.name}: a checked cell has no stored output to check:\n{source}"
+                assert cell["execution_count"] is not None, f"{path.name}: nbval skips unrun cells:\n{source}"
+                for out in cell["outputs"]:
+                    kind = out["output_type"]
+                    assert kind in ("stream", "execute_result"), f"{path.name}: {kind} output stored"
+                    if kind == "execute_result":
+                        assert set(out["data"]) == {"text/plain"}, f"{path.name}: rich output stored"
+                    text = "".join(out.get("text") or out.get("data", {}).get("text/plain", ""))
+                    assert not re.search(r"sk-[A-Za-z0-9]{6,}", text), f"{path.name}: a key in an output"
+            else:
+                assert cell["outputs"] == [], f"{path.name}: unchecked cell with stored output:\n{source}"
+                assert cell["execution_count"] is None, f"{path.name}: stored execution count"
+        assert checked, f"{path.name} checks no output at all"

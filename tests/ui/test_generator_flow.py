@@ -1,0 +1,135 @@
+"""The GeneratorPanel in a real JupyterLab on the embedded emulator, end to end.
+
+generate -> progress advances -> hover scrubs the spritesheet -> the video plays -> remix -> delete;
+and a prompt that is HTML stays text.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from playwright.sync_api import expect
+
+import sora_page as sp
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+def _check_progress_advanced(nb, job_id: str) -> None:
+    sp.check_progress_advanced(sp.seen(nb, job_id), job_id)
+
+
+def _check_scrub(nb, job_id: str) -> None:
+    card = sp.card(nb, job_id)
+    thumb = card.get_by_role("button", name="Play video")
+    expect(card).to_have_attribute("data-scrub-frame", "-1")
+    box = thumb.bounding_box()
+    assert box and box["width"] > 20, f"thumbnail has no usable size: {box}"
+    y = box["y"] + box["height"] / 2
+    nb.page.mouse.move(box["x"] + box["width"] * 0.1, y)
+    expect(card).not_to_have_attribute("data-scrub-frame", "-1", timeout=10_000)
+    left = int(card.get_attribute("data-scrub-frame"))
+    nb.page.mouse.move(box["x"] + box["width"] * 0.9, y)
+    expect(card).not_to_have_attribute("data-scrub-frame", str(left), timeout=5_000)
+    right = int(card.get_attribute("data-scrub-frame"))
+    assert right > left >= 0, f"hovering right of the thumbnail should show a later frame: {left} then {right}"
+    # Leaving the thumbnail ends the scrub.
+    nb.page.mouse.move(1, 1)
+    expect(card).to_have_attribute("data-scrub-frame", "-1", timeout=5_000)
+
+
+def _check_plays(nb, job_id: str) -> None:
+    sp.card(nb, job_id).get_by_role("button", name="Play video").click()
+    try:
+        nb.wait_for(
+            """(id) => {
+              const v = document.querySelector(`.sora-card[data-job-id="${id}"] video`);
+              return v && v.currentTime > 0.2;
+            }""",
+            "the video to play past 0.2 s",
+            timeout_s=20,
+            arg=job_id,
+        )
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; <video> state: {sp.video_state(nb, job_id)}") from None
+    state = sp.video_state(nb, job_id)
+    assert state and state["controls"], f"the <video> should have controls: {state}"
+    assert state["src"] == "blob:", f"media must arrive as an object URL, not a URL of the kernel: {state}"
+
+
+def _save_screenshot(nb, name: str, tmp_path: Path) -> Path:
+    """Screenshot the panel; copy it into docs/ when SORA_UPDATE_SCREENSHOT=1 (for the README)."""
+    page = nb.page
+    page.mouse.move(1, 1)
+    # Tall enough that JupyterLab does not scroll the panel under its toolbar.
+    page.set_viewport_size({"width": 1100, "height": 1500})
+    panel = page.locator(".sora-panel").first
+    shot = tmp_path / name
+    panel.screenshot(path=str(shot), animations="disabled")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    assert shot.stat().st_size > 10_000, "the screenshot is suspiciously small"
+    if os.environ.get("SORA_UPDATE_SCREENSHOT") == "1":
+        shutil.copyfile(shot, DOCS / name)
+    return shot
+
+
+def test_generate_progress_scrub_play_remix_delete(lab, tmp_path) -> None:
+    nb = lab.open("panel.ipynb")
+    nb.run_all()
+    panel = sp.wait_panel(nb)
+    sp.install_recorder(nb)
+    expect(panel.locator(".sora-backend")).not_to_be_empty()
+    expect(panel.locator(".sora-cost")).not_to_be_empty()
+
+    # Landscape: the README screenshot reads better with wide cards.
+    first = sp.generate(nb, "A paper boat drifting across a calm pond at sunrise", size="1280x720")
+    sp.wait_status(nb, first, ("completed",))
+    _check_progress_advanced(nb, first)
+    _check_scrub(nb, first)
+
+    # Remix the completed video: a second card appears on top and completes too.
+    known = sp.card_ids(nb)
+    card = sp.card(nb, first)
+    card.get_by_role("button", name="Remix").click()
+    card.get_by_role("textbox", name="Remix prompt").fill("The same boat, now at night under the stars")
+    card.get_by_role("button", name="Create remix").click()
+    remix = sp.wait_new_card(nb, known, "the remix card at the top of .sora-cards")
+    assert remix != first
+    sp.wait_status(nb, remix, ("completed",))
+    _check_progress_advanced(nb, remix)
+    _save_screenshot(nb, "screenshot.png", tmp_path)
+
+    _check_plays(nb, first)
+
+    # Delete the remix: it asks first, then the card shows "deleted" or goes away.
+    remix_card = sp.card(nb, remix)
+    remix_card.get_by_role("button", name="Delete").click()
+    remix_card.get_by_role("button", name="Confirm delete").click()
+    nb.wait_for(
+        """(id) => {
+          const card = document.querySelector(`.sora-card[data-job-id="${id}"]`);
+          return !card || card.dataset.status === 'deleted';
+        }""",
+        "the deleted card to show status deleted or disappear",
+        timeout_s=30,
+        arg=remix,
+    )
+    expect(sp.card(nb, first)).to_have_attribute("data-status", "completed")
+
+
+XSS_PROMPT = "<img src=x onerror=alert(1)>"
+
+
+def test_html_in_a_prompt_is_shown_as_text_and_runs_nothing(lab) -> None:
+    nb = lab.open("panel.ipynb", name="panel_xss.ipynb")
+    nb.run_all()
+    sp.wait_panel(nb)
+    job = sp.generate(nb, XSS_PROMPT)
+    # Through every state the card renders, up to completed with its media.
+    sp.wait_status(nb, job, ("completed",))
+    card = sp.card(nb, job)
+    expect(card).to_contain_text(XSS_PROMPT)
+    assert nb.page.locator('img[src="x"]').count() == 0, "the prompt was parsed as HTML: an <img src=x> exists"
+    assert lab.dialogs() == [], "the prompt's onerror handler ran"

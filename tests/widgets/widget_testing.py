@@ -1,0 +1,63 @@
+"""Helpers for the widget tests: a simulated front end, condition waits, state search."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+import pytest
+
+
+def wait_until(predicate: Callable[[], object], timeout: float = 60.0, what: str = "condition") -> None:
+    """Wait for ``predicate()`` to be true (a condition with a deadline, never a bare sleep)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} not met within {timeout}s")
+        time.sleep(0.02)
+
+
+class FrontEnd:
+    """Plays the browser: sends commands the way sora.js does and collects the replies."""
+
+    def __init__(self, widget: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.widget = widget
+        self.sent: list[tuple[dict[str, Any], list[bytes]]] = []
+        self._seq = 0
+
+        def record(content: Any, buffers: Any = None) -> None:
+            self.sent.append((content, [bytes(b) for b in (buffers or [])]))
+
+        monkeypatch.setattr(widget, "send", record)
+
+    def request(self, cmd: str, buffers: list[bytes] | None = None, **args: Any) -> tuple[dict[str, Any], list[bytes]]:
+        """Send one command; return the reply (content, buffers). Every request must get exactly one."""
+        self._seq += 1
+        req_id = f"test-{self._seq}"
+        before = len(self.sent)
+        self.widget._handle_custom_msg({"kind": "sora-request", "id": req_id, "cmd": cmd, "args": args}, buffers or [])
+        replies = [(c, b) for c, b in self.sent[before:] if c.get("kind") == "sora-reply" and c.get("id") == req_id]
+        assert len(replies) == 1, f"expected one reply to {cmd!r}, got {self.sent[before:]!r}"
+        return replies[0]
+
+    def ok(self, cmd: str, buffers: list[bytes] | None = None, **args: Any) -> tuple[Any, list[bytes]]:
+        content, out = self.request(cmd, buffers, **args)
+        assert content["ok"], f"{cmd} failed: {content.get('error')}"
+        return content["result"], out
+
+    def error(self, cmd: str, buffers: list[bytes] | None = None, **args: Any) -> str:
+        content, out = self.request(cmd, buffers, **args)
+        assert content["ok"] is False, f"{cmd} should have failed, got {content!r}"
+        assert out == []
+        return str(content["error"])
+
+
+def state_text(widget: Any) -> str:
+    """Everything the widget would sync or save, as text (bytes decoded leniently) to search for secrets."""
+    parts = []
+    for name, value in widget.get_state().items():
+        if isinstance(value, (bytes, bytearray, memoryview)):
+            parts.append(f"{name}={bytes(value).decode('latin-1')}")
+        else:
+            parts.append(f"{name}={value!r}")
+    return "\n".join(parts)
