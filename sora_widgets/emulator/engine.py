@@ -442,8 +442,10 @@ class Engine:
             render["reference_path"] = str(d / "reference.img")
         if remix_of is not None:
             seed_parts.append(remix_of.seed)
-            render["base_prompt"] = remix_of.render.get("base_prompt", remix_of.prompt or "")
-            render["base_seed"] = remix_of.render.get("base_seed", remix_of.seed)
+            # the whole lineage, so a remix of a remix keeps every change made along the way
+            render["base_chain"] = list(remix_of.render.get("base_chain", [])) + [
+                [remix_of.prompt or "", remix_of.seed]
+            ]
             src_ref = remix_of.render.get("reference_path")
             if src_ref and Path(src_ref).exists():
                 shutil.copyfile(src_ref, d / "reference.img")

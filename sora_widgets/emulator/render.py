@@ -478,6 +478,7 @@ class FrameMaker:
         seed: str = "",
         reference: Image.Image | None = None,
         caption: bool = True,
+        caption_top: bool = False,
     ) -> None:
         if width % 2 or height % 2:
             raise ValueError(f"H.264 4:2:0 needs even sides, got {width}x{height}")
@@ -525,6 +526,8 @@ class FrameMaker:
         self.caption: tuple[_YuvSprite, int] | None = None
         if caption:
             band, y0 = _caption(scene.prompt, width, height)
+            if caption_top:  # edits and extensions: the source's own caption stays readable at the bottom
+                y0 = max(2, height // 40) & ~1
             self.caption = (yuv_sprite(band), y0)
         self.bar_h = max(2, (height // 120) & ~1)
         bar = rgb_to_planes(np.full((2, 2, 3), scene.colours[0] if scene.colours else (255, 255, 255), np.uint8))
@@ -697,6 +700,7 @@ def render_video(
     reference: bytes | None = None,
     base_prompt: str | None = None,
     base_seed: str = "",
+    base_chain: list[list[str]] | None = None,
     prefix_video: str | None = None,
     base_video: str | None = None,
     crf: int = 28,
@@ -704,7 +708,9 @@ def render_video(
 ) -> dict[str, Any]:
     """Render ``video.mp4``, ``thumbnail.webp`` and ``spritesheet.jpg`` into ``out_dir``.
 
-    ``base_prompt`` makes this a remix of the video rendered from ``base_prompt``/``base_seed``.
+    ``base_chain`` (``[[prompt, seed], ...]`` from the original to the direct source) makes this a remix: the
+    scene is the source's (each remix applied in turn), changed by ``prompt``. ``base_prompt``/``base_seed`` is
+    the one-step form.
     ``prefix_video`` (an extension) is copied first, then ``seconds`` new seconds continue from its last frame.
     ``base_video`` (an edit) keeps the source's frames and draws the new prompt's shapes and caption over them.
     Returns facts about the result (sizes, frame count, timings).
@@ -714,7 +720,12 @@ def render_video(
     started = time.perf_counter()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    base_scene = parse_prompt(base_prompt, base_seed) if base_prompt is not None else None
+    chain = [list(x) for x in base_chain or []]
+    if base_prompt is not None:
+        chain.append([base_prompt, base_seed])
+    base_scene: Scene | None = None
+    for link_prompt, link_seed in chain:
+        base_scene = parse_prompt(link_prompt, link_seed, base=base_scene)
     scene = parse_prompt(prompt, seed, base=base_scene)
     ref_img = Image.open(io.BytesIO(reference)) if reference else None
 
@@ -730,7 +741,8 @@ def render_video(
     new_frames = max(1, int(round(seconds * FPS)))
     total = len(prefix) + new_frames
     duration = total / FPS
-    maker = FrameMaker(scene, width, height, seconds, seed=seed, reference=ref_img)
+    maker = FrameMaker(scene, width, height, seconds, seed=seed, reference=ref_img,
+                       caption_top=bool(prefix or edit_frames))
 
     geometry = media.sprite_geometry(width, height, duration)
     sprite_at = {min(total - 1, int(geometry.frame_time(i) * FPS)): i for i in range(geometry.frames)}

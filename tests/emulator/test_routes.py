@@ -209,3 +209,22 @@ def test_stats(tiny_emulator, tiny):
     assert after["videos"] == before["videos"] + 1
     tiny.videos.delete(video.id)
     assert tiny_emulator.stats()["videos"] == before["videos"]
+
+
+def test_remix_of_a_remix(tiny):
+    src = tiny.videos.create_and_poll(prompt="A white star on a black background", size="160x90", seconds="1")
+    first = tiny.videos.poll(tiny.videos.remix(src.id, prompt="make it red").id)
+    second = tiny.videos.poll(tiny.videos.remix(first.id, prompt="now spinning").id)
+    assert second.status == "completed" and second.remixed_from_video_id == first.id
+    blobs = {tiny.videos.download_content(v.id).read() for v in (src, first, second)}
+    assert len(blobs) == 3
+
+
+def test_reference_image_moderation_names_the_input(tiny):
+    from .conftest import image_bytes
+
+    video = tiny.videos.create(prompt="A portrait comes alive", size="160x90", seconds="1",
+                               input_reference=("my-face.jpg", image_bytes(160, 90), "image/jpeg"))
+    done = tiny.videos.poll(video.id)
+    assert done.status == "failed" and done.error.code == "moderation_blocked"
+    assert "input_reference" in done.error.message
