@@ -738,7 +738,8 @@ def build_app(engine: Engine) -> Starlette:
                         type="server_error" if status >= 500 else "invalid_request_error").response()
 
     async def server_error(request: Request, exc: Exception) -> Response:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        if not isinstance(exc, DropConnection):  # a dropped connection is an injected fault, not a bug
+            log.exception("unhandled error on %s %s", request.method, request.url.path)
         return ApiError(500, "The server had an error while processing your request. Sorry about that!",
                         type="server_error").response()
 
