@@ -25,8 +25,8 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import sora_widgets as sw  # noqa: E402
-from sora_widgets.profiles import BackendProfile, ModelSpec  # noqa: E402
+import sora_widgets as sw
+from sora_widgets.profiles import BackendProfile, ModelSpec
 
 warnings.filterwarnings("ignore", message="The Sora API is scheduled", category=DeprecationWarning)
 
@@ -47,7 +47,7 @@ class PeakRss:
             self.peak = max(self.peak, self.proc.memory_info().rss)
             time.sleep(0.002)
 
-    def __enter__(self) -> "PeakRss":
+    def __enter__(self) -> PeakRss:
         self.start = self.proc.memory_info().rss
         self._thread.start()
         return self

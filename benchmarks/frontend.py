@@ -218,6 +218,8 @@ def run(
 
             nb.save()
             results["widget_notebook_bytes"] = (server.root_dir / name).stat().st_size
+            saved = server.read_notebook(name)
+            results["widget_state_bytes"] = len(json.dumps(saved.get("metadata", {}).get("widgets", {})))
             videos = json.loads((server.root_dir / "videos.json").read_text())
             results["video_embed_notebook_bytes"] = _video_notebook(videos, work / "video_embed.ipynb")
             results["page_problems"] = problems.unexpected()
@@ -250,7 +252,7 @@ def report(r: dict[str, Any]) -> str:
         f"saved notebook:  {r['widget_notebook_bytes'] / mb:.3f} MB with widget state"
         f" vs {r['video_embed_notebook_bytes'] / mb:.3f} MB with Video(embed=True)"
         f" -> ratio {r['widget_notebook_bytes'] / r['video_embed_notebook_bytes']:.3f}"
-        f" (target < {TARGET_NOTEBOOK_BYTES / mb:.0f} MB)",
+        f" (target < {TARGET_NOTEBOOK_BYTES / mb:.0f} MB; widget state {r['widget_state_bytes'] / mb:.3f} MB of it)",
     ]
     if r["page_problems"]:
         lines.append("browser errors: " + "; ".join(r["page_problems"]))

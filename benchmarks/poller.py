@@ -29,9 +29,9 @@ import openai
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sora_widgets import start_emulator  # noqa: E402
-from sora_widgets.engine import Engine, Settings  # noqa: E402
-from sora_widgets.profiles import BackendProfile, ModelSpec  # noqa: E402
+from sora_widgets import start_emulator
+from sora_widgets.engine import Engine, Settings
+from sora_widgets.profiles import BackendProfile, ModelSpec
 
 warnings.filterwarnings("ignore", message="The Sora API is scheduled", category=DeprecationWarning)
 

@@ -10,8 +10,9 @@ import atexit
 import os
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .engine import Engine, Settings
 from .errors import ValidationError
@@ -20,20 +21,20 @@ from .profiles import DEFAULT_PROFILE, BackendProfile, get_profile
 from .store import default_home
 
 __all__ = [
-    "configure",
-    "reset",
-    "engine",
-    "submit",
-    "generate",
     "agenerate",
-    "jobs",
-    "get_job",
-    "resume",
-    "on_job_added",
-    "estimate_cost",
     "backend_info",
-    "spend",
     "budget_remaining",
+    "configure",
+    "engine",
+    "estimate_cost",
+    "generate",
+    "get_job",
+    "jobs",
+    "on_job_added",
+    "reset",
+    "resume",
+    "spend",
+    "submit",
 ]
 
 _UNSET: Any = object()

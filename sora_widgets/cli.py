@@ -6,11 +6,11 @@ import argparse
 import json
 import shutil
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from .errors import SoraWidgetsError
 
-__all__ = ["main", "build_parser"]
+__all__ = ["build_parser", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -12,8 +12,9 @@ import contextlib
 import logging
 import os
 import warnings
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
 from urllib.parse import urlparse
 
 import openai
@@ -30,7 +31,7 @@ from .errors import (
 from .params import VideoParams
 from .poller import Gone, Transient, header_seconds
 
-__all__ = ["VideoClient", "UnknownOutcome", "blocked_input_of", "is_moderation", "host_of"]
+__all__ = ["UnknownOutcome", "VideoClient", "blocked_input_of", "host_of", "is_moderation"]
 
 log = logging.getLogger(__name__)
 

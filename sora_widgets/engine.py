@@ -20,9 +20,10 @@ import secrets
 import shutil
 import threading
 import time
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Coroutine, TypeVar
+from typing import Any, TypeVar
 
 from . import media
 from .client import UnknownOutcome, VideoClient, blocked_input_of, is_moderation
@@ -181,10 +182,9 @@ class Engine:
             if job is None:
                 mine = row.get("backend_key") == self.backend_key
                 job = VideoJob(self if mine else None, row)
-                if job.status in TERMINAL and row["id"] not in self._active:
-                    media_missing = job.status == "completed" and not (job.video_path and job.video_path.exists())
-                    if not media_missing or not mine:
-                        job._finished.set_result(job)
+                media_missing = job.status == "completed" and not (job.video_path and job.video_path.exists())
+                if not mine or (job.status in TERMINAL and not media_missing):
+                    job._finished.set_result(job)  # nothing more will happen to it in this process
                 self._jobs[job.id] = job
                 if job.video_id:
                     self._by_video.setdefault(job.video_id, job.id)
@@ -354,8 +354,9 @@ class Engine:
             if self.profile.supports("delete"):
                 try:
                     await self.client.delete(job.video_id)
-                except (Gone, Transient) as exc:
-                    log.info("backend delete of %s: %s", job.video_id, exc)
+                except (Gone, Transient, SoraWidgetsError) as exc:
+                    # e.g. a backend that only deletes finished videos: the local copy goes anyway
+                    log.warning("backend delete of %s refused: %s", job.video_id, exc)
         shutil.rmtree(self.journal.media_root / job.id, ignore_errors=True)
         self.journal.update(job.id, status="deleted", video_path=None, thumbnail_path=None, spritesheet_path=None)
         job._update(status="deleted", video_path=None, thumbnail_path=None, spritesheet_path=None, eta_s=None)
@@ -665,6 +666,7 @@ class Engine:
                 asyncio.get_running_loop().create_task(
                     self._create_flow(job, params, outcome_unknown=row["sent_at"] is not None))
             elif status == "completed":
+                self._active.add(job.id)
                 asyncio.get_running_loop().create_task(self._fetch_media(job))
             elif row["video_id"] and status not in TERMINAL:
                 self._active.add(job.id)
@@ -679,7 +681,8 @@ class Engine:
     def _params_from_row(self, row: dict[str, Any]) -> VideoParams:
         reference = None
         if row.get("reference_path") and Path(row["reference_path"]).exists():
-            reference = fit_reference(load_reference(row["reference_path"]), row["size"], "error")
+            path = Path(row["reference_path"])
+            reference = fit_reference(load_reference(path), row["size"], "error", stem=path.stem)
         return VideoParams(row["prompt"], row["model"], row["size"], str(row["seconds"]), reference)
 
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 import re
 
 __all__ = [
-    "SoraWidgetsError",
-    "ValidationError",
-    "ContentPolicyError",
+    "SHUTDOWN_NOTE",
     "AuthenticationError",
-    "RateLimitError",
     "BackendUnavailableError",
     "BudgetExceededError",
+    "ContentPolicyError",
+    "RateLimitError",
+    "SoraWidgetsError",
+    "ValidationError",
     "redact",
-    "SHUTDOWN_NOTE",
 ]
 
 # Anything that looks like a bearer key: OpenAI style (sk-...), or long opaque tokens after "Bearer".

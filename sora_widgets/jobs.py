@@ -7,15 +7,16 @@ thread); any thread may read it, ``wait()`` on it, or ``await`` it from another 
 from __future__ import annotations
 
 import asyncio
-import sys
-import types
 import concurrent.futures
 import logging
+import sys
 import threading
 import time
+import types
+from collections.abc import Callable, Generator
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Generator
+from typing import TYPE_CHECKING, Any
 
 from .errors import (
     AuthenticationError,
@@ -31,7 +32,7 @@ from .poller import TERMINAL
 if TYPE_CHECKING:
     from .engine import Engine
 
-__all__ = ["VideoJob", "JobError", "STATUSES"]
+__all__ = ["STATUSES", "JobError", "VideoJob"]
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,7 @@ class JobError:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any] | None) -> "JobError | None":
+    def from_dict(cls, data: dict[str, Any] | None) -> JobError | None:
         if not data:
             return None
         return cls(
@@ -78,7 +79,7 @@ class JobError:
         )
 
     @classmethod
-    def from_exception(cls, exc: BaseException) -> "JobError":
+    def from_exception(cls, exc: BaseException) -> JobError:
         if isinstance(exc, ContentPolicyError):
             return cls(exc.code or "moderation_blocked", exc.message, exc.blocked_input, False)
         if isinstance(exc, AuthenticationError):
@@ -136,7 +137,7 @@ class VideoJob:
         Layout of the spritesheet.
     """
 
-    def __init__(self, engine: "Engine | None", row: dict[str, Any]) -> None:
+    def __init__(self, engine: Engine | None, row: dict[str, Any]) -> None:
         self._engine = engine
         self._listeners: list[Callable[[VideoJob], Any]] = []
         self._listeners_lock = threading.Lock()
@@ -213,7 +214,7 @@ class VideoJob:
 
     # ------------------------------------------------------------------ events
 
-    def on_change(self, callback: Callable[["VideoJob"], Any]) -> Callable[[], None]:
+    def on_change(self, callback: Callable[[VideoJob], Any]) -> Callable[[], None]:
         """Call ``callback(job)`` after every change (on the engine thread). Returns an unsubscribe function."""
         with self._listeners_lock:
             self._listeners.append(callback)
@@ -247,7 +248,7 @@ class VideoJob:
 
     # ------------------------------------------------------------------ waiting
 
-    def wait(self, timeout: float | None = None) -> "VideoJob":
+    def wait(self, timeout: float | None = None) -> VideoJob:
         """Block until the job is done (terminal, media fetched); returns the job. Never raises for a failed
         job: look at ``job.error``. Raises TimeoutError after ``timeout`` seconds."""
         if self.status in TERMINAL and self._engine is None:
@@ -257,16 +258,16 @@ class VideoJob:
         except concurrent.futures.TimeoutError:
             raise TimeoutError(f"{self.id} not done after {timeout}s (status {self.status})") from None
 
-    def __await__(self) -> Generator[Any, None, "VideoJob"]:
+    def __await__(self) -> Generator[Any, None, VideoJob]:
         return self._await().__await__()
 
-    async def _await(self) -> "VideoJob":
+    async def _await(self) -> VideoJob:
         await asyncio.wrap_future(self._finished)
         return self
 
     # ------------------------------------------------------------------ actions
 
-    def _need_engine(self) -> "Engine":
+    def _need_engine(self) -> Engine:
         if self._engine is None:
             raise BackendUnavailableError(
                 f"{self.id} belongs to backend {self.backend!r}, which is not the configured one; "
@@ -274,7 +275,7 @@ class VideoJob:
             )
         return self._engine
 
-    def remix(self, prompt: str) -> "VideoJob":
+    def remix(self, prompt: str) -> VideoJob:
         """A new job that remixes this completed video with ``prompt``."""
         return self._need_engine().remix(self, prompt)
 
@@ -282,7 +283,7 @@ class VideoJob:
         """Delete the video on the backend (when it can) and the local media; status becomes ``deleted``."""
         self._need_engine().delete(self)
 
-    def retry(self) -> "VideoJob":
+    def retry(self) -> VideoJob:
         """A new job with the same parameters (no cache)."""
         return self._need_engine().retry(self)
 

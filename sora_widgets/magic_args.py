@@ -5,8 +5,9 @@ No IPython and no engine here, so it can be fuzzed on its own. Rules, in the ord
 - The first word, unquoted, may be a subcommand (``list``, ``show ID``, ``remix ID PROMPT``...).
 - Otherwise options come first (``--model M``, ``--size S``, ``--seconds N``, ``--ref PATH``, ``--fit F``,
   ``--no-cache``, ``--wait``, ``-o NAME``; ``--opt=value`` works too), then the prompt.
-- The prompt is the rest of the line taken *as written*, so ``a cat's toy`` needs no quoting. A prompt that starts
-  with a quote is one quoted word (POSIX shell rules: ``"a cat's \\"toy\\""``), and options may follow it.
+- The prompt is the rest of the line taken *as written*, so ``a cat's toy`` needs no quoting. A prompt
+  that starts with a quote is one quoted word (POSIX shell rules: ``"a cat's \\"toy\\""``), and options
+  may follow it.
   Known options at the end of an unquoted prompt are options too (``%sora a fox --wait``).
 - ``--`` ends the options: everything after it is the prompt, even ``list`` or ``--wait``.
 
@@ -38,7 +39,17 @@ __all__ = [
 
 #: Subcommand words; a prompt that starts with one of them needs ``--`` (or quotes) in front.
 SUBCOMMANDS = (
-    "list", "show", "gallery", "panel", "remix", "delete", "resume", "backend", "budget", "cost", "help",
+    "list",
+    "show",
+    "gallery",
+    "panel",
+    "remix",
+    "delete",
+    "resume",
+    "backend",
+    "budget",
+    "cost",
+    "help",
 )
 FITS = ("cover", "contain", "error")  # same as params.FITS; repeated so the parser imports nothing heavy
 
@@ -107,7 +118,9 @@ def _next_token(text: str, pos: int) -> _Token | None:
         ch = text[i]
         if ch == "\\":
             if i + 1 >= len(text):
-                raise ParseError("the line ends with a lone backslash; remove it or write \\\\ for a backslash")
+                raise ParseError(
+                    "the line ends with a lone backslash; remove it or write \\\\ for a backslash"
+                )
             out.append(text[i + 1])
             i += 2
         elif ch == "'":
@@ -140,7 +153,8 @@ def _next_token(text: str, pos: int) -> _Token | None:
 def _unbalanced(quote: str, text: str, at: int) -> str:
     snippet = text[at : at + 24] + ("…" if len(text) > at + 24 else "")
     return (
-        f"unbalanced {quote} quote in {snippet!r}; close the quote, or put the prompt after -- to take it as written"
+        f"unbalanced {quote} quote in {snippet!r}; close the quote, or put the prompt after -- to take it "
+        "as written"
     )
 
 
@@ -222,7 +236,8 @@ def _check_value(dest: str, value: str, option: str) -> str:
 def _read_option(
     text: str, token: _Token, allowed: frozenset[str], command: str, values: dict[str, Any]
 ) -> int:
-    """Apply the option in ``token`` (reading its value word if needed) to ``values``; the position after it."""
+    """Apply the option in ``token`` (reading its value word if needed) to ``values``; return the position
+    after it."""
     name, inline = _split_option(token.value)
     if name in _HELP_OPTIONS:
         raise _HelpRequested
@@ -304,7 +319,8 @@ def _parse_prompt_and_options(
             continue
         if cell:
             raise ParseError(
-                f"%%sora takes the prompt from the cell body; the first line holds only options, found {token.value!r}"
+                "%%sora takes the prompt from the cell body; the first line holds only options, found "
+                f"{token.value!r}"
             )
         if token.quoted:
             _only_options(text, token.end, allowed, command, values)
@@ -479,9 +495,9 @@ _FORMATTER = string.Formatter()
 def interpolate(text: str, namespace: Mapping[str, Any]) -> str:
     """Replace ``{name}`` with values from ``namespace``, the way jupyter-ai's ``%%ai`` does.
 
-    ``{{`` and ``}}`` give literal braces. ``{name.attr}``, ``{name[key]}``, ``{name!r}`` and ``{name:>8}`` work
-    as in :meth:`str.format`. Names not in ``namespace``, and anything that is not a field (``{"a": 1}``, a lone
-    brace), stay as written, so JSON or code in a prompt survives.
+    ``{{`` and ``}}`` give literal braces. ``{name.attr}``, ``{name[key]}``, ``{name!r}`` and ``{name:>8}``
+    work as in :meth:`str.format`. Names not in ``namespace``, and anything that is not a field
+    (``{"a": 1}``, a lone brace), stay as written, so JSON or code in a prompt survives.
 
     Raises
     ------
@@ -532,12 +548,16 @@ def _format_field(inner: str, namespace: Mapping[str, Any]) -> str | None:
         return None
     spec = inner.partition(":")[2]
     if re.search(r"\d{5,}", spec):  # "{x:>999999999}" would build a gigabyte string
-        raise ParseError(f"the format spec in {{{inner[:40]}}} asks for too wide a field; use at most 4 digits")
+        raise ParseError(
+            f"the format spec in {{{inner[:40]}}} asks for too wide a field; use at most 4 digits"
+        )
     try:
         return _FORMATTER.vformat("{" + inner + "}", (), _OneName(name, namespace))
     except Exception as exc:  # user text drives format specs and attribute access: any failure is input
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ParseError(f"cannot fill in {{{inner}}}: {message}; write {{{{ and }}}} for literal braces") from None
+        raise ParseError(
+            f"cannot fill in {{{inner}}}: {message}; write {{{{ and }}}} for literal braces"
+        ) from None
 
 
 class _OneName(dict):  # type: ignore[type-arg]

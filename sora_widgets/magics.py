@@ -1,9 +1,9 @@
 """``%sora`` and ``%%sora``: generate, list, show, remix and delete videos from a notebook cell.
 
 Load with ``%load_ext sora_widgets``. The magic is thin: :mod:`sora_widgets.magic_args` parses the line, this
-module calls the engine's public API (``sw.submit``, ``sw.jobs``, ...) and shows widgets. Any mistake (bad option,
-bad size, missing file, unknown id, budget, backend down) prints one line to stderr that says what to fix, never
-a traceback.
+module calls the engine's public API (``sw.submit``, ``sw.jobs``, ...) and shows widgets. Any mistake (bad
+option, bad size, missing file, unknown id, budget, backend down) prints one line to stderr that says what to
+fix, never a traceback.
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ def _one_line(text: str) -> str:
 
 
 class JobTable:
-    """The jobs as a table: HTML in a notebook, aligned text in a terminal. ``rows`` holds the cell strings."""
+    """The jobs as a table: HTML in a notebook, aligned text in a terminal. ``rows`` holds the cells."""
 
     columns = ("id", "status", "model", "size", "seconds", "cost", "created", "prompt")
 
@@ -91,7 +91,7 @@ class JobTable:
         self.rows: list[dict[str, str]] = [{c: str(row.get(c, "")) for c in self.columns} for row in rows]
 
     @classmethod
-    def from_jobs(cls, jobs: Iterable[Any]) -> "JobTable":
+    def from_jobs(cls, jobs: Iterable[Any]) -> JobTable:
         return cls(_job_row(job) for job in jobs)
 
     def __len__(self) -> int:
@@ -100,9 +100,11 @@ class JobTable:
     def _repr_html_(self) -> str:
         head = "".join(f"<th>{c}</th>" for c in self.columns)
         if not self.rows:
-            return f'<table class="sora-jobs"><tr>{head}</tr></table><p>No jobs yet: try <code>%sora a red fox</code>.</p>'
+            empty = "<p>No jobs yet: try <code>%sora a red fox</code>.</p>"
+            return f'<table class="sora-jobs"><tr>{head}</tr></table>{empty}'
         body = "".join(
-            "<tr>" + "".join(f"<td>{html.escape(row[c])}</td>" for c in self.columns) + "</tr>" for row in self.rows
+            "<tr>" + "".join(f"<td>{html.escape(row[c])}</td>" for c in self.columns) + "</tr>"
+            for row in self.rows
         )
         return f'<table class="sora-jobs"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
@@ -151,10 +153,16 @@ class SoraMagics(Magics, Configurable):
     """``%sora`` / ``%%sora``. Defaults come from ``%config SoraMagics.<trait>`` or ``ipython_config.py``."""
 
     default_model = Unicode(
-        None, allow_none=True, config=True, help="Model used when --model is not given (None: the backend's default)."
+        None,
+        allow_none=True,
+        config=True,
+        help="Model used when --model is not given (None: the backend's default).",
     )
     default_size = Unicode(
-        None, allow_none=True, config=True, help="Size WIDTHxHEIGHT used when --size is not given (None: the model's default)."
+        None,
+        allow_none=True,
+        config=True,
+        help="Size WIDTHxHEIGHT used when --size is not given (None: the model's default).",
     )
     default_seconds = Union(
         [Int(), Unicode()],
@@ -167,8 +175,9 @@ class SoraMagics(Magics, Configurable):
     def __init__(self, shell: Any) -> None:
         Configurable.__init__(self, config=shell.config)
         Magics.__init__(self, shell=shell)
-        # lets `%config SoraMagics.default_model = ...` find this instance
-        self.shell.configurables.append(self)
+        # lets `%config SoraMagics.default_model = ...` find this instance (IPython 9 adds it already)
+        if self not in self.shell.configurables:
+            self.shell.configurables.append(self)
         self.last_job: Any = None
 
     @no_var_expand  # we interpolate {name} ourselves, after parsing, so values cannot inject options
@@ -209,7 +218,7 @@ class SoraMagics(Magics, Configurable):
 
     @staticmethod
     def _say(message: str) -> None:
-        print(f"sora: {message}")
+        print(f"sora: {redact(message)}")
 
     # ---- dispatch
 
@@ -307,10 +316,12 @@ class SoraMagics(Magics, Configurable):
                 raise ParseError(
                     f"backend must be a URL like https://host/v1, 'emulator' or 'openai', got {target!r}"
                 )
-            # the key comes from the environment, never from an earlier backend (it must not leak to a new host)
+            # the key comes from the environment, never from an earlier backend (no leak to a new host)
             changes.update(base_url=target, api_key=os.environ.get("OPENAI_API_KEY"), client=None)
-            # shown as given (minus any user:password@): says more than the bare host
-            shown_url = parsed._replace(netloc=parsed.netloc.rpartition("@")[2]).geturl()
+            # shown as given, minus any user:password@ or query (where secrets hide): says more than the host
+            shown_url = parsed._replace(
+                netloc=parsed.netloc.rpartition("@")[2], query="", fragment=""
+            ).geturl()
         if changes:
             sw.configure(**changes)
         self._say(_backend_line(sw.backend_info(), url=shown_url))
@@ -332,14 +343,8 @@ class SoraMagics(Magics, Configurable):
 
         options = self._with_config(command.options)
         estimate = sw.estimate_cost(model=options.model, size=options.size, seconds=options.seconds)
-        what = ", ".join(
-            part
-            for part in (
-                options.model or "default model",
-                options.size or "default size",
-                f"{options.seconds} s" if options.seconds else "default length",
-            )
-        )
+        model, size, seconds = _resolved(sw, options)
+        what = f"{model}, {size}, {seconds} s"
         price = "no price known for this backend" if estimate is None else f"about {_usd(estimate)}"
         remaining = sw.budget_remaining()
         budget = "" if remaining is None else f", {_usd(remaining)} of the budget remaining"
@@ -411,6 +416,18 @@ def _interpolated(command: Command, namespace: Mapping[str, Any]) -> Command:
     )
 
 
+def _resolved(sw: Any, options: GenerateOptions) -> tuple[str, str, str]:
+    """Model, size and seconds a job with ``options`` would get (the profile's defaults filled in)."""
+    from .params import resolve_model
+    from .profiles import get_profile
+
+    try:
+        spec = resolve_model(get_profile(str(sw.backend_info()["profile"])), options.model)
+        return spec.name, options.size or spec.default_size, options.seconds or spec.default_seconds
+    except (KeyError, SoraWidgetsError):  # an unregistered profile: name what we know
+        return options.model or "default model", options.size or "default size", options.seconds or "default"
+
+
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, KeyError) and exc.args:
         return str(exc.args[0])  # KeyError's str() is the repr of the key
@@ -425,7 +442,9 @@ def _reference_path(ref: str | None) -> Path | None:
         return None
     path = Path(ref).expanduser()
     if not path.is_file():
-        raise ParseError(f"--ref file not found: {path} (a JPEG, PNG or WebP image path, relative to {Path.cwd()})")
+        raise ParseError(
+            f"--ref file not found: {path} (a JPEG, PNG or WebP image path, relative to {Path.cwd()})"
+        )
     return path
 
 

@@ -21,17 +21,17 @@ from .profiles import BackendProfile, ModelSpec
 
 __all__ = [
     "FITS",
-    "REFERENCE_TYPES",
-    "MAX_REFERENCE_BYTES",
     "MAX_PROMPT_CHARS",
+    "MAX_REFERENCE_BYTES",
+    "REFERENCE_TYPES",
     "Reference",
     "VideoParams",
-    "validate",
-    "resolve_model",
+    "cache_key",
+    "estimate_cost",
     "fit_reference",
     "load_reference",
-    "estimate_cost",
-    "cache_key",
+    "resolve_model",
+    "validate",
 ]
 
 FITS = ("cover", "contain", "error")
@@ -47,10 +47,12 @@ class Reference:
     data: bytes
     mime: str
     sha256: str
+    stem: str = "reference"
 
     @property
     def filename(self) -> str:
-        return "reference." + self.mime.split("/")[1].replace("jpeg", "jpg")
+        """Upload name: the caller's file stem (backends may report it) with the extension of the type sent."""
+        return self.stem + "." + self.mime.split("/")[1].replace("jpeg", "jpg")
 
 
 @dataclass(frozen=True)
@@ -150,7 +152,8 @@ def validate(
         raise ValidationError(f"fit {fit!r} is not one of: {_listing(FITS)}", "fit")
     reference = None
     if input_reference is not None:
-        reference = fit_reference(load_reference(input_reference), chosen_size, fit)
+        stem = Path(input_reference).stem if isinstance(input_reference, (str, os.PathLike)) else "reference"
+        reference = fit_reference(load_reference(input_reference), chosen_size, fit, stem=stem)
     return VideoParams(prompt=prompt, model=spec.name, size=chosen_size, seconds=chosen_seconds, reference=reference)
 
 
@@ -191,7 +194,7 @@ def load_reference(source: Any) -> Image.Image:
     return image
 
 
-def fit_reference(image: Image.Image, size: str, fit: str = "cover") -> Reference:
+def fit_reference(image: Image.Image, size: str, fit: str = "cover", *, stem: str = "reference") -> Reference:
     """Make ``image`` exactly ``size`` (the API rejects any mismatch) and encode it for upload.
 
     ``cover`` scales to fill and crops the overflow (centred), ``contain`` scales to fit and letterboxes with
@@ -217,7 +220,8 @@ def fit_reference(image: Image.Image, size: str, fit: str = "cover") -> Referenc
     save_kwargs: dict[str, Any] = {"quality": 92} if fmt in ("JPEG", "WEBP") else {}
     image.save(out, format=fmt, **save_kwargs)
     data = out.getvalue()
-    return Reference(data=data, mime=REFERENCE_TYPES[fmt], sha256=hashlib.sha256(data).hexdigest())
+    return Reference(data=data, mime=REFERENCE_TYPES[fmt], sha256=hashlib.sha256(data).hexdigest(),
+                     stem=stem or "reference")
 
 
 def estimate_cost(profile: BackendProfile, model: str | None = None, size: str | None = None,

@@ -12,20 +12,21 @@ import asyncio
 import logging
 import random
 import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Mapping, Sequence
+from typing import Any
 
 __all__ = [
     "TERMINAL",
-    "normalize_status",
-    "is_terminal",
-    "normalize_progress",
-    "Sample",
-    "estimate_eta",
-    "next_delay",
-    "backoff_delay",
-    "header_seconds",
     "Poller",
+    "Sample",
+    "backoff_delay",
+    "estimate_eta",
+    "header_seconds",
+    "is_terminal",
+    "next_delay",
+    "normalize_progress",
+    "normalize_status",
 ]
 
 log = logging.getLogger(__name__)

@@ -11,12 +11,13 @@ import os
 import sqlite3
 import threading
 import time
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import platformdirs
 
-__all__ = ["Journal", "default_home", "JOB_COLUMNS"]
+__all__ = ["JOB_COLUMNS", "Journal", "default_home"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (

@@ -73,8 +73,12 @@ def test_wheel_contains_static_assets_and_py_typed(wheel):
 
 
 _PROBE = r"""
-import json, pathlib, sys
+import json, pathlib, re, sys
 import sora_widgets as sw
+
+def module_facts(text):
+    return {"chars": len(text), "default_export": bool(re.search(r"export\s+default", text))}
+
 report = {"package": sw.__file__, "version": sw.__version__, "widgets": {}}
 for name in ("VideoCard", "GeneratorPanel", "Gallery"):
     cls = getattr(sw, name)
@@ -82,11 +86,12 @@ for name in ("VideoCard", "GeneratorPanel", "Gallery"):
     for attr in ("_esm", "_css"):
         value = getattr(cls, attr, None)
         default = getattr(value, "default_value", value)   # a traitlet on the class, or a plain attribute
+        default = getattr(default, "_path", default)       # anywidget wraps a Path in FileContents
         if isinstance(default, pathlib.PurePath):
-            report["widgets"][name][attr] = {"path": str(default), "exists": default.is_file(),
-                                            "text": default.read_text()[:20000] if default.is_file() else ""}
+            text = default.read_text() if default.is_file() else ""
+            report["widgets"][name][attr] = {"path": str(default), "exists": default.is_file(), **module_facts(text)}
         elif isinstance(default, str):
-            report["widgets"][name][attr] = {"path": None, "exists": None, "text": default[:20000]}
+            report["widgets"][name][attr] = {"path": None, "exists": None, **module_facts(default)}
         else:
             report["widgets"][name][attr] = {"type": type(value).__name__}
 print(json.dumps(report))
@@ -108,11 +113,11 @@ def test_installed_wheel_imports_and_resolves_widget_esm(installed, tmp_path):
     assert report["version"] == sora_widgets.__version__
     for name, attrs in report["widgets"].items():
         esm = attrs["_esm"]
-        assert "text" in esm, f"{name}._esm is neither a path nor source: {esm}"
+        assert "chars" in esm, f"{name}._esm is neither a path nor source: {esm}"
         if esm["path"] is not None:
             assert Path(esm["path"]).is_relative_to(installed), f"{name}._esm points outside the install: {esm['path']}"
             assert esm["exists"], f"{name}._esm does not exist in the installed wheel: {esm['path']}"
-        assert re.search(r"export\s+default", esm["text"]), f"{name}._esm is not an ES module with a default export"
+        assert esm["default_export"], f"{name}._esm is not an ES module with a default export"
         css = attrs.get("_css", {})
         if css.get("path") is not None:
             assert css["exists"], f"{name}._css does not exist in the installed wheel: {css['path']}"

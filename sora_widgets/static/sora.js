@@ -903,38 +903,45 @@ export function mountCard(item, host) {
 // Shared view plumbing
 // ---------------------------------------------------------------------------------------------------------
 
-/** Object URLs for job media, fetched once, revoked when the view goes. */
+/** Object URLs for job media, fetched once, revoked when the view goes (synchronously, in the cleanup). */
 function createMediaCache(requester, { limit = 4 } = {}) {
-  const urls = new Map();
+  const promises = new Map(); // key -> Promise<url|null>
+  const made = new Map(); // key -> url, once resolved
   const limiter = createLimiter(limit);
+  let disposed = false;
   return {
     /** @param {Item} item @param {string} variant */
     get(item, variant) {
       const key = `${item.job_id}:${variant}`;
-      if (!urls.has(key)) {
+      if (!promises.has(key)) {
         const fetchIt = () => requester.request("media", { job_id: item.job_id, variant }, { timeoutMs: variant === "video" ? 120000 : 30000 });
         // the user is waiting on a video: it skips the queue of preview fetches
         const p = (variant === "video" ? fetchIt() : limiter.run(fetchIt)).then(({ result, buffers }) => {
-          if (!buffers || !buffers[0]) return null;
-          return blobUrl(buffers[0], result?.mime || "application/octet-stream");
+          if (disposed || !buffers || !buffers[0]) return null;
+          const url = blobUrl(buffers[0], result?.mime || "application/octet-stream");
+          made.set(key, url);
+          return url;
         });
-        p.catch(() => urls.delete(key));
-        urls.set(key, p);
+        p.catch(() => promises.delete(key));
+        promises.set(key, p);
       }
-      return urls.get(key);
+      return promises.get(key);
     },
     /** Forget (and revoke) everything for one job. */
     drop(jobId) {
-      for (const [key, p] of urls) {
-        if (key.startsWith(`${jobId}:`)) {
-          urls.delete(key);
-          p.then((u) => u && URL.revokeObjectURL(u), () => {});
-        }
+      for (const key of [...promises.keys()]) {
+        if (!key.startsWith(`${jobId}:`)) continue;
+        promises.delete(key);
+        const url = made.get(key);
+        if (url) URL.revokeObjectURL(url);
+        made.delete(key);
       }
     },
     dispose() {
-      for (const p of urls.values()) p.then((u) => u && URL.revokeObjectURL(u), () => {});
-      urls.clear();
+      disposed = true;
+      for (const url of made.values()) URL.revokeObjectURL(url);
+      made.clear();
+      promises.clear();
     },
   };
 }

@@ -6,4 +6,4 @@ from .card import VideoCard
 from .gallery import Gallery
 from .generator import GeneratorPanel
 
-__all__ = ["VideoCard", "GeneratorPanel", "Gallery"]
+__all__ = ["Gallery", "GeneratorPanel", "VideoCard"]

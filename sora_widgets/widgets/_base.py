@@ -17,8 +17,9 @@ import shutil
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import anywidget
 import traitlets as t
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     from ..jobs import VideoJob
     from ..profiles import BackendProfile
 
-__all__ = ["SoraWidget", "JobCommands", "Throttle", "summarize", "describe_error", "download_name"]
+__all__ = ["JobCommands", "SoraWidget", "Throttle", "describe_error", "download_name", "summarize"]
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,13 @@ TERMINAL = frozenset({"completed", "failed", "expired", "deleted", "unknown"})
 #: Widget traits that ipywidgets' DOMWidget accepts and that make sense for these widgets.
 _ALWAYS_ALLOWED = frozenset({"layout"})
 
-_MIME = {".webp": "image/webp", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".mp4": "video/mp4"}
+_MIME = {
+    ".webp": "image/webp",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
+    ".mp4": "video/mp4",
+}
 
 
 def describe_error(exc: BaseException) -> str:
@@ -58,14 +65,14 @@ def mime_of(path: Path) -> str:
     return _MIME.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
 
 
-def download_name(job: "VideoJob") -> str:
+def download_name(job: VideoJob) -> str:
     """``<video_id or job id>.mp4``, safe as a file name."""
     base = job.video_id or job.id
     safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in base)
     return f"{safe}.mp4"
 
 
-def profile_object(profile: Any) -> "BackendProfile":
+def profile_object(profile: Any) -> BackendProfile:
     """``backend_info()["profile"]`` is the profile's name (or the profile); the engine's is the fallback for
     a profile object that was never registered."""
     from ..profiles import BackendProfile, get_profile
@@ -82,7 +89,7 @@ def profile_object(profile: Any) -> "BackendProfile":
     return api.engine().profile
 
 
-def backend_state() -> tuple["BackendProfile", str]:
+def backend_state() -> tuple[BackendProfile, str]:
     """(profile, label) of the configured backend."""
     import sora_widgets as sw
 
@@ -90,7 +97,7 @@ def backend_state() -> tuple["BackendProfile", str]:
     return profile_object(info.get("profile")), str(info.get("label") or "")
 
 
-def summarize(job: "VideoJob", *, remix_ok: bool = True, backend_label: str | None = None) -> dict[str, Any]:
+def summarize(job: VideoJob, *, remix_ok: bool = True, backend_label: str | None = None) -> dict[str, Any]:
     """The JSON-safe view of a job the front end renders (``Item`` in sora.js). No key, no bytes, no paths.
 
     ``remix_ok``: the backend can remix. ``backend_label``: the configured backend; actions on jobs of
@@ -255,9 +262,11 @@ class SoraWidget(anywidget.AnyWidget):
                     f"unknown command {cmd!r} for {type(self).__name__}; known: {', '.join(sorted(self._commands))}"
                 )
             if not isinstance(args, dict):
-                raise SoraWidgetsError(f"command {cmd!r} needs an object of arguments, got {type(args).__name__}")
+                raise SoraWidgetsError(
+                    f"command {cmd!r} needs an object of arguments, got {type(args).__name__}"
+                )
             result, out = getattr(self, method)(args, list(buffers or []))
-        except Exception as exc:  # noqa: BLE001 - every request gets an answer
+        except Exception as exc:
             if not isinstance(exc, SoraWidgetsError):
                 log.exception("command %r of %s failed", cmd, type(self).__name__)
             self.send({"kind": "sora-reply", "id": req_id, "ok": False, "error": describe_error(exc)})
@@ -283,14 +292,14 @@ class JobCommands:
     #: Where downloads are saved ("next to the notebook": the kernel's working directory).
     download_dir: Path | None = None
 
-    def _job_for(self, job_id: Any) -> "VideoJob":
+    def _job_for(self, job_id: Any) -> VideoJob:
         raise NotImplementedError
 
-    def _adopt(self, job: "VideoJob") -> None:
+    def _adopt(self, job: VideoJob) -> None:
         raise NotImplementedError
 
     @staticmethod
-    def _await_media(job: "VideoJob") -> None:
+    def _await_media(job: VideoJob) -> None:
         """A job reports ``completed`` a moment before its media step has saved the files: wait for it."""
         if job.status == "completed" and not job.done:
             try:
@@ -302,9 +311,15 @@ class JobCommands:
         job = self._job_for(args.get("job_id"))
         self._await_media(job)
         variant = args.get("variant")
-        paths = {"thumbnail": job.thumbnail_path, "spritesheet": job.spritesheet_path, "video": job.video_path}
+        paths = {
+            "thumbnail": job.thumbnail_path,
+            "spritesheet": job.spritesheet_path,
+            "video": job.video_path,
+        }
         if variant not in paths:
-            raise SoraWidgetsError(f"unknown media variant {variant!r}; allowed: thumbnail, spritesheet, video")
+            raise SoraWidgetsError(
+                f"unknown media variant {variant!r}; allowed: thumbnail, spritesheet, video"
+            )
         path = paths[variant]
         if path is None or not path.exists():
             raise SoraWidgetsError(f"{job.id} has no {variant} on this machine (status {job.status})")

@@ -13,7 +13,8 @@ The front end overlays ``live`` on ``items``.
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import traitlets as t
 
@@ -40,7 +41,7 @@ class JobCollection(JobCommands, SoraWidget):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._lock = threading.RLock()
-        self._jobs: dict[str, "VideoJob"] = {}
+        self._jobs: dict[str, VideoJob] = {}
         self._order: list[str] = []  # newest first
         self._snap: dict[str, dict[str, Any]] = {}
         self._unsubs: dict[str, Callable[[], None]] = {}
@@ -53,7 +54,7 @@ class JobCollection(JobCommands, SoraWidget):
     # ------------------------------------------------------------------ public
 
     @property
-    def jobs(self) -> list["VideoJob"]:
+    def jobs(self) -> list[VideoJob]:
         """The jobs shown, newest first."""
         with self._lock:
             return [self._jobs[i] for i in self._order]
@@ -80,7 +81,7 @@ class JobCollection(JobCommands, SoraWidget):
             self._remix_ok = False
             self._report(exc, "reading the backend")
 
-    def _track(self, jobs: "list[VideoJob]", *, flush: bool = True) -> None:
+    def _track(self, jobs: list[VideoJob], *, flush: bool = True) -> None:
         """Show ``jobs`` (newest first among themselves) above everything shown so far."""
         added = []
         with self._lock:
@@ -115,7 +116,7 @@ class JobCollection(JobCommands, SoraWidget):
         if unsub is not None:
             unsub()
 
-    def _on_job_change(self, job: "VideoJob") -> None:
+    def _on_job_change(self, job: VideoJob) -> None:
         # engine thread
         with self._lock:
             if job.id not in self._jobs:
@@ -152,17 +153,17 @@ class JobCollection(JobCommands, SoraWidget):
                 self.set_trait("live", live)
         self._after_flush(jobs)
 
-    def _after_flush(self, changed: "dict[str, VideoJob]") -> None:
+    def _after_flush(self, changed: dict[str, VideoJob]) -> None:
         """Hook: called after each flush with the jobs that changed."""
 
     # ------------------------------------------------------------------ commands
 
-    def _job_for(self, job_id: Any) -> "VideoJob":
+    def _job_for(self, job_id: Any) -> VideoJob:
         with self._lock:
             job = self._jobs.get(job_id) if isinstance(job_id, str) else None
         if job is None:
             raise SoraWidgetsError(f"{job_id!r} is not shown in this {type(self).__name__}")
         return job
 
-    def _adopt(self, job: "VideoJob") -> None:
+    def _adopt(self, job: VideoJob) -> None:
         self._track([job])

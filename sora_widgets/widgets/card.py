@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 __all__ = ["VideoCard"]
 
 
-def _resolve_job(job: Any) -> "VideoJob":
+def _resolve_job(job: Any) -> VideoJob:
     from ..jobs import VideoJob
 
     if isinstance(job, VideoJob):
@@ -30,7 +30,9 @@ def _resolve_job(job: Any) -> "VideoJob":
         import sora_widgets as sw
 
         return sw.get_job(job)
-    raise TypeError(f"VideoCard(job) needs a VideoJob (from sw.submit) or a job id string, got {type(job).__name__}")
+    raise TypeError(
+        f"VideoCard(job) needs a VideoJob (from sw.submit) or a job id string, got {type(job).__name__}"
+    )
 
 
 class VideoCard(JobCommands, SoraWidget):
@@ -95,8 +97,24 @@ class VideoCard(JobCommands, SoraWidget):
     _spritesheet = t.Bytes(b"").tag(sync=True)
 
     _SUMMARY_TRAITS: ClassVar[tuple[str, ...]] = (
-        "video_id", "backend", "status", "progress", "eta_s", "elapsed_s", "prompt", "model", "size", "seconds",
-        "cost_usd", "error", "sprite", "remixed_from", "created_at", "has_video", "can_remix", "can_delete",
+        "video_id",
+        "backend",
+        "status",
+        "progress",
+        "eta_s",
+        "elapsed_s",
+        "prompt",
+        "model",
+        "size",
+        "seconds",
+        "cost_usd",
+        "error",
+        "sprite",
+        "remixed_from",
+        "created_at",
+        "has_video",
+        "can_remix",
+        "can_delete",
     )
 
     def __init__(self, job: Any, **kwargs: Any) -> None:
@@ -107,18 +125,19 @@ class VideoCard(JobCommands, SoraWidget):
         self._remixes = ipywidgets.VBox()
         self._throttle = Throttle(self._guard(self._sync, "updating the card"), interval_s=0.1)
         self.set_trait("job_id", resolved.id)
+        self._read_backend()
         self._sync()
         self._unsubscribe = resolved.on_change(self._on_job_change)
 
     # ------------------------------------------------------------------ public
 
     @property
-    def job(self) -> "VideoJob":
+    def job(self) -> VideoJob:
         """The job this card shows."""
         return self._job
 
     @property
-    def remixes(self) -> tuple["VideoCard", ...]:
+    def remixes(self) -> tuple[VideoCard, ...]:
         """Cards of the remixes (and retries) started from this card, newest first."""
         return tuple(self._remixes.children)  # type: ignore[arg-type]
 
@@ -136,18 +155,21 @@ class VideoCard(JobCommands, SoraWidget):
 
     # ------------------------------------------------------------------ engine -> traits
 
-    def _on_job_change(self, job: "VideoJob") -> None:
+    def _on_job_change(self, job: VideoJob) -> None:
         # engine thread: progress is throttled, a terminal state lands at once
         self._throttle.poke(urgent=job.status in TERMINAL)
 
-    def _sync(self) -> None:
-        remix_ok, label = True, None
+    def _read_backend(self) -> None:
+        # on the constructing thread: the engine thread must not call into the api (its lock, see generator.py)
         try:
-            profile, label = backend_state()
-            remix_ok = bool(profile.supports("remix"))
-        except Exception:  # noqa: BLE001 - no backend configured: show the job, hide remix
-            remix_ok = False
-        summary = summarize(self._job, remix_ok=remix_ok, backend_label=label)
+            profile, self._label = backend_state()
+            self._remix_ok = bool(profile.supports("remix"))
+        except Exception as exc:  # noqa: BLE001 - show the job anyway, without remix
+            self._remix_ok, self._label = False, None
+            self._report(exc, "reading the backend")
+
+    def _sync(self) -> None:
+        summary = summarize(self._job, remix_ok=self._remix_ok, backend_label=self._label)
         with self.hold_sync():
             for name in self._SUMMARY_TRAITS:
                 if getattr(self, name) != summary[name]:
@@ -173,10 +195,10 @@ class VideoCard(JobCommands, SoraWidget):
 
     # ------------------------------------------------------------------ commands
 
-    def _job_for(self, job_id: Any) -> "VideoJob":
+    def _job_for(self, job_id: Any) -> VideoJob:
         if job_id not in (None, self._job.id):
             raise SoraWidgetsError(f"this card shows {self._job.id}, not {job_id!r}")
         return self._job
 
-    def _adopt(self, job: "VideoJob") -> None:
+    def _adopt(self, job: VideoJob) -> None:
         self._remixes.children = (VideoCard(job), *self._remixes.children)

@@ -7,6 +7,7 @@ from ``sw.estimate_cost``, the budget from ``sw.budget_remaining``.
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import traitlets as t
@@ -20,7 +21,7 @@ from .coach import coach_rules
 if TYPE_CHECKING:
     from ..jobs import VideoJob
 
-__all__ = ["GeneratorPanel", "profile_state", "cost_table"]
+__all__ = ["GeneratorPanel", "cost_table", "profile_state"]
 
 _MAX_REFERENCE_BYTES = 20 * 1024 * 1024
 
@@ -94,8 +95,16 @@ class GeneratorPanel(JobCollection):
     _coach = t.Dict().tag(sync=True)
 
     def __init__(self, **kwargs: Any) -> None:
-        if "seconds" in kwargs and isinstance(kwargs["seconds"], (int, float)) and not isinstance(kwargs["seconds"], bool):
-            kwargs["seconds"] = str(int(kwargs["seconds"])) if float(kwargs["seconds"]).is_integer() else str(kwargs["seconds"])
+        if (
+            "seconds" in kwargs
+            and isinstance(kwargs["seconds"], (int, float))
+            and not isinstance(kwargs["seconds"], bool)
+        ):
+            kwargs["seconds"] = (
+                str(int(kwargs["seconds"]))
+                if float(kwargs["seconds"]).is_integer()
+                else str(kwargs["seconds"])
+            )
         super().__init__(**kwargs)
         self._profile_obj: BackendProfile | None = None
         self._coach = coach_rules()
@@ -134,11 +143,15 @@ class GeneratorPanel(JobCollection):
         else:
             spec = profile.find_model(self.model)
             if spec is None:
-                raise t.TraitError(f"model {self.model!r} is not offered; allowed: {', '.join(profile.model_names)}")
+                raise t.TraitError(
+                    f"model {self.model!r} is not offered; allowed: {', '.join(profile.model_names)}"
+                )
         if spec is None:
             return
         if self.size and self.size not in spec.sizes:
-            raise t.TraitError(f"size {self.size!r} is not available for {spec.name}; allowed: {', '.join(spec.sizes)}")
+            raise t.TraitError(
+                f"size {self.size!r} is not available for {spec.name}; allowed: {', '.join(spec.sizes)}"
+            )
         if self.seconds and self.seconds not in spec.seconds:
             raise t.TraitError(
                 f"seconds {self.seconds!r} is not available for {spec.name}; allowed: {', '.join(spec.seconds)}"
@@ -157,21 +170,27 @@ class GeneratorPanel(JobCollection):
             self.set_trait("budget_remaining_usd", None if remaining is None else float(remaining))
             self.set_trait("spend_usd", float(spent))
 
-    def _after_flush(self, changed: "dict[str, VideoJob]") -> None:
+    def _after_flush(self, changed: dict[str, VideoJob]) -> None:
         if any(job.done or job.status in ("completed", "failed", "deleted") for job in changed.values()):
-            self._refresh_budget()
+            # This runs on the engine thread. sw.spend()/budget_remaining() take the api lock, which
+            # sw.configure()/reset() hold while they join the engine thread: ask from another thread.
+            threading.Thread(target=self._refresh_budget, name="sora-panel-budget", daemon=True).start()
 
     def _cmd_submit(self, args: dict[str, Any], buffers: list[Any]) -> tuple[Any, list[bytes]]:
         import sora_widgets as sw
 
         prompt = args.get("prompt")
         if not isinstance(prompt, str) or not prompt.strip():
-            raise SoraWidgetsError("Write a prompt first: describe the shot, subject, action, setting and lighting.")
+            raise SoraWidgetsError(
+                "Write a prompt first: describe the shot, subject, action, setting and lighting."
+            )
         reference = None
         if buffers:
             reference = bytes(buffers[0])
             if len(reference) > _MAX_REFERENCE_BYTES:
-                raise SoraWidgetsError(f"the reference image is {len(reference)} bytes; at most 20 MiB allowed")
+                raise SoraWidgetsError(
+                    f"the reference image is {len(reference)} bytes; at most 20 MiB allowed"
+                )
         job = sw.submit(
             prompt,
             model=args.get("model") or None,

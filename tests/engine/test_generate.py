@@ -12,7 +12,6 @@ import sora_widgets as sw
 from sora_widgets.media import SpriteGeometry, probe_video
 
 
-
 def creates(emulator) -> int:
     return int(emulator.stats()["requests"].get("create", 0))
 
@@ -129,3 +128,13 @@ def test_reference_image_is_fitted_and_accepted(configured, tmp_path):
     job = sw.generate("waves rolling in", seconds=4, size="720x1280", input_reference=out.getvalue())
     assert job.status == "completed"
     assert probe_video(job.video_path).width == 720
+
+
+def test_moderation_says_when_the_image_was_blocked(configured, tmp_path):
+    # The emulator flags a reference image whose file name says "face" (it does not look at pixels).
+    path = tmp_path / "face_of_a_person.png"
+    Image.new("RGB", (720, 1280), (200, 180, 160)).save(path)
+    with pytest.raises(sw.ContentPolicyError) as info:
+        sw.generate("a portrait in soft light", seconds=4, input_reference=path)
+    assert info.value.blocked_input == "image"
+    assert info.value.job.error.blocked_input == "image"

@@ -50,12 +50,13 @@ def live_ip(ip, engine_home):
 
 @pytest.fixture(scope="session")
 def tiny_emulator(tmp_path_factory):
-    """An emulator serving :data:`TINY_PROFILE` (the session one serves Sora's sizes, for the Sora-specific checks)."""
+    """An emulator serving :data:`TINY_PROFILE` (the session one serves Sora's sizes, for Sora checks)."""
     from sora_widgets import start_emulator
 
     speed = float(os.environ.get("SORA_TEST_SPEED", "40"))  # the same knob as tests/conftest.py
-    with start_emulator(speed=speed, seed=99, profile=TINY_PROFILE,
-                        data_dir=tmp_path_factory.mktemp("tiny-emulator")) as emu:
+    with start_emulator(
+        speed=speed, seed=99, profile=TINY_PROFILE, data_dir=tmp_path_factory.mktemp("tiny-emulator")
+    ) as emu:
         yield emu
 
 
@@ -66,7 +67,11 @@ def tiny_ip(ip, tiny_emulator, tmp_path):
     from sora_widgets import api
 
     api.reset()
-    sw.configure(base_url=tiny_emulator.base_url, api_key=tiny_emulator.api_key, home=tmp_path,
-                 profile=TINY_PROFILE.name)
+    sw.configure(
+        base_url=tiny_emulator.base_url,
+        api_key=tiny_emulator.api_key,
+        home=tmp_path,
+        profile=TINY_PROFILE.name,
+    )
     yield ip
     api.reset()

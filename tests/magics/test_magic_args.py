@@ -29,7 +29,7 @@ from sora_widgets.magic_args import (
         ("a cat's toy", "a cat's toy"),  # an apostrophe needs no quoting
         ('"a cat\'s \\"toy\\""', 'a cat\'s "toy"'),
         ("'single quoted'", "single quoted"),
-        ('  spaced   out  ', "spaced   out"),  # inner spacing is kept as written
+        ("  spaced   out  ", "spaced   out"),  # inner spacing is kept as written
         ("a \\ backslash", "a \\ backslash"),
         ("-5 degrees outside", "-5 degrees outside"),
         ("- dash first", "- dash first"),
@@ -49,11 +49,19 @@ def test_prompt_text(line, prompt):
 
 
 def test_options_before_the_prompt():
-    command = parse_line("--model sora-2-pro --size 1792x1024 --seconds 8 --ref img.png --fit contain "
-                         "--no-cache --wait -o clip a lighthouse at dusk")
+    command = parse_line(
+        "--model sora-2-pro --size 1792x1024 --seconds 8 --ref img.png --fit contain "
+        "--no-cache --wait -o clip a lighthouse at dusk"
+    )
     assert command.prompt == "a lighthouse at dusk"
     assert command.options == GenerateOptions(
-        model="sora-2-pro", size="1792x1024", seconds="8", ref="img.png", fit="contain", cache=False, wait=True,
+        model="sora-2-pro",
+        size="1792x1024",
+        seconds="8",
+        ref="img.png",
+        fit="contain",
+        cache=False,
+        wait=True,
         out="clip",
     )
 
@@ -66,7 +74,9 @@ def test_equals_form_and_quoted_values():
 
 
 def test_known_options_after_the_prompt():
-    assert parse_line("a fox --wait") == Command("generate", prompt="a fox", options=GenerateOptions(wait=True))
+    assert parse_line("a fox --wait") == Command(
+        "generate", prompt="a fox", options=GenerateOptions(wait=True)
+    )
     command = parse_line('"a cat\'s toy" --seconds 8 -o toy')
     assert command.prompt == "a cat's toy"
     assert command.options == GenerateOptions(seconds="8", out="toy")
@@ -81,8 +91,9 @@ def test_cell_body_is_the_prompt():
 
 def test_cell_remix_takes_body():
     command = parse_line("remix --wait job_1", "make it\nnight time")
-    assert command == Command("remix", prompt="make it\nnight time", options=GenerateOptions(wait=True),
-                              args=("job_1",))
+    assert command == Command(
+        "remix", prompt="make it\nnight time", options=GenerateOptions(wait=True), args=("job_1",)
+    )
 
 
 # ------------------------------------------------------------------------------------------------ subcommands
@@ -100,19 +111,27 @@ def test_cell_remix_takes_body():
         ("backend", Command("backend")),
         ("backend emulator", Command("backend", args=("emulator",))),
         ("backend http://127.0.0.1:9/v1", Command("backend", args=("http://127.0.0.1:9/v1",))),
-        ("backend https://gw.example/v1 --profile veo", Command("backend", options=GenerateOptions(profile="veo"),
-                                                                args=("https://gw.example/v1",))),
+        (
+            "backend https://gw.example/v1 --profile veo",
+            Command("backend", options=GenerateOptions(profile="veo"), args=("https://gw.example/v1",)),
+        ),
         ("budget", Command("budget")),
         ("budget $2.50", Command("budget", args=("$2.50",))),
-        ("cost --model sora-2-pro --seconds 12", Command("cost", options=GenerateOptions(model="sora-2-pro",
-                                                                                          seconds="12"))),
+        (
+            "cost --model sora-2-pro --seconds 12",
+            Command("cost", options=GenerateOptions(model="sora-2-pro", seconds="12")),
+        ),
         ("help", Command("help")),
         ("help remix", Command("help", args=("remix",))),
         ("--help", Command("help")),
         ("--model x -h a fox", Command("help")),
         ("remix job_1 make it blue", Command("remix", prompt="make it blue", args=("job_1",))),
-        ("remix -o r job_1 \"it's blue\" --wait",
-         Command("remix", prompt="it's blue", options=GenerateOptions(out="r", wait=True), args=("job_1",))),
+        (
+            'remix -o r job_1 "it\'s blue" --wait',
+            Command(
+                "remix", prompt="it's blue", options=GenerateOptions(out="r", wait=True), args=("job_1",)
+            ),
+        ),
     ],
 )
 def test_subcommands(line, expected):
@@ -239,9 +258,36 @@ _ALPHABET = st.sampled_from(
     list(" \t\n'\"\\-={}[]!:.$;,#") + list("abcxyz019") + ["--", "-o", "é", "🦊", "\u00a0", "\u2028", "\x00"]
 )
 _WORDS = st.sampled_from(
-    list(SUBCOMMANDS) + ["--model", "--size", "--seconds", "--ref", "--fit", "--no-cache", "--wait", "-o", "--out",
-                         "--", "-h", "--model=", "cover", "contain", "sora-2", "1280x720", "8", "job_1", "'", '"',
-                         "{x}", "{{", "}}", "{x:>5}", "{x.y}", "{x!z}", "a cat's"]
+    list(SUBCOMMANDS)
+    + [
+        "--model",
+        "--size",
+        "--seconds",
+        "--ref",
+        "--fit",
+        "--no-cache",
+        "--wait",
+        "-o",
+        "--out",
+        "--",
+        "-h",
+        "--model=",
+        "cover",
+        "contain",
+        "sora-2",
+        "1280x720",
+        "8",
+        "job_1",
+        "'",
+        '"',
+        "{x}",
+        "{{",
+        "}}",
+        "{x:>5}",
+        "{x.y}",
+        "{x!z}",
+        "a cat's",
+    ]
 )
 _LINES = st.one_of(
     st.text(),
@@ -282,8 +328,11 @@ def test_interpolation_never_raises_anything_but_parse_error(text):
 
 
 @settings(max_examples=300, deadline=None)
-@given(words=st.lists(st.text(min_size=1).filter(lambda w: w.strip() == w and "\x00" not in w), min_size=2,
-                      max_size=6))
+@given(
+    words=st.lists(
+        st.text(min_size=1).filter(lambda w: w.strip() == w and "\x00" not in w), min_size=2, max_size=6
+    )
+)
 def test_shlex_quoted_prompt_round_trips(words):
     """Whatever shlex.quote produces for a multi-word prompt, the parser reads back (POSIX rules)."""
     prompt = " ".join(words)

@@ -20,6 +20,7 @@ def _one_error_line(capsys) -> str:
 def test_load_ext_registers_line_and_cell_magic(ip):
     assert "sora" in ip.magics_manager.magics["line"]
     assert "sora" in ip.magics_manager.magics["cell"]
+    assert len([c for c in ip.configurables if isinstance(c, SoraMagics)]) == 1
 
 
 def test_unload_removes_the_magic(ip):
@@ -33,7 +34,18 @@ def test_unload_removes_the_magic(ip):
 def test_help_lists_every_subcommand(ip, capsys):
     ip.run_line_magic("sora", "help")
     out = capsys.readouterr().out
-    for word in ("list", "show", "gallery", "panel", "remix", "delete", "resume", "backend", "budget", "cost"):
+    for word in (
+        "list",
+        "show",
+        "gallery",
+        "panel",
+        "remix",
+        "delete",
+        "resume",
+        "backend",
+        "budget",
+        "cost",
+    ):
         assert f"%sora {word}" in out
     ip.run_line_magic("sora", "help remix")
     assert capsys.readouterr().out.strip() == "usage: %sora remix [-o NAME] [--wait] ID PROMPT"
@@ -44,7 +56,11 @@ def test_config_magic_sets_defaults(ip):
     ip.run_cell('%config SoraMagics.default_size = "1792x1024"')
     ip.run_cell("%config SoraMagics.default_seconds = 8")
     magics = next(c for c in ip.configurables if isinstance(c, SoraMagics))
-    assert (magics.default_model, magics.default_size, magics.default_seconds) == ("sora-2-pro", "1792x1024", 8)
+    assert (magics.default_model, magics.default_size, magics.default_seconds) == (
+        "sora-2-pro",
+        "1792x1024",
+        8,
+    )
 
 
 def test_config_object_sets_defaults():
@@ -87,3 +103,9 @@ def test_cell_magic_errors_are_one_line(ip, capsys):
     assert "takes the prompt from the cell body" in _one_error_line(capsys)
     ip.run_cell("%%sora --wait\n   \n")
     assert "the cell is empty" in _one_error_line(capsys)
+
+
+def test_reload_ext_keeps_one_configurable(ip):
+    ip.run_line_magic("reload_ext", "sora_widgets")
+    assert "sora" in ip.magics_manager.magics["cell"]
+    assert len([c for c in ip.configurables if isinstance(c, SoraMagics)]) == 1

@@ -63,11 +63,21 @@ def _save_screenshot(nb, name: str, tmp_path: Path) -> Path:
     """Screenshot the panel; copy it into docs/ when SORA_UPDATE_SCREENSHOT=1 (for the README)."""
     page = nb.page
     page.mouse.move(1, 1)
-    # Tall enough that JupyterLab does not scroll the panel under its toolbar.
+    # Every preview on screen, so the picture shows the videos rather than placeholders.
+    nb.wait_for(
+        """() => [...document.querySelectorAll('.sora-panel .sora-card')].every((card) => {
+          const img = card.querySelector('img');
+          return img && img.complete && img.naturalWidth > 0;
+        })""",
+        "every card's thumbnail to load",
+        timeout_s=30,
+    )
+    # Tall enough that JupyterLab does not scroll the panel under its toolbar; a white margin around it.
     page.set_viewport_size({"width": 1100, "height": 1500})
-    panel = page.locator(".sora-panel").first
+    output = page.locator(".jp-OutputArea-output", has=page.locator(".sora-panel")).first
+    output.evaluate("(el) => { el.style.padding = '12px'; el.style.background = 'white'; }")
     shot = tmp_path / name
-    panel.screenshot(path=str(shot), animations="disabled")
+    output.screenshot(path=str(shot), animations="disabled")
     page.set_viewport_size({"width": 1280, "height": 900})
     assert shot.stat().st_size > 10_000, "the screenshot is suspiciously small"
     if os.environ.get("SORA_UPDATE_SCREENSHOT") == "1":

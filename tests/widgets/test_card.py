@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from widget_testing import state_text, wait_until
 
 PROMPT = "Close-up shot of a red kite on a beach, it rises and spins, warm evening light"
@@ -159,3 +158,16 @@ def test_callback_errors_become_visible_text(configured):
     assert card.last_error == "updating the card: RuntimeError: the disk is full"
     card.close()
     job.wait(120)
+
+
+def test_play_right_at_completion_waits_for_the_media_step(configured, frontend):
+    """``completed`` is announced a moment before the download is saved; a play pressed in that moment
+    still gets the video (the command waits for the media step instead of answering "no video")."""
+    sw = configured
+    job = sw.submit("Medium shot of a potter shaping clay at a wheel, warm window light", seconds="4")
+    card = sw.VideoCard(job)
+    fe = frontend(card)
+    wait_until(lambda: job.status == "completed", timeout=120, what="completed")
+    result, buffers = fe.ok("media", job_id=job.id, variant="video")
+    assert result["mime"] == "video/mp4" and buffers[0][4:8] == b"ftyp"
+    card.close()

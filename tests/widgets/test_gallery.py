@@ -12,7 +12,9 @@ def test_gallery_lists_jobs_of_earlier_sessions_newest_first(emulator, tmp_path,
 
     home = tmp_path / "home"
     sw.configure(base_url=emulator.base_url, api_key=emulator.api_key, home=home)
-    old = [sw.submit(f"Wide shot of a lighthouse number {i} at dusk, waves crash", seconds="4") for i in range(2)]
+    old = [
+        sw.submit(f"Wide shot of a lighthouse number {i} at dusk, waves crash", seconds="4") for i in range(2)
+    ]
     for job in old:
         job.wait(120)
     ids = [job.id for job in old]
@@ -34,7 +36,9 @@ def test_new_jobs_appear_at_the_top_and_go_live(configured, frontend):
     sw = configured
     gallery = sw.Gallery()
     assert gallery.items == []
-    job = sw.submit("Tracking shot of a cyclist that races along a coastal road, bright noon light", seconds="4")
+    job = sw.submit(
+        "Tracking shot of a cyclist that races along a coastal road, bright noon light", seconds="4"
+    )
     wait_until(lambda: gallery.items and gallery.items[0]["job_id"] == job.id, what="new job listed")
     job.wait(120)
     wait_until(lambda: gallery.items[0]["status"] == "completed", what="gallery shows completed")

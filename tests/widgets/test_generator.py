@@ -32,14 +32,22 @@ def test_form_comes_from_the_backend_profile(configured, emulator):
     assert models["sora-2"]["seconds"] == ["4", "8", "12"]
     # cost for every choice, from sw.estimate_cost
     assert panel._costs["sora-2|720x1280|4"] == pytest.approx(0.4)
-    assert panel._costs["sora-2-pro|1792x1024|12"] == pytest.approx(sw.estimate_cost("sora-2-pro", "1792x1024", "12"))
+    assert panel._costs["sora-2-pro|1792x1024|12"] == pytest.approx(
+        sw.estimate_cost("sora-2-pro", "1792x1024", "12")
+    )
     # the badge names the base URL's host; the budget is the configured one
     assert panel.backend_label == sw.backend_info()["label"] and panel.backend_label.startswith("127.0.0.1")
     assert panel.backend_is_emulator is False
     assert panel.budget_remaining_usd == pytest.approx(5.0)
     assert panel.spend_usd == 0
     # the coach rules and the seed's templates are there
-    assert [a["key"] for a in panel._coach["text"]["aspects"]] == ["shot", "subject", "action", "setting", "lighting"]
+    assert [a["key"] for a in panel._coach["text"]["aspects"]] == [
+        "shot",
+        "subject",
+        "action",
+        "setting",
+        "lighting",
+    ]
     assert [t["prompt"] for t in panel._coach["templates"]][1:] == [GOOD, EXCELLENT, IMAGE]
     assert emulator.api_key not in state_text(panel)
     panel.close()
@@ -49,17 +57,29 @@ def test_generate_adds_cards_at_the_top_and_they_go_live(configured, frontend):
     sw = configured
     panel = sw.GeneratorPanel()
     fe = frontend(panel)
-    first, _ = fe.ok("submit", prompt="Wide shot of a harbor at dawn, boats drift, soft light", model="sora-2",
-                     size="1280x720", seconds="4")
-    second, _ = fe.ok("submit", prompt="Close-up of a candle flame that flickers in a dark room", model="sora-2",
-                      size="720x1280", seconds="4")
+    first, _ = fe.ok(
+        "submit",
+        prompt="Wide shot of a harbor at dawn, boats drift, soft light",
+        model="sora-2",
+        size="1280x720",
+        seconds="4",
+    )
+    second, _ = fe.ok(
+        "submit",
+        prompt="Close-up of a candle flame that flickers in a dark room",
+        model="sora-2",
+        size="720x1280",
+        seconds="4",
+    )
     # newest first; both run at once
     assert [item["job_id"] for item in panel.items] == [second["job_id"], first["job_id"]]
     assert panel.items[1]["size"] == "1280x720" and panel.items[0]["size"] == "720x1280"
     assert [j.id for j in panel.jobs] == [second["job_id"], first["job_id"]]
     for job in panel.jobs:
         job.wait(120)
-    wait_until(lambda: [i["status"] for i in panel.items] == ["completed", "completed"], what="both completed")
+    wait_until(
+        lambda: [i["status"] for i in panel.items] == ["completed", "completed"], what="both completed"
+    )
     assert panel.live == {}
     item = panel.items[0]
     assert item["has_thumbnail"] and item["has_spritesheet"] and item["has_video"]
@@ -78,7 +98,9 @@ def test_live_trait_carries_progress_of_running_jobs(configured, frontend):
     fe = frontend(panel)
     lives: list[dict] = []
     panel.observe(lambda c: lives.append(c["new"]), names=["live"])
-    result, _ = fe.ok("submit", prompt="Aerial shot of a river that winds through a valley at sunset", seconds="4")
+    result, _ = fe.ok(
+        "submit", prompt="Aerial shot of a river that winds through a valley at sunset", seconds="4"
+    )
     panel.jobs[0].wait(120)
     wait_until(lambda: panel.items[0]["status"] == "completed", what="completed")
     # in flight, the job was in `live`; once terminal it left `live` and `items` holds the final summary
@@ -108,8 +130,15 @@ def test_reference_image_is_fitted_and_sent(configured, frontend):
     image = Image.new("RGB", (640, 480), (200, 120, 40))
     png = io.BytesIO()
     image.save(png, format="PNG")
-    result, _ = fe.ok("submit", [png.getvalue()], prompt=IMAGE, size="1280x720", seconds="4",
-                      reference_mime="image/png", reference_name="portrait.png")
+    result, _ = fe.ok(
+        "submit",
+        [png.getvalue()],
+        prompt=IMAGE,
+        size="1280x720",
+        seconds="4",
+        reference_mime="image/png",
+        reference_name="portrait.png",
+    )
     job = panel.jobs[0]
     assert job.id == result["job_id"]
     job.wait(120)
@@ -120,14 +149,21 @@ def test_reference_image_is_fitted_and_sent(configured, frontend):
 
 def test_strict_constructor_and_initial_values(configured):
     sw = configured
-    with pytest.raises(TypeError, match=r"unexpected keyword argument 'colour'.*allowed: layout, model, prompt"):
+    with pytest.raises(
+        TypeError, match=r"unexpected keyword argument 'colour'.*allowed: layout, model, prompt"
+    ):
         sw.GeneratorPanel(colour="red")
     with pytest.raises(Exception, match=r"model 'sora-9' is not offered; allowed: sora-2, sora-2-pro"):
         sw.GeneratorPanel(model="sora-9")
     with pytest.raises(Exception, match=r"size '1792x1024' is not available for sora-2"):
         sw.GeneratorPanel(size="1792x1024")
     panel = sw.GeneratorPanel(prompt="A burger", model="sora-2-pro", size="1792x1024", seconds=8)
-    assert (panel.prompt, panel.model, panel.size, panel.seconds) == ("A burger", "sora-2-pro", "1792x1024", "8")
+    assert (panel.prompt, panel.model, panel.size, panel.seconds) == (
+        "A burger",
+        "sora-2-pro",
+        "1792x1024",
+        "8",
+    )
     panel.close()
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -30,13 +31,19 @@ class FrontEnd:
 
         monkeypatch.setattr(widget, "send", record)
 
-    def request(self, cmd: str, buffers: list[bytes] | None = None, **args: Any) -> tuple[dict[str, Any], list[bytes]]:
+    def request(
+        self, cmd: str, buffers: list[bytes] | None = None, **args: Any
+    ) -> tuple[dict[str, Any], list[bytes]]:
         """Send one command; return the reply (content, buffers). Every request must get exactly one."""
         self._seq += 1
         req_id = f"test-{self._seq}"
         before = len(self.sent)
-        self.widget._handle_custom_msg({"kind": "sora-request", "id": req_id, "cmd": cmd, "args": args}, buffers or [])
-        replies = [(c, b) for c, b in self.sent[before:] if c.get("kind") == "sora-reply" and c.get("id") == req_id]
+        self.widget._handle_custom_msg(
+            {"kind": "sora-request", "id": req_id, "cmd": cmd, "args": args}, buffers or []
+        )
+        replies = [
+            (c, b) for c, b in self.sent[before:] if c.get("kind") == "sora-reply" and c.get("id") == req_id
+        ]
         assert len(replies) == 1, f"expected one reply to {cmd!r}, got {self.sent[before:]!r}"
         return replies[0]
 

@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 
 class Handler(http.server.SimpleHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+    def do_GET(self) -> None:
         if self.path.split("?")[0].endswith("/coach.json"):
             from sora_widgets.widgets.coach import coach_rules
 
@@ -40,13 +40,21 @@ class Handler(http.server.SimpleHTTPRequestHandler):
 
 def serve() -> http.server.ThreadingHTTPServer:
     """Serve the repo root (and coach.json) on a free loopback port, in a daemon thread."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(ROOT)))
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Handler, directory=str(ROOT))
+    )
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 
 
 #: Chromium flags that work on these machines (TESTING.md).
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+]
 
 
 def main(out: Path, shots: list[str]) -> None:
