@@ -295,11 +295,9 @@ class Engine:
         self.videos_dir.mkdir(parents=True, exist_ok=True)
         self._slots = asyncio.Semaphore(self.config.max_concurrent_renders)
         self._pool = self._new_pool()
-        loop = asyncio.get_running_loop()
-        # start the workers now, so the first render does not pay for their imports
-        await asyncio.gather(
-            *(loop.run_in_executor(self._pool, _warm) for _ in range(self.config.max_concurrent_renders))
-        )
+        # start the workers now (without waiting for them), so the first render does not pay for their imports
+        for _ in range(self.config.max_concurrent_renders):
+            self._pool.submit(_warm)
         self._load()
 
     def _new_pool(self) -> Executor:
@@ -493,17 +491,21 @@ class Engine:
 
     async def _run(self, video: Video) -> None:
         assert self._slots is not None
+        if video.blocked is not None:
+            # the real API accepts the create and fails the job a little later; no render slot is used
+            await asyncio.sleep(video.duration_s * 0.1)
+            video.status = "in_progress"
+            video.started_ts = time.time()
+            self._save(video)
+            await asyncio.sleep(video.duration_s * 0.2)
+            self._fail(video, "moderation_blocked", video.blocked["message"])
+            return
         async with self._slots:
             if video.deleted:
                 return
             video.status = "in_progress"
             video.started_ts = time.time()
             self._save(video)
-            if video.blocked is not None:
-                # the real API fails moderated jobs after a while, not at create time
-                await asyncio.sleep(video.duration_s * 0.3)
-                self._fail(video, "moderation_blocked", video.blocked["message"])
-                return
             self.rendering += 1
             try:
                 spec = dict(video.render, out_dir=str(self.job_dir(video.id)))

@@ -25,6 +25,7 @@ Output: H.264 (libx264) MP4, yuv420p, 24 fps, ``+faststart``, exactly ``width x 
 from __future__ import annotations
 
 import colorsys
+import contextlib
 import hashlib
 import io
 import math
@@ -689,6 +690,10 @@ def _decode_planes(path: str | os.PathLike[str], width: int, height: int) -> lis
     return out
 
 
+class RenderCancelled(Exception):
+    """The job's directory disappeared mid-render (it was deleted): stop early."""
+
+
 def render_video(
     out_dir: str | os.PathLike[str],
     *,
@@ -764,6 +769,8 @@ def render_video(
             "x264-params": "colorprim=smpte170m:transfer=smpte170m:colormatrix=smpte170m",
         }
         for index in range(total):
+            if index % 12 == 11 and not out.is_dir():
+                raise RenderCancelled(f"{out} was removed (the job was deleted)")
             vf, planes = new_frame(width, height)
             if index < len(prefix):
                 for dst, src in zip(planes, prefix[index]):
@@ -785,8 +792,11 @@ def render_video(
                 container.mux(packet)
         for packet in stream.encode():
             container.mux(packet)
-    finally:
-        container.close()
+    except BaseException:
+        with contextlib.suppress(Exception):
+            container.close()
+        raise
+    container.close()
     os.replace(tmp, out / "video.mp4")
     encoded = time.perf_counter()
 

@@ -24,7 +24,8 @@ def client_for(emu, retries=0):
 
 
 def statuses(emu, n):
-    return [raw(emu, "GET", "/videos?limit=1").status_code for _ in range(n)]
+    with httpx.Client(headers={"Authorization": f"Bearer {emu.api_key}"}) as client:
+        return [client.get(f"{emu.base_url}/videos?limit=1").status_code for _ in range(n)]
 
 
 def test_fail_rate_is_seeded_and_reproducible():
@@ -237,3 +238,19 @@ def test_cli_prints_base_url_and_key(tmp_path):
         proc.wait(timeout=15)
     assert proc.returncode == 0
     assert "sk-cli-test" not in proc.stderr.read()  # the key is never logged
+
+
+def test_deleting_a_rendering_job_frees_its_worker():
+    with start_emulator(speed=40, max_concurrent_renders=1) as emu:
+        sdk = client_for(emu)
+        big = sdk.videos.create(prompt="A long render", model="sora-2-pro", size="1792x1024", seconds="12")
+        while emu.stats()["rendering"] < 1:
+            time.sleep(0.02)
+        time.sleep(0.3)  # the worker is busy encoding now
+        sdk.videos.delete(big.id)
+        start = time.perf_counter()
+        small = sdk.videos.create_and_poll(prompt="next in line", size="720x1280", seconds="4", poll_interval_ms=50)
+        assert small.status == "completed"
+        # the big render alone takes several seconds; a cancelled one gives its worker back within a few frames
+        assert time.perf_counter() - start < 6.0
+        assert not (emu.data_dir / "videos" / big.id).exists()
