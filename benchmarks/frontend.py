@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import tempfile
 import time
@@ -32,7 +31,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "ui"))
 
-from ui_harness import JupyterServer, NotebookPage, find_chromium, launch_browser, watch_page  # noqa: E402
+from ui_harness import JupyterServer, NotebookPage, find_chromium, launch_browser, watch_page
 
 TARGET_RENDER_S = 1.0
 TARGET_SCRUB_FPS = 50.0
@@ -138,7 +137,9 @@ def _video_notebook(video_paths: list[str], path: Path) -> int:
     for video in video_paths:
         shown = Video(video, embed=True)
         outputs.append(
-            nbformat.v4.new_output("display_data", data={"text/html": shown._repr_html_(), "text/plain": repr(shown)})
+            nbformat.v4.new_output(
+                "display_data", data={"text/html": shown._repr_html_(), "text/plain": repr(shown)}
+            )
         )
     nb = nbformat.v4.new_notebook()
     cell = nbformat.v4.new_code_cell(
@@ -182,7 +183,11 @@ def run(
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             problems = watch_page(page)
             name = server.write_notebook(
-                "gallery.ipynb", [MAKE_VIDEOS.format(count=count, seconds=seconds, size=size), SHOW_GALLERY.format(page_size=page_size)]
+                "gallery.ipynb",
+                [
+                    MAKE_VIDEOS.format(count=count, seconds=seconds, size=size),
+                    SHOW_GALLERY.format(page_size=page_size),
+                ],
             )
             nb = NotebookPage(page, server, name).open()
 
@@ -243,16 +248,22 @@ def _cached_port(cache: Path) -> int:
 def report(r: dict[str, Any]) -> str:
     mb = 1_000_000
     lines = [
-        f"videos: {r['count']} x {r['seconds']} s at {r['size']} (made in {r['make_videos_s']} s, not timed);"
-        f" gallery data-count {r['gallery_count']}, {min(r['count'], r['page_size'])} cards on the first page",
+        (
+            f"videos: {r['count']} x {r['seconds']} s at {r['size']} (made in {r['make_videos_s']} s, not timed);"
+            f" gallery data-count {r['gallery_count']}, {min(r['count'], r['page_size'])} cards on the first page"
+        ),
         f"first card:      {r['first_card_s']:.3f} s   (target < {TARGET_RENDER_S:.0f} s)",
         f"all thumbnails:  {r['all_thumbnails_s']:.3f} s   (target < {TARGET_RENDER_S:.0f} s)",
-        f"scrub:           {r['scrub_fps']:.1f} fps, {r['scrub_distinct_frames']} distinct frames"
-        f" (animation frames: {r['raf_fps']:.1f} fps; target >= {TARGET_SCRUB_FPS:.0f})",
-        f"saved notebook:  {r['widget_notebook_bytes'] / mb:.3f} MB with widget state"
-        f" vs {r['video_embed_notebook_bytes'] / mb:.3f} MB with Video(embed=True)"
-        f" -> ratio {r['widget_notebook_bytes'] / r['video_embed_notebook_bytes']:.3f}"
-        f" (target < {TARGET_NOTEBOOK_BYTES / mb:.0f} MB; widget state {r['widget_state_bytes'] / mb:.3f} MB of it)",
+        (
+            f"scrub:           {r['scrub_fps']:.1f} fps, {r['scrub_distinct_frames']} distinct frames"
+            f" (animation frames: {r['raf_fps']:.1f} fps; target >= {TARGET_SCRUB_FPS:.0f})"
+        ),
+        (
+            f"saved notebook:  {r['widget_notebook_bytes'] / mb:.3f} MB with widget state"
+            f" vs {r['video_embed_notebook_bytes'] / mb:.3f} MB with Video(embed=True)"
+            f" -> ratio {r['widget_notebook_bytes'] / r['video_embed_notebook_bytes']:.3f}"
+            f" (target < {TARGET_NOTEBOOK_BYTES / mb:.0f} MB; widget state {r['widget_state_bytes'] / mb:.3f} MB of it)"
+        ),
     ]
     if r["page_problems"]:
         lines.append("browser errors: " + "; ".join(r["page_problems"]))
@@ -265,7 +276,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", default="4", help="clip length, as the protocol sends it (default 4)")
     parser.add_argument("--size", default="720x1280", help="clip size (default 720x1280)")
     parser.add_argument(
-        "--cache-dir", type=Path, help="keep the videos here and reuse them on the next run (default: a temp dir)"
+        "--cache-dir",
+        type=Path,
+        help="keep the videos here and reuse them on the next run (default: a temp dir)",
     )
     parser.add_argument(
         "--page-size", type=int, default=200, help="gallery cards per page (default 200: every card at once)"

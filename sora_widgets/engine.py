@@ -47,6 +47,7 @@ T = TypeVar("T")
 
 MAX_CREATE_ATTEMPTS = 8
 MAX_DOWNLOAD_ATTEMPTS = 25  # with jittered backoff capped at 8 s: minutes of a flaky server, never a re-create
+PROGRESS_SAVE_S = 5.0
 UNREACHABLE_ATTEMPTS = 3  # refused connections: retry briefly, then say the backend is down
 RECONCILE_SETTLE_S = (0.0, 1.0, 2.0)  # list again after these pauses before concluding "not created"
 RECONCILE_SLACK_S = 3.0  # the server stamps whole seconds; its clock offset is measured from `Date`
@@ -89,6 +90,8 @@ class Engine:
         self._thread: threading.Thread | None = None
         self._poller: Poller | None = None
         self._by_video: dict[str, str] = {}
+        self._progress_saved: dict[str, float] = {}
+        self._guessed: dict[str, str] = {}  # job id -> video id found by listing after an unknown outcome
         self._submits: collections.deque[float] = collections.deque()
         self._download_sem: asyncio.Semaphore | None = None
         self._closed = False
@@ -389,7 +392,7 @@ class Engine:
                             None, True), status="unknown")
                         return
                     if found:
-                        self._ack(job, found)
+                        self._ack(job, found, guessed=False)
                         return
                     outcome_unknown = False
                     attempt += 1
@@ -496,13 +499,26 @@ class Engine:
             after = page[-1].get("id")
         return found, oldest
 
-    def _ack(self, job: VideoJob, video: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+    def _ack(self, job: VideoJob, video: dict[str, Any], headers: dict[str, str] | None = None, *,
+             guessed: bool = False) -> None:
+        """Record the backend id. ``guessed``: found by listing, not answered by the create itself."""
         video_id = str(video["id"])
         with self._lock:
-            other = self._by_video.get(video_id)
-            if other is not None and other != job.id:
-                log.warning("%s was acknowledged for %s but already claimed by %s", video_id, job.id, other)
+            other_id = self._by_video.get(video_id)
             self._by_video[video_id] = job.id
+            if guessed:
+                self._guessed[job.id] = video_id
+            else:
+                self._guessed.pop(job.id, None)
+            other = self._jobs.get(other_id) if other_id and other_id != job.id else None
+        if other is not None and self._guessed.pop(other.id, None) == video_id:
+            # Two identical requests raced: the create's own answer wins; the other job looks again.
+            log.warning("%s belongs to %s (its create said so); %s looks for its own video again",
+                        video_id, job.id, other.id)
+            self.journal.update(other.id, video_id=None, status="pending")
+            other._update(video_id=None, status="pending", progress=None)
+            self.spawn(self._create_flow(other, self._params_from_row(self.journal.get(other.id) or {}),
+                                         outcome_unknown=True))
         self.journal.update(
             job.id,
             video_id=video_id,
@@ -538,8 +554,14 @@ class Engine:
             changes["completed_at"] = float(video.get("completed_at") or time.time())
         if eta_s != job.eta_s:
             changes["eta_s"] = None if status in TERMINAL else eta_s
-        row: dict[str, Any] = {k: v for k, v in changes.items() if k in ("status", "progress", "completed_at")}
-        if video.get("expires_at"):
+        row: dict[str, Any] = {k: v for k, v in changes.items() if k in ("status", "completed_at")}
+        # Progress alone is journaled at most every few seconds per job: with hundreds in flight, a write per
+        # observation would stall the loop, and a restart only needs a recent value.
+        now = time.monotonic()
+        if "progress" in changes and (row or now - self._progress_saved.get(job.id, -1e9) >= PROGRESS_SAVE_S):
+            row["progress"] = changes["progress"]
+            self._progress_saved[job.id] = now
+        if row and video.get("expires_at"):
             row["expires_at"] = video.get("expires_at")
         if status == "failed":
             error = video.get("error") if isinstance(video.get("error"), dict) else {}

@@ -538,7 +538,8 @@ export function mountCard(item, host) {
   const sizeChip = h("span", { class: "sora-chip" });
   const secondsChip = h("span", { class: "sora-chip" });
   const costChip = h("span", { class: "sora-chip sora-chip-cost" });
-  chips.append(modelChip, sizeChip, secondsChip, costChip);
+  const tookChip = h("span", { class: "sora-chip sora-chip-took" });
+  chips.append(modelChip, sizeChip, secondsChip, costChip, tookChip);
   const head = h("div", { class: "sora-card-head" }, statusBadge, chips);
 
   const promptEl = h("p", { class: "sora-prompt" });
@@ -812,6 +813,9 @@ export function mountCard(item, host) {
     costChip.textContent = formatCost(next.cost_usd);
     costChip.title = "Estimated cost";
     setHidden(costChip, next.cost_usd == null);
+    const took = s === "completed" && next.completed_at && next.created_at ? next.completed_at - next.created_at : null;
+    tookChip.textContent = took != null && took >= 0 ? `rendered in ${formatClock(took)}` : "";
+    tookChip.title = "Time from submission to completion";
     promptEl.textContent = next.prompt || "";
     promptEl.title = next.prompt || "";
     remixNote.textContent = next.remixed_from ? `Remix of ${next.remixed_from}` : "";
@@ -833,9 +837,11 @@ export function mountCard(item, host) {
       bar.setAttribute("aria-valuemin", "0");
       bar.setAttribute("aria-valuemax", "100");
       bar.classList.remove("sora-indeterminate");
+      bar.classList.toggle("sora-waiting", s === "queued");
       barFill.style.width = `${clamp(next.progress, 0, 100)}%`;
     } else {
       bar.removeAttribute("aria-valuenow");
+      bar.classList.remove("sora-waiting");
       bar.classList.add("sora-indeterminate");
       barFill.style.width = "";
     }
@@ -1003,7 +1009,7 @@ function reconcileCards(container, cards, items, host) {
 
 const CARD_FIELDS = [
   "job_id", "video_id", "status", "progress", "eta_s", "elapsed_s", "prompt", "model", "size", "seconds",
-  "cost_usd", "error", "sprite", "remixed_from", "created_at", "has_video", "can_remix", "can_delete",
+  "cost_usd", "error", "sprite", "remixed_from", "created_at", "completed_at", "has_video", "can_remix", "can_delete",
 ];
 
 function renderCardView({ model, el }) {

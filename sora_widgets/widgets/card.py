@@ -85,6 +85,8 @@ class VideoCard(JobCommands, SoraWidget):
     """Job id of the source video when this is a remix."""
     created_at = t.Float(None, allow_none=True, read_only=True).tag(sync=True)
     """Submission time (epoch seconds)."""
+    completed_at = t.Float(None, allow_none=True, read_only=True).tag(sync=True)
+    """Completion time (epoch seconds), None until completed."""
     has_video = t.Bool(False, read_only=True).tag(sync=True)
     """The MP4 is on this machine (play and download work)."""
     can_remix = t.Bool(False, read_only=True).tag(sync=True)
@@ -112,6 +114,7 @@ class VideoCard(JobCommands, SoraWidget):
         "sprite",
         "remixed_from",
         "created_at",
+        "completed_at",
         "has_video",
         "can_remix",
         "can_delete",

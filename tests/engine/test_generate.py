@@ -138,3 +138,16 @@ def test_moderation_says_when_the_image_was_blocked(configured, tmp_path):
         sw.generate("a portrait in soft light", seconds=4, input_reference=path)
     assert info.value.blocked_input == "image"
     assert info.value.job.error.blocked_input == "image"
+
+
+def test_nothing_runs_when_nothing_is_in_flight(configured):
+    import asyncio
+
+    job = sw.generate("an idle engine afterwards", seconds=4)
+    engine = sw.api.engine()
+    assert job.done and not engine.poller().running
+
+    async def other_tasks():
+        return [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+
+    assert engine.run(other_tasks()) == []

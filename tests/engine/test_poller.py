@@ -198,3 +198,37 @@ def test_driver_backs_off_on_errors_and_drops_gone_videos():
 
 def test_first_poll_waits_for_progress():
     assert 1.0 <= FIRST_POLL_S <= 3.0
+
+
+class NoProgressBackend(FakeBackend):
+    """A Veo-behind-LiteLLM style backend: status "processing", no progress field at all."""
+
+    def video(self, vid: str) -> dict:
+        done = self.now >= self.durations[vid]
+        return {"id": vid, "status": "completed" if done else "processing", "created_at": 0}
+
+
+def test_driver_handles_backends_without_progress():
+    backend = NoProgressBackend({"a": 12.0, "b": 30.0})
+    done: dict[str, float] = {}
+    progress_seen: list = []
+
+    def on_update(vid, video, eta):
+        progress_seen.append((video.get("progress"), eta))
+        if video["status"] == "completed":
+            done.setdefault(vid, backend.now)
+
+    async def main():
+        poller = Poller(backend.one, on_update, lambda vid, exc: None, clock=lambda: backend.now)
+        for vid in backend.durations:
+            poller.track(vid, {"id": vid, "status": "processing", "created_at": 0})
+        while poller.running:
+            backend.now += 0.05
+            poller._wake.set()
+            await asyncio.sleep(0)
+
+    asyncio.run(main())
+    assert set(done) == {"a", "b"}
+    assert all(p is None and eta is None for p, eta in progress_seen)  # indeterminate throughout
+    assert done["b"] - 30.0 < 6.0  # backs off with elapsed time, but not unboundedly
+    assert backend.gets < 20

@@ -354,7 +354,7 @@ _LINES = st.one_of(
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(line=_LINES, cell=st.one_of(st.none(), st.text(min_size=1, max_size=20)))
 def test_magic_never_shows_a_traceback(tiny_ip, capsys, line, cell):
-    """Random lines through the real magic and engine: at most one ``sora:`` line on stderr, never a traceback.
+    """Random lines through the real magic and engine: at most one ``sora:`` line on stderr, no traceback.
 
     A zero budget makes every submit a (readable) refusal, so the fuzz creates no jobs; backend and budget
     subcommands are left out because they change the configuration the other examples run against.

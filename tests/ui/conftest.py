@@ -13,14 +13,15 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from ui_harness import (  # noqa: E402
+from ui_harness import (
     KNOWN_PAGE_ERRORS,
     JupyterServer,
     NotebookPage,

@@ -6,11 +6,14 @@ widgets' internal markup, so a test breaks when the contract breaks and not when
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import expect
-
 from ui_harness import NotebookPage
+
+#: Where README pictures go (written only with SORA_UPDATE_SCREENSHOT=1).
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 #: Deadline for one emulated job (queued -> completed, media downloaded) at the UI test speed.
 JOB_TIMEOUT_S = 90.0
@@ -63,7 +66,9 @@ def check_progress_advanced(record: dict[str, list[str]], job_id: str) -> None:
     """
     values = [float(v) for v in record["progress"]]
     assert values, f"{job_id} never showed aria-valuenow while running; statuses seen: {record['status']}"
-    assert all(0 <= v <= 100 for v in values), f"aria-valuenow of {job_id} out of 0..100: {record['progress']}"
+    assert all(0 <= v <= 100 for v in values), (
+        f"aria-valuenow of {job_id} out of 0..100: {record['progress']}"
+    )
     assert "in_progress" in record["status"], f"{job_id} never showed in_progress: {record['status']}"
     assert record["status"][-1] == "completed", f"{job_id} did not end completed: {record['status']}"
     rising = values + [100.0]
@@ -73,14 +78,17 @@ def check_progress_advanced(record: dict[str, list[str]], job_id: str) -> None:
 
 
 def wait_panel(nb: NotebookPage, timeout_s: float = 60.0) -> Any:
-    nb.wait_for("() => document.querySelector('.sora-panel')", "the GeneratorPanel (.sora-panel) to render", timeout_s)
+    nb.wait_for(
+        "() => document.querySelector('.sora-panel')", "the GeneratorPanel (.sora-panel) to render", timeout_s
+    )
     return nb.page.locator(".sora-panel").first
 
 
 def card_ids(nb: NotebookPage, within: str = ".sora-cards") -> list[str]:
     """``data-job-id`` of the cards in ``within``, top first."""
     return nb.page.evaluate(  # type: ignore[no-any-return]
-        "(sel) => [...document.querySelectorAll(sel + ' .sora-card')].map((c) => c.dataset.jobId || '')", within
+        "(sel) => [...document.querySelectorAll(sel + ' .sora-card')].map((c) => c.dataset.jobId || '')",
+        within,
     )
 
 
@@ -102,7 +110,9 @@ def card(nb: NotebookPage, job_id: str) -> Any:
     return nb.page.locator(f'.sora-card[data-job-id="{job_id}"]')
 
 
-def wait_status(nb: NotebookPage, job_id: str, statuses: tuple[str, ...], timeout_s: float = JOB_TIMEOUT_S) -> str:
+def wait_status(
+    nb: NotebookPage, job_id: str, statuses: tuple[str, ...], timeout_s: float = JOB_TIMEOUT_S
+) -> str:
     """Wait until the card of ``job_id`` shows one of ``statuses`` (fails early on ``failed``); return it."""
     stop = tuple(statuses) + ("failed", "expired")
     status: str = nb.wait_for(

@@ -10,11 +10,8 @@ import os
 import shutil
 from pathlib import Path
 
-from playwright.sync_api import expect
-
 import sora_page as sp
-
-DOCS = Path(__file__).resolve().parents[2] / "docs"
+from playwright.sync_api import expect
 
 
 def _check_progress_advanced(nb, job_id: str) -> None:
@@ -34,7 +31,9 @@ def _check_scrub(nb, job_id: str) -> None:
     nb.page.mouse.move(box["x"] + box["width"] * 0.9, y)
     expect(card).not_to_have_attribute("data-scrub-frame", str(left), timeout=5_000)
     right = int(card.get_attribute("data-scrub-frame"))
-    assert right > left >= 0, f"hovering right of the thumbnail should show a later frame: {left} then {right}"
+    assert right > left >= 0, (
+        f"hovering right of the thumbnail should show a later frame: {left} then {right}"
+    )
     # Leaving the thumbnail ends the scrub.
     nb.page.mouse.move(1, 1)
     expect(card).to_have_attribute("data-scrub-frame", "-1", timeout=5_000)
@@ -81,7 +80,7 @@ def _save_screenshot(nb, name: str, tmp_path: Path) -> Path:
     page.set_viewport_size({"width": 1280, "height": 900})
     assert shot.stat().st_size > 10_000, "the screenshot is suspiciously small"
     if os.environ.get("SORA_UPDATE_SCREENSHOT") == "1":
-        shutil.copyfile(shot, DOCS / name)
+        shutil.copyfile(shot, sp.DOCS / name)
     return shot
 
 
@@ -141,5 +140,7 @@ def test_html_in_a_prompt_is_shown_as_text_and_runs_nothing(lab) -> None:
     sp.wait_status(nb, job, ("completed",))
     card = sp.card(nb, job)
     expect(card).to_contain_text(XSS_PROMPT)
-    assert nb.page.locator('img[src="x"]').count() == 0, "the prompt was parsed as HTML: an <img src=x> exists"
+    assert nb.page.locator('img[src="x"]').count() == 0, (
+        "the prompt was parsed as HTML: an <img src=x> exists"
+    )
     assert lab.dialogs() == [], "the prompt's onerror handler ran"

@@ -36,4 +36,6 @@ def test_a_raising_cell_fails_the_wait_with_its_traceback(lab) -> None:
     nb = lab.open_cells("raises.ipynb", ["raise ValueError('boom from the kernel')"])
     nb.run_all()
     with pytest.raises(CellError, match="ValueError: boom from the kernel"):
-        nb.wait_for("() => document.querySelector('.never-there')", "an element that never appears", timeout_s=20)
+        nb.wait_for(
+            "() => document.querySelector('.never-there')", "an element that never appears", timeout_s=20
+        )

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from playwright.sync_api import expect
-
 import sora_page as sp
+from playwright.sync_api import expect
 
 
 def test_panel_generates_in_notebook7(nb7) -> None:

@@ -18,9 +18,12 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Literal
+from typing import Any, Literal
+
+from typing_extensions import Self
 
 NOTEBOOKS_DIR = Path(__file__).parent / "notebooks"
 
@@ -124,11 +127,13 @@ class JupyterServer:
         labconfig = self.work_dir / "config" / "labconfig"
         labconfig.mkdir(parents=True, exist_ok=True)
         # The news/update toast covers screenshots and makes requests to the outside.
-        overrides = {"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False}}
+        overrides = {
+            "@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False}
+        }
         overrides.update(self.settings)
         (labconfig / "default_setting_overrides.json").write_text(json.dumps(overrides))
 
-    def start(self, timeout_s: float = 90.0) -> "JupyterServer":
+    def start(self, timeout_s: float = 90.0) -> Self:
         self.root_dir.mkdir(parents=True, exist_ok=True)
         self._write_config()
         self.port = free_port()
@@ -147,13 +152,20 @@ class JupyterServer:
         ]  # fmt: skip
         log = self.log_path.open("wb")
         self.proc = subprocess.Popen(
-            cmd, env=self._env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=self.root_dir
+            cmd,
+            env=self._env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            cwd=self.root_dir,
         )
         log.close()
         deadline = time.monotonic() + timeout_s
         while True:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"jupyter {self.kind} exited with {self.proc.returncode}:\n{self.log_tail()}")
+                raise RuntimeError(
+                    f"jupyter {self.kind} exited with {self.proc.returncode}:\n{self.log_tail()}"
+                )
             try:
                 with urllib.request.urlopen(f"{self.base_url}/api/status", timeout=2) as resp:
                     if resp.status == 200:
@@ -162,7 +174,9 @@ class JupyterServer:
                 pass
             if time.monotonic() > deadline:
                 self.stop()
-                raise TimeoutError(f"jupyter {self.kind} did not answer /api/status in {timeout_s:.0f} s:\n{self.log_tail()}")
+                raise TimeoutError(
+                    f"jupyter {self.kind} did not answer /api/status in {timeout_s:.0f} s:\n{self.log_tail()}"
+                )
             # Readiness poll of another process: there is no event to wait on.
             time.sleep(0.2)
 
@@ -184,7 +198,7 @@ class JupyterServer:
         except ProcessLookupError:
             pass
 
-    def __enter__(self) -> "JupyterServer":
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -226,7 +240,11 @@ class JupyterServer:
 
         nb = nbformat.v4.new_notebook()
         nb.cells = [nbformat.v4.new_code_cell(src) for src in cells]
-        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+        nb.metadata["kernelspec"] = {
+            "name": "python3",
+            "display_name": "Python 3 (ipykernel)",
+            "language": "python",
+        }
         nbformat.write(nb, self.root_dir / name)
         return name
 
@@ -310,7 +328,7 @@ class NotebookPage:
         self.server = server
         self.name = name
 
-    def open(self, timeout_s: float = 60.0) -> "NotebookPage":
+    def open(self, timeout_s: float = 60.0) -> NotebookPage:
         self.page.goto(self.server.notebook_url(self.name), wait_until="domcontentloaded")
         self.wait_kernel_idle(timeout_s)
         return self
