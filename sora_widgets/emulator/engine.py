@@ -547,6 +547,8 @@ class Engine:
         except asyncio.CancelledError:
             # the job was deleted (or the server is stopping) while its render runs in a worker: the render
             # cannot be interrupted, so clean its output up once it is done
+            if future.cancel():  # still waiting for a worker: it will not run at all
+                raise
             out_dir = spec["out_dir"]
             video_id = Path(out_dir).name
 

@@ -837,4 +837,6 @@ def render_job(spec: dict[str, Any]) -> dict[str, Any]:
     if ref_path:
         spec["reference"] = Path(ref_path).read_bytes()
     out_dir = spec.pop("out_dir")
+    if not Path(out_dir).is_dir():  # deleted while it waited for a worker
+        raise RenderCancelled(f"{out_dir} was removed (the job was deleted)")
     return render_video(out_dir, **spec)

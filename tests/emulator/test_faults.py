@@ -244,9 +244,11 @@ def test_deleting_a_rendering_job_frees_its_worker():
     with start_emulator(speed=40, max_concurrent_renders=1) as emu:
         sdk = client_for(emu)
         big = sdk.videos.create(prompt="A long render", model="sora-2-pro", size="1792x1024", seconds="12")
-        while emu.stats()["rendering"] < 1:
+        partial = emu.data_dir / "videos" / big.id / "video.tmp.mp4"
+        deadline = time.time() + 30
+        while not partial.exists() and time.time() < deadline:  # the worker is encoding it now
             time.sleep(0.02)
-        time.sleep(0.3)  # the worker is busy encoding now
+        assert partial.exists()
         sdk.videos.delete(big.id)
         start = time.perf_counter()
         small = sdk.videos.create_and_poll(prompt="next in line", size="720x1280", seconds="4", poll_interval_ms=50)
