@@ -392,7 +392,7 @@ class Engine:
                             None, True), status="unknown")
                         return
                     if found:
-                        self._ack(job, found, guessed=False)
+                        self._ack(job, found, guessed=True)
                         return
                     outcome_unknown = False
                     attempt += 1
@@ -467,7 +467,8 @@ class Engine:
             except Transient as exc:
                 failures += 1
                 if failures >= MAX_CREATE_ATTEMPTS:
-                    raise BackendUnavailableError(f"could not list videos on {self.label} to check a create: {exc}")
+                    raise BackendUnavailableError(
+                        f"could not list videos on {self.label} to check a create: {exc}") from None
                 await asyncio.sleep(backoff_delay(failures, exc.retry_after_s))
                 continue
             claimed = self.journal.claimed_video_ids(self.backend_key) | set(self._by_video)
@@ -694,7 +695,7 @@ class Engine:
                 self._active.add(job.id)
                 with self._lock:
                     self._by_video[row["video_id"]] = job.id
-                self.poller().track(row["video_id"], None)
+                self.poller().track(row["video_id"], None, created_at=row.get("server_created_at"))
             else:
                 continue
             resumed.append(job)

@@ -61,6 +61,7 @@ MIN_INTERVAL_S = 0.5
 MAX_INTERVAL_S = 30.0
 NEAR_END_S = 3.0  # within this of the ETA, aim at the ETA itself (plus a small margin)
 END_MARGIN_S = 0.25
+MAX_LIST_PAGES = 20  # one refresh walks at most this many pages; videos not met get a GET
 
 
 def normalize_status(raw: Any) -> str:
@@ -271,13 +272,13 @@ class Poller:
         return self._task is not None and not self._task.done()
 
     def track(self, video_id: str, video: dict[str, Any] | None = None,
-              headers: Mapping[str, str] | None = None) -> None:
+              headers: Mapping[str, str] | None = None, *, created_at: float | None = None) -> None:
         """Start following ``video_id`` (call on the loop). ``video`` and ``headers`` are what the create
         returned, if anything: the first poll comes after the server's ``openai-poll-after-ms`` hint."""
         now = self._clock()
         if video_id in self._tracks:
             return
-        created = video.get("created_at") if video else None
+        created = video.get("created_at") if video else created_at
         track = _Track(video_id, started=now, created_at=float(created) if isinstance(created, (int, float)) else None)
         if video is not None:
             track.status = normalize_status(video.get("status"))
@@ -376,7 +377,9 @@ class Poller:
         wanted = {t.video_id for t in due}
         oldest = min((t.created_at for t in due if t.created_at is not None), default=None)
         after: str | None = None
-        while wanted:
+        for _page in range(MAX_LIST_PAGES):
+            if not wanted:
+                break
             self.requests["list"] += 1
             try:
                 videos, has_more, headers = await self._fetch_page(after)

@@ -12,7 +12,7 @@ PROFILE = BackendProfile(name="tiny-expiring", models=(ModelSpec("tiny-1", ("96x
 
 @pytest.fixture(scope="module")
 def expiring_emulator(tmp_path_factory):
-    with sw.start_emulator(speed=40, seed=9, profile=PROFILE, expires_after_s=1.0,
+    with sw.start_emulator(speed=40, seed=9, profile=PROFILE, expires_after_s=4.0,
                            data_dir=tmp_path_factory.mktemp("expiring")) as emu:
         yield emu
 

@@ -46,7 +46,7 @@ def test_frames_at_picks_the_frame_showing_each_time(tmp_path):
     frames = frames_at(tmp_path / "v.mp4", [0.0, 0.5, 1.0, 1.99])
     levels = [np.asarray(f.convert("L")).mean() for f in frames]
     # frame index = t * 24, grey = index * 2
-    for level, t in zip(levels, (0.0, 0.5, 1.0, 1.99)):
+    for level, t in zip(levels, (0.0, 0.5, 1.0, 1.99), strict=True):
         assert abs(level - int(t * 24) * 2) <= 3, (t, level)
 
 

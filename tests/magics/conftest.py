@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from magic_testing import TestingShell, base_config, make_shell
+from magic_testing import base_config, dispose, make_shell
 
 from sora_widgets.profiles import BackendProfile, ModelSpec, register_profile
 
@@ -25,9 +25,7 @@ def ip():
     """A fresh shell with the extension loaded (engine untouched: parsing, help, %config)."""
     shell = make_shell(base_config())
     yield shell
-    if "sora_widgets" in shell.extension_manager.loaded:
-        shell.extension_manager.unload_extension("sora_widgets")
-    TestingShell.clear_instance()
+    dispose(shell)
 
 
 @pytest.fixture()

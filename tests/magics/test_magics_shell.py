@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from magic_testing import TestingShell, base_config, make_shell
+from magic_testing import base_config, dispose, make_shell
 
 from sora_widgets.magics import SoraMagics
 
@@ -74,7 +74,7 @@ def test_config_object_sets_defaults():
         assert magics.default_model == "sora-2-pro"
         assert magics.default_seconds == "12"
     finally:
-        TestingShell.clear_instance()
+        dispose(shell)
 
 
 @pytest.mark.parametrize(

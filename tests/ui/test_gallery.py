@@ -14,14 +14,13 @@ GALLERY = ".sora-gallery"
 def test_gallery_lists_filters_and_scrubs(lab, tmp_path) -> None:
     nb = lab.open("gallery.ipynb")
     nb.run_all()
-    # The kernel journal is shared by the session's notebooks: the initial search keeps this test's two.
     nb.wait_for(
         "() => { const g = document.querySelector('.sora-gallery'); return g && g.dataset.count === '2'; }",
         "the gallery to list this notebook's two zebra videos",
         timeout_s=90,
     )
     gallery = nb.page.locator(GALLERY).first
-    assert "completed" in nb.output_text(0), nb.output_text(0)
+    assert nb.output_text(0).strip().endswith("['completed', 'completed']"), nb.output_text(0)
     cards = gallery.locator(".sora-card")
     expect(cards).to_have_count(2)
     # Newest first: the second submitted is on top.

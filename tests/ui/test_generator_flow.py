@@ -58,6 +58,15 @@ def _check_plays(nb, job_id: str) -> None:
     assert state["src"] == "blob:", f"media must arrive as an object URL, not a URL of the kernel: {state}"
 
 
+def _check_download(nb, job_id: str) -> None:
+    with nb.page.expect_download(timeout=30_000) as info:
+        sp.card(nb, job_id).get_by_role("button", name="Download").click()
+    download = info.value
+    assert download.suggested_filename.endswith(".mp4"), download.suggested_filename
+    head = Path(download.path()).read_bytes()[:8]
+    assert head[4:8] == b"ftyp", f"the download is not an MP4: {head!r}"
+
+
 def _save_screenshot(nb, name: str, tmp_path: Path) -> Path:
     """Screenshot the panel; copy it into docs/ when SORA_UPDATE_SCREENSHOT=1 (for the README)."""
     page = nb.page
@@ -91,6 +100,9 @@ def test_generate_progress_scrub_play_remix_delete(lab, tmp_path) -> None:
     sp.install_recorder(nb)
     expect(panel.locator(".sora-backend")).not_to_be_empty()
     expect(panel.locator(".sora-cost")).not_to_be_empty()
+    for name in ("Model", "Size", "Seconds"):
+        expect(panel.get_by_role("combobox", name=name)).to_be_enabled()
+    expect(panel.get_by_label("Reference image")).to_have_attribute("type", "file")
 
     # Landscape: the README screenshot reads better with wide cards.
     first = sp.generate(nb, "A paper boat drifting across a calm pond at sunrise", size="1280x720")
@@ -111,6 +123,7 @@ def test_generate_progress_scrub_play_remix_delete(lab, tmp_path) -> None:
     _save_screenshot(nb, "screenshot.png", tmp_path)
 
     _check_plays(nb, first)
+    _check_download(nb, first)
 
     # Delete the remix: it asks first, then the card shows "deleted" or goes away.
     remix_card = sp.card(nb, remix)
@@ -131,16 +144,24 @@ def test_generate_progress_scrub_play_remix_delete(lab, tmp_path) -> None:
 XSS_PROMPT = "<img src=x onerror=alert(1)>"
 
 
-def test_html_in_a_prompt_is_shown_as_text_and_runs_nothing(lab) -> None:
-    nb = lab.open("panel.ipynb", name="panel_xss.ipynb")
+def test_html_prompt_stays_text_and_a_blocked_prompt_shows_the_servers_message(lab) -> None:
+    nb = lab.open("panel.ipynb", name="panel_prompts.ipynb")
     nb.run_all()
     sp.wait_panel(nb)
-    job = sp.generate(nb, XSS_PROMPT)
+    html_job = sp.generate(nb, XSS_PROMPT)
+    # The emulator's moderation blocks named characters, as the real API does (after accepting the job).
+    blocked_job = sp.generate(nb, "Mario jumping on a mushroom")
+
     # Through every state the card renders, up to completed with its media.
-    sp.wait_status(nb, job, ("completed",))
-    card = sp.card(nb, job)
-    expect(card).to_contain_text(XSS_PROMPT)
+    sp.wait_status(nb, html_job, ("completed",))
+    expect(sp.card(nb, html_job)).to_contain_text(XSS_PROMPT)
     assert nb.page.locator('img[src="x"]').count() == 0, (
         "the prompt was parsed as HTML: an <img src=x> exists"
     )
     assert lab.dialogs() == [], "the prompt's onerror handler ran"
+
+    sp.wait_status(nb, blocked_job, ("failed",))
+    blocked = sp.card(nb, blocked_job)
+    expect(blocked.locator(".sora-error")).to_contain_text("blocked by our moderation system")
+    # Moderation is not retryable: no Retry button.
+    expect(blocked.get_by_role("button", name="Retry")).to_have_count(0)
