@@ -228,3 +228,42 @@ def test_reference_image_moderation_names_the_input(tiny):
     done = tiny.videos.poll(video.id)
     assert done.status == "failed" and done.error.code == "moderation_blocked"
     assert "input_reference" in done.error.message
+
+
+def test_json_reference_from_a_loopback_url(tiny_emulator, tmp_path):
+    import functools
+    import http.server
+    import threading
+
+    (tmp_path / "ref.png").write_bytes(image_bytes(160, 90, "PNG"))
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    handler.log_message = lambda *a, **k: None  # type: ignore[method-assign]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/ref.png"
+        resp = raw(tiny_emulator, "POST", "/videos", json={"prompt": "from a URL", "size": "160x90", "seconds": "1",
+                                                           "input_reference": {"image_url": url}})
+        assert resp.status_code == 200, resp.text
+        missing = raw(tiny_emulator, "POST", "/videos", json={"prompt": "x", "size": "160x90", "seconds": "1",
+                                                              "input_reference": {"image_url": url + ".nope"}})
+        assert missing.status_code == 400 and missing.json()["error"]["param"] == "input_reference.image_url"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_an_upload_aborted_mid_body_does_not_hurt_the_server(tiny_emulator):
+    import socket
+
+    host, port = tiny_emulator.host, tiny_emulator.port
+    body_start = (b"--xyz\r\nContent-Disposition: form-data; name=\"prompt\"\r\n\r\nhalf\r\n--xyz\r\n"
+                  b"Content-Disposition: form-data; name=\"input_reference\"; filename=\"a.png\"\r\n"
+                  b"Content-Type: image/png\r\n\r\n" + b"\x89PNG" + b"\0" * 1000)
+    head = (f"POST /v1/videos HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {tiny_emulator.api_key}\r\n"
+            f"Content-Type: multipart/form-data; boundary=xyz\r\nContent-Length: 5000000\r\n\r\n").encode()
+    with socket.create_connection((host, port)) as sock:
+        sock.sendall(head + body_start)
+    for _ in range(3):
+        assert raw(tiny_emulator, "GET", "/videos?limit=1").status_code == 200
