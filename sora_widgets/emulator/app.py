@@ -4,6 +4,11 @@ Every API request goes through :func:`_api` (count, added latency, auth, rate li
 then a handler. Errors always have the spec's shape ``{"error": {"message", "type", "param", "code"}}``;
 unknown routes and wrong methods are 404 ``Invalid URL (METHOD /v1/path)`` as the real API answers.
 
+The served :class:`~sora_widgets.profiles.BackendProfile` decides more than models, sizes and seconds: a
+route whose feature it lacks (``list``, ``delete``, ``remix``, ``edits``, ``extensions``) answers 404 "Invalid
+URL"; without ``variants`` the ``variant`` parameter is ignored and the MP4 is sent (as LiteLLM does for Veo);
+without ``progress`` the video object has no ``progress`` field. OpenAI's profile has every feature.
+
 Media headers (so a client can scrub without guessing; the geometry is :mod:`sora_widgets.media`'s):
 
 - ``variant=video``: ``x-video-width``, ``x-video-height``, ``x-video-fps``, ``x-video-frames``,
@@ -56,6 +61,8 @@ MAX_IMAGE_BYTES = 20 * 1024 * 1024
 MAX_PROMPT = 32000
 IMAGE_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 CREATE_KINDS = frozenset({"create", "remix", "edit", "extend"})
+#: Route kinds that exist only when the served profile has the feature (``BackendProfile.features``).
+FEATURE_OF = {"list": "list", "delete": "delete", "remix": "remix", "edit": "edits", "extend": "extensions"}
 
 
 class ApiError(Exception):
@@ -329,8 +336,16 @@ def build_app(engine: Engine) -> Starlette:
     key = cfg.api_key.encode()
     latency = max(0.0, cfg.latency_ms / 1000.0)
 
+    with_progress = profile.supports("progress")
+
+    def public(video: Video, now: float | None = None) -> dict[str, Any]:
+        body = video.public(now)
+        if not with_progress:
+            del body["progress"]  # backends without progress (Veo via LiteLLM) leave the field out
+        return body
+
     def video_response(video: Video, status: int = 200) -> JSONResponse:
-        return JSONResponse(video.public(), status_code=status,
+        return JSONResponse(public(video), status_code=status,
                             headers={"openai-poll-after-ms": str(cfg.poll_after_ms)})
 
     def check_auth(request: Request) -> None:
@@ -353,6 +368,15 @@ def build_app(engine: Engine) -> Starlette:
     Handler = Callable[[Request], Awaitable[Response]]
 
     def _api(kind: str, handler: Handler) -> Handler:
+        feature = FEATURE_OF.get(kind)
+        if feature is not None and not profile.supports(feature):
+            # the served profile has no such route (a LiteLLM/Veo-like backend): answer like an unknown URL
+            async def missing(request: Request) -> Response:
+                engine.stats["unknown"] += 1
+                return invalid_url(request)
+
+            return missing
+
         async def endpoint(request: Request) -> Response:
             engine.stats[kind] += 1
             engine.stats["total"] += 1
@@ -526,7 +550,7 @@ def build_app(engine: Engine) -> Starlette:
             items = items[ids.index(after) + 1 :] if after in ids else []
         page = items[:limit]
         now = time.time()
-        data = [v.public(now) for v in page]
+        data = [public(v, now) for v in page]
         return JSONResponse({
             "object": "list",
             "data": data,
@@ -540,6 +564,8 @@ def build_app(engine: Engine) -> Starlette:
         variant = request.query_params.get("variant", "video")
         if variant not in VARIANT_TYPES:
             raise _invalid_value("variant", variant, tuple(VARIANT_TYPES))
+        if not profile.supports("variants"):
+            variant = "video"  # like LiteLLM in front of Veo: `variant` is ignored, the MP4 comes back
         video = engine.get(video_id)
         if video is None:
             raise not_found(video_id)

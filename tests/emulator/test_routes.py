@@ -267,3 +267,25 @@ def test_an_upload_aborted_mid_body_does_not_hurt_the_server(tiny_emulator):
         sock.sendall(head + body_start)
     for _ in range(3):
         assert raw(tiny_emulator, "GET", "/videos?limit=1").status_code == 200
+
+
+def test_profile_features_shape_the_api():
+    from sora_widgets import start_emulator
+    from sora_widgets.profiles import BackendProfile, ModelSpec
+
+    veo_like = BackendProfile(name="veo-like", models=(ModelSpec("veo-x", ("160x90",), ("1",)),), features=frozenset(),
+                              open_models=True)
+    with start_emulator(speed=40, profile=veo_like) as emu:
+        sdk = openai.OpenAI(base_url=emu.base_url, api_key=emu.api_key, max_retries=0)
+        created = raw(emu, "POST", "/videos", json={"prompt": "a river", "model": "any-gateway-model"})
+        assert created.status_code == 200, created.text
+        body = created.json()
+        assert "progress" not in body and body["size"] == "160x90"
+        video = sdk.videos.poll(body["id"])
+        assert video.status == "completed"
+        mp4 = sdk.videos.download_content(video.id).read()
+        assert sdk.videos.download_content(video.id, variant="thumbnail").read() == mp4  # variant ignored
+        for method, path in (("GET", "/videos"), ("DELETE", f"/videos/{video.id}"),
+                             ("POST", f"/videos/{video.id}/remix")):
+            resp = raw(emu, method, path, json={"prompt": "x"} if method == "POST" else None)
+            assert resp.status_code == 404 and resp.json()["error"]["message"].startswith("Invalid URL")
