@@ -28,7 +28,6 @@ import sys
 import tempfile
 import threading
 import time
-import weakref
 from pathlib import Path
 from typing import IO, Any
 
@@ -37,7 +36,9 @@ from ..profiles import BackendProfile
 __all__ = ["start_emulator", "EmulatorHandle", "EmulatorError"]
 
 _API_KEY_ENV = "SORA_EMULATOR_API_KEY"
-_LIVE: "weakref.WeakSet[EmulatorHandle]" = weakref.WeakSet()
+# running handles, held until stopped: an emulator lives until stop() or interpreter exit, even when the caller
+# keeps no reference to its handle
+_LIVE: "set[EmulatorHandle]" = set()
 
 
 class EmulatorError(RuntimeError):

@@ -448,6 +448,13 @@ def build_app(engine: Engine) -> Starlette:
             extra = f" Size '{size}' is available with model {allowed_list(others)}." if others else ""
             raise ApiError(400, f"Invalid value: '{size}'. Supported values for model '{spec.name}' are: "
                            f"{allowed_list(spec.sizes)}.{extra}", param="size", code="invalid_value")
+        try:
+            width, height = media.parse_size(size)
+        except ValueError:
+            width = height = 1
+        if width % 2 or height % 2:  # only a custom profile can get here
+            raise ApiError(400, f"Invalid value: '{size}'. The emulator renders H.264 4:2:0, which needs even "
+                           "width and height; fix the profile's sizes.", param="size", code="invalid_value")
         return size
 
     def seconds_for(spec: ModelSpec, fields: _Fields, *, required: bool = False) -> str:
