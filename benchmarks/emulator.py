@@ -31,8 +31,8 @@ from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sora_widgets import start_emulator  # noqa: E402
-from sora_widgets.emulator.render import render_video  # noqa: E402
+from sora_widgets import start_emulator
+from sora_widgets.emulator.render import render_video
 
 PROMPT = "A spinning red cube and three blue balls bouncing on a white background, slow zoom"
 

@@ -33,12 +33,12 @@ from typing import IO, Any
 
 from ..profiles import BackendProfile
 
-__all__ = ["start_emulator", "EmulatorHandle", "EmulatorError"]
+__all__ = ["EmulatorError", "EmulatorHandle", "start_emulator"]
 
 _API_KEY_ENV = "SORA_EMULATOR_API_KEY"
 # running handles, held until stopped: an emulator lives until stop() or interpreter exit, even when the caller
 # keeps no reference to its handle
-_LIVE: "set[EmulatorHandle]" = set()
+_LIVE: set[EmulatorHandle] = set()
 
 
 class EmulatorError(RuntimeError):
@@ -150,7 +150,7 @@ class EmulatorHandle:
                 shutil.rmtree(self.data_dir, ignore_errors=True)
             _LIVE.discard(self)
 
-    def __enter__(self) -> "EmulatorHandle":
+    def __enter__(self) -> EmulatorHandle:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -283,7 +283,7 @@ def start_emulator(
             shutil.rmtree(root, ignore_errors=True)
         raise
 
-    lines: "queue.Queue[bytes | None]" = queue.Queue()
+    lines: queue.Queue[bytes | None] = queue.Queue()
 
     def pump(stream: IO[bytes]) -> None:
         try:

@@ -19,8 +19,8 @@ import socket
 import sys
 import tempfile
 import threading
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Iterator, Sequence
 
 from ..profiles import BackendProfile, get_profile
 
@@ -135,7 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     import uvicorn
 
     from .app import build_app, install_log_filter
-    from .engine import Engine, EmulatorConfig
+    from .engine import EmulatorConfig, Engine
 
     logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")

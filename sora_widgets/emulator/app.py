@@ -35,9 +35,10 @@ import os
 import re
 import secrets
 import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, AsyncIterator, Awaitable, Callable
+from typing import Any
 from urllib.parse import unquote_to_bytes, urlsplit
 
 from PIL import Image
@@ -53,7 +54,7 @@ from .. import media
 from ..profiles import ModelSpec
 from .engine import VARIANT_TYPES, Engine, Video, allowed_list
 
-__all__ = ["build_app", "ApiError", "DropConnection"]
+__all__ = ["ApiError", "DropConnection", "build_app"]
 
 log = logging.getLogger("sora_widgets.emulator")
 
@@ -73,7 +74,7 @@ class ApiError(Exception):
         status: int,
         message: str,
         *,
-        type: str = "invalid_request_error",  # noqa: A002 - the wire name
+        type: str = "invalid_request_error",
         param: str | None = None,
         code: str | None = None,
         headers: dict[str, str] | None = None,
@@ -117,9 +118,8 @@ class _DropFilter(logging.Filter):
         while exc is not None:
             if isinstance(exc, DropConnection):
                 return False
-            exc = exc.__cause__ or exc.__context__ or (
-                exc.exceptions[0] if isinstance(exc, BaseExceptionGroup) and exc.exceptions else None
-            )
+            inner = getattr(exc, "exceptions", None)  # an exception group (Python 3.11+)
+            exc = exc.__cause__ or exc.__context__ or (inner[0] if isinstance(inner, (list, tuple)) and inner else None)
         return True
 
 

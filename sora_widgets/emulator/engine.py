@@ -40,18 +40,19 @@ import shutil
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterable
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from ..profiles import OPENAI_PROFILE, BackendProfile, ModelSpec
 from . import moderation
 
 log = logging.getLogger("sora_widgets.emulator")
 
-__all__ = ["EmulatorConfig", "Video", "Engine", "profile_to_dict", "profile_from_dict", "job_duration"]
+__all__ = ["EmulatorConfig", "Engine", "Video", "job_duration", "profile_from_dict", "profile_to_dict"]
 
 VARIANT_FILES = {"video": "video.mp4", "thumbnail": "thumbnail.webp", "spritesheet": "spritesheet.jpg"}
 VARIANT_TYPES = {"video": "video/mp4", "thumbnail": "image/webp", "spritesheet": "image/jpeg"}

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["CHARACTERS", "PUBLIC_FIGURES", "MUSIC", "Verdict", "check_prompt", "check_image_name", "MESSAGE"]
+__all__ = ["CHARACTERS", "MESSAGE", "MUSIC", "PUBLIC_FIGURES", "Verdict", "check_image_name", "check_prompt"]
 
 MESSAGE = "Your request was blocked by our moderation system."
 

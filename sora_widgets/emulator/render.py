@@ -42,7 +42,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from .. import media
 
-__all__ = ["FPS", "COLOURS", "SHAPES", "MOTIONS", "Scene", "parse_prompt", "render_job", "render_video"]
+__all__ = ["COLOURS", "FPS", "MOTIONS", "SHAPES", "Scene", "parse_prompt", "render_job", "render_video"]
 
 FPS = 24
 
@@ -113,7 +113,7 @@ _SPEED_WORDS = {"slow": 0.5, "slowly": 0.5, "gently": 0.6, "gentle": 0.6, "calm"
 _NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "a": 1,
             "an": 1, "single": 1, "pair": 2, "couple": 2, "several": 4, "many": 6, "few": 3}
 _WORD = re.compile(r"[a-z0-9]+")
-_VAPOUR = re.compile(r"\b(steam|steaming|smoke|smoking|mist|misty|fog|foggy|snow|snowing|vapou?r|clouds?)\b", re.I)
+_VAPOUR = re.compile(r"\b(steam|steaming|smoke|smoking|mist|misty|fog|foggy|snow|snowing|vapou?r|clouds?)\b", re.IGNORECASE)
 
 
 @dataclass
@@ -390,7 +390,7 @@ def _half(plane: np.ndarray) -> np.ndarray:
 def rgb_to_planes(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(h, w, 3)`` uint8 RGB with even sides -> uint8 Y (h, w), U and V (h/2, w/2)."""
     y, u, v = rgb_to_yuv(rgb)
-    to8 = lambda p: np.clip(p + 0.5, 0, 255).astype(np.uint8)  # noqa: E731
+    to8 = lambda p: np.clip(p + 0.5, 0, 255).astype(np.uint8)
     return to8(y), to8(_half(u)), to8(_half(v))
 
 

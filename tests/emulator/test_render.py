@@ -73,7 +73,7 @@ def test_shape_words_change_the_picture(tmp_path):
     c = frames_of(cube / "video.mp4")[0].astype(int)
     b = frames_of(ball / "video.mp4")[0].astype(int)
     # the square fills its corners, the circle does not: more red pixels for the cube
-    red = lambda f: ((f[..., 0] > 150) & (f[..., 1] < 100)).sum()  # noqa: E731
+    red = lambda f: ((f[..., 0] > 150) & (f[..., 1] < 100)).sum()
     assert red(c) > red(b) * 1.15
 
 
