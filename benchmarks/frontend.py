@@ -14,8 +14,9 @@ Run::
     .venv/bin/python benchmarks/frontend.py            # 200 videos
     .venv/bin/python benchmarks/frontend.py --count 20 # quick look
 
-The videos come from a local emulator started here at a high speed, so making them costs only the
-rendering. Figures are recorded in benchmarks/README.md ("Front end").
+The videos come from a local emulator started here with near-instant jobs, so making them costs only the
+rendering (``--cache-dir DIR`` keeps them for the next run). Exits 1 when a target is missed. Figures are
+recorded in benchmarks/README.md ("Front end").
 """
 
 from __future__ import annotations

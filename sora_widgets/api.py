@@ -64,7 +64,7 @@ def configure(
     ----------
     base_url, api_key
         A Videos API endpoint (ends in ``/v1``) and its key. Default: ``OPENAI_BASE_URL``/``OPENAI_API_KEY``;
-        with no key at all, a local emulator is started on demand.
+        with neither set, a local emulator is started on demand (and announced once on stderr).
     client
         Your own ``openai.AsyncOpenAI`` (Azure, a LiteLLM proxy, a gateway); it wins over base_url/api_key.
     profile
@@ -180,7 +180,7 @@ def engine() -> Engine:
         )
         if client is not None:
             settings.client = client
-        elif base_url is not None or api_key is not None or os.environ.get("OPENAI_API_KEY"):
+        elif base_url or api_key or os.environ.get("OPENAI_API_KEY") or os.environ.get("OPENAI_BASE_URL"):
             settings.base_url = base_url or os.environ.get("OPENAI_BASE_URL") or None
             settings.api_key = api_key or os.environ.get("OPENAI_API_KEY") or "none"
         else:
@@ -381,7 +381,8 @@ def backend_info() -> dict[str, Any]:
     base_url = _config.get("base_url")
     if client is not None:
         base_url = str(getattr(client, "base_url", ""))
-    elif base_url is None and (_config.get("api_key") or os.environ.get("OPENAI_API_KEY")):
+    elif base_url is None and (_config.get("api_key") or os.environ.get("OPENAI_API_KEY")
+                               or os.environ.get("OPENAI_BASE_URL")):
         base_url = os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1"
     if base_url is None:
         return {"label": "local emulator", "base_url_host": "127.0.0.1", "is_emulator": True, "profile": profile.name}

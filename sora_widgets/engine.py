@@ -398,7 +398,8 @@ class Engine:
                     attempt += 1
                     if attempt >= MAX_CREATE_ATTEMPTS:
                         raise BackendUnavailableError(
-                            f"{self.label} failed the create {attempt} times; giving up (sw.resume() tries again)")
+                            f"{self.label} failed the create {attempt} times (each time it had made nothing); "
+                            "giving up: job.retry() sends it again")
                     await asyncio.sleep(backoff_delay(attempt))
                 if first_sent is None:
                     first_sent = time.time()
@@ -553,7 +554,7 @@ class Engine:
         if status == "completed":
             changes["progress"] = 100.0
             changes["completed_at"] = float(video.get("completed_at") or time.time())
-        if eta_s != job.eta_s:
+        if eta_s is not None or job.eta_s is not None:
             changes["eta_s"] = None if status in TERMINAL else eta_s
         row: dict[str, Any] = {k: v for k, v in changes.items() if k in ("status", "completed_at")}
         # Progress alone is journaled at most every few seconds per job: with hundreds in flight, a write per
@@ -680,9 +681,12 @@ class Engine:
         resumed: list[VideoJob] = []
         for row in self.journal.all(self.backend_key):
             job = self.job_from_row(row)
-            if job.id in self._active or job.done:
-                continue
             status = row["status"]
+            media_missing = status == "completed" and not (job.video_path and job.video_path.exists())
+            if job.id in self._active or (job.done and not media_missing):
+                continue
+            if job.done:  # a download that failed earlier in this process: a fresh wait for the new attempt
+                job._finished = concurrent.futures.Future()
             if status == "pending" and not row["video_id"]:
                 params = self._params_from_row(row)
                 self._active.add(job.id)

@@ -152,7 +152,7 @@ class VideoJob:
         self.cost_usd: float | None = row.get("cost_usd")
         self.remixed_from: str | None = row.get("remixed_from")
         self.created_at: float = float(row.get("created_at") or time.time())
-        self.eta_s: float | None = None
+        self._eta_deadline: float | None = None
         self._load(row)
 
     def _load(self, row: dict[str, Any]) -> None:
@@ -170,6 +170,17 @@ class VideoJob:
         self.sprite: SpriteGeometry | None = SpriteGeometry(**sprite) if sprite else None
 
     # ------------------------------------------------------------------ read-only views
+
+    @property
+    def eta_s(self) -> float | None:
+        """Estimated seconds until completion, counted from now (it runs down between status requests)."""
+        if self._eta_deadline is None:
+            return None
+        return max(0.0, self._eta_deadline - time.time())
+
+    @eta_s.setter
+    def eta_s(self, value: float | None) -> None:
+        self._eta_deadline = None if value is None else time.time() + float(value)
 
     @property
     def elapsed_s(self) -> float:

@@ -203,3 +203,27 @@ def test_notebooks_are_stored_clean():
                 assert cell["outputs"] == [], f"{path.name}: unchecked cell with stored output:\n{source}"
                 assert cell["execution_count"] is None, f"{path.name}: stored execution count"
         assert checked, f"{path.name} checks no output at all"
+
+
+def test_notebooks_contact_nothing_external_and_carry_no_key():
+    """Code cells name no URL (the backend examples are markdown), and no source holds anything key-shaped."""
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        nb = json.loads(path.read_text())
+        for cell in nb["cells"]:
+            source = "".join(cell["source"])
+            assert not re.search(r"sk-[A-Za-z0-9_-]{6,}", source), f"{path.name}: a key-shaped string in a cell"
+            if cell["cell_type"] == "code":
+                assert not re.search(r"https?://", source), f"{path.name}: a code cell names a URL:\n{source}"
+
+
+def test_notebook_links_resolve():
+    """Relative links between notebooks (and to other repo files) point at files that exist."""
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        nb = json.loads(path.read_text())
+        for cell in nb["cells"]:
+            if cell["cell_type"] != "markdown":
+                continue
+            for target in re.findall(r"\]\(([^)\s]+)\)", "".join(cell["source"])):
+                if re.match(r"[a-z]+:", target) or target.startswith("#"):
+                    continue
+                assert (path.parent / target.split("#")[0]).exists(), f"{path.name}: broken link {target}"

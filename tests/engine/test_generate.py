@@ -151,3 +151,9 @@ def test_nothing_runs_when_nothing_is_in_flight(configured):
         return [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
 
     assert engine.run(other_tasks()) == []
+
+
+def test_generate_can_show_a_progress_bar(configured, capsys):
+    job = sw.generate("a slow sunrise", seconds=4, progress=True)
+    err = capsys.readouterr().err
+    assert job.id in err and "100%" in err and "completed" in err

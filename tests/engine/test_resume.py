@@ -87,3 +87,21 @@ def test_resume_after_sigkill_recovers_every_job(slow_emulator, tmp_path, mode):
     # nothing paid twice: exactly one video per job on the server
     assert slow_emulator.stats()["videos"] - before == n
     assert len({j.video_id for j in resumed}) == n
+
+
+def test_resume_fetches_missing_media_without_generating_again(configured, emulator):
+    job = sw.generate("a clock tower at noon", seconds=4)
+    creates = emulator.stats()["requests"]["create"]
+    job.video_path.unlink()
+    job.spritesheet_path.unlink()
+    sw.api.engine().journal.update(job.id, video_path=None, spritesheet_path=None)
+
+    home = sw.api.engine().settings.home
+    sw.api.reset()  # a new process, as far as the engine knows
+    sw.configure(base_url=emulator.base_url, api_key=emulator.api_key, home=home)
+    resumed = sw.resume()
+    assert [j.id for j in resumed] == [job.id]
+    again = resumed[0].wait(60)
+    assert again.status == "completed" and again.video_path.exists() and again.spritesheet_path.exists()
+    assert emulator.stats()["requests"]["create"] == creates
+    assert sw.resume() == []  # nothing left to do

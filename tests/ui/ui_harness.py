@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -106,7 +107,10 @@ class JupyterServer:
         return f"http://127.0.0.1:{self.port}"
 
     def _env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if k not in BACKEND_ENV}
+        # Nothing of the developer's own sora_widgets setup (home, backend) reaches the kernels.
+        env = {
+            k: v for k, v in os.environ.items() if k not in BACKEND_ENV and not k.startswith("SORA_WIDGETS_")
+        }
         dirs = {
             "JUPYTER_CONFIG_DIR": self.work_dir / "config",
             "JUPYTER_DATA_DIR": self.work_dir / "data",
@@ -279,7 +283,7 @@ _CELL_ERROR_JS = """
 }
 """
 
-_ANSI = __import__("re").compile(r"\x1b\[[0-9;]*m")
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 class CellError(AssertionError):
