@@ -62,6 +62,8 @@ class EmulatorHandle:
         The server's log (stderr of the child process).
     pid : int
         The server process id.
+    webhook_secret : str or None
+        The ``whsec_...`` secret its webhooks are signed with (when started with ``webhook_url``).
     """
 
     def __init__(
@@ -88,6 +90,7 @@ class EmulatorHandle:
         self.host = host.strip("[]")
         self.port = int(port)
         self.root_url = base_url[: -len("/v1")]
+        self.webhook_secret: str | None = None
         _LIVE.add(self)
 
     @property
@@ -189,6 +192,8 @@ def start_emulator(
     lost_create_rate: float | None = None,
     expires_after_s: float | None = None,
     host: str = "127.0.0.1",
+    webhook_url: str | None = None,
+    webhook_secret: str | None = None,
     startup_timeout: float = 60.0,
 ) -> EmulatorHandle:
     """Start an emulator in a child process and return its :class:`EmulatorHandle` once it accepts requests.
@@ -229,6 +234,12 @@ def start_emulator(
         Seconds from completion to expiry (default ``3600 / speed``).
     host
         Interface to bind; loopback by default.
+    webhook_url, webhook_secret
+        Send signed ``video.completed`` / ``video.failed`` events to this loopback URL (OpenAI's format;
+        verify with ``client.webhooks.unwrap(body, headers, secret=handle.webhook_secret)``). The secret is
+        ``whsec_<base64>``; a random one when None.
+    startup_timeout
+        Seconds to wait for the server to accept requests.
     """
     from .engine import profile_to_dict
 
@@ -264,6 +275,11 @@ def start_emulator(
 
     env = dict(os.environ)
     env[_API_KEY_ENV] = key  # not on the command line, where `ps` would show it
+    env.pop("SORA_EMULATOR_WEBHOOK_SECRET", None)
+    if webhook_url is not None:
+        args += ["--webhook-url", webhook_url]
+        if webhook_secret is not None:
+            env["SORA_EMULATOR_WEBHOOK_SECRET"] = webhook_secret
     package_parent = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, env.get("PYTHONPATH", "")) if p)
     log_file = open(log_path, "ab")
@@ -297,8 +313,9 @@ def start_emulator(
     threading.Thread(target=pump, args=(proc.stdout,), name="sora-emulator-stdout", daemon=True).start()
 
     base_url = None
+    found: dict[str, str] = {}
     deadline = time.monotonic() + startup_timeout
-    while base_url is None:
+    while base_url is None or (webhook_url is not None and "webhook_secret" not in found):
         remaining = deadline - time.monotonic()
         try:
             line = lines.get(timeout=max(0.05, remaining)) if remaining > 0 else None
@@ -307,8 +324,10 @@ def start_emulator(
         if line is None:
             break
         text = line.decode("utf-8", "replace").strip()
-        if text.startswith("base_url:"):
-            base_url = text.split(":", 1)[1].strip()
+        name, _, value = text.partition(": ")
+        found[name] = value.strip()
+        if name == "base_url":
+            base_url = value.strip()
     if base_url is None:
         if proc.poll() is None:
             proc.kill()
@@ -318,4 +337,6 @@ def start_emulator(
         if owns:
             shutil.rmtree(root, ignore_errors=True)
         raise EmulatorError(f"the emulator did not start (exit code {proc.returncode}). Its log ends with:\n{tail}")
-    return EmulatorHandle(proc, base_url, key, root, log_path, owns, log_file)
+    handle = EmulatorHandle(proc, base_url, key, root, log_path, owns, log_file)
+    handle.webhook_secret = found.get("webhook_secret")
+    return handle

@@ -25,6 +25,7 @@ from pathlib import Path
 from ..profiles import BackendProfile, get_profile
 
 API_KEY_ENV = "SORA_EMULATOR_API_KEY"
+WEBHOOK_SECRET_ENV = "SORA_EMULATOR_WEBHOOK_SECRET"
 
 
 def _rate(text: str) -> float:
@@ -87,6 +88,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="renders at once (each in a worker process); the rest stay queued (default: 2)")
     p.add_argument("--expires-after-s", type=float, default=None,
                    help="seconds from completion until content expires (default: 3600 / speed)")
+    p.add_argument("--webhook-url", default=None,
+                   help="POST signed video.completed / video.failed events here (loopback URLs only)")
+    p.add_argument("--webhook-secret", default=None,
+                   help=f"whsec_... signing secret (default: ${WEBHOOK_SECRET_ENV}, else a random one, printed)")
     p.add_argument("--exit-on-stdin-eof", action="store_true",
                    help="stop when stdin closes (used by start_emulator so no server outlives its parent)")
     p.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
@@ -162,6 +167,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             profile=load_profile(args.profile),
             max_concurrent_renders=args.max_concurrent_renders,
             expires_after_s=args.expires_after_s,
+            webhook_url=args.webhook_url,
+            webhook_secret=args.webhook_secret or os.environ.get(WEBHOOK_SECRET_ENV),
         )
         sock = _bind(args.host, args.port)
         port = sock.getsockname()[1]
@@ -173,6 +180,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"base_url: {base_url}", flush=True)
             print(f"api_key: {api_key}", flush=True)
             print(f"data_dir: {data_dir}", flush=True)
+            if config.webhook_url:
+                print(f"webhook_url: {config.webhook_url}", flush=True)
+                print(f"webhook_secret: {config.webhook_secret}", flush=True)
 
         app.state.on_ready = ready
         install_log_filter()

@@ -29,8 +29,10 @@ part of the body and then drop the connection.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import hashlib
+import hmac
 import json
 import logging
 import os
@@ -111,6 +113,8 @@ class EmulatorConfig:
     profile: BackendProfile = OPENAI_PROFILE
     max_concurrent_renders: int = 2
     expires_after_s: float | None = None
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
 
     def __post_init__(self) -> None:
         if self.speed <= 0:
@@ -123,6 +127,14 @@ class EmulatorConfig:
             raise ValueError(f"lost_create_rate must be between 0 and 1, got {self.lost_create_rate}")
         if self.max_concurrent_renders < 1:
             raise ValueError("max_concurrent_renders must be >= 1")
+        if self.webhook_url is not None:
+            from urllib.parse import urlsplit
+
+            host = (urlsplit(self.webhook_url).hostname or "").lower()
+            if host not in ("localhost", "::1") and not host.startswith("127."):
+                raise ValueError(f"webhook_url must be on loopback (localhost/127.0.0.1), got {self.webhook_url!r}")
+            if self.webhook_secret is None:
+                self.webhook_secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
         if self.rate_limit_per_minute is not None and self.rate_limit_per_minute < 1:
             raise ValueError("rate_limit_per_minute must be >= 1 (or None for no limit)")
 
@@ -278,6 +290,8 @@ class Engine:
         self.characters: dict[str, dict[str, Any]] = {}
         self.stats: Counter[str] = Counter()
         self.faults: Counter[str] = Counter()
+        self.webhooks: Counter[str] = Counter()
+        self._webhook_tasks: set[asyncio.Task[None]] = set()
         seed = config.seed if config.seed is not None else secrets.randbits(32)
         self.rng_fail = random.Random(f"{seed}:fail")
         self.rng_lost = random.Random(f"{seed}:lost")
@@ -311,6 +325,8 @@ class Engine:
         )
 
     async def stop(self) -> None:
+        for task in list(self._webhook_tasks):
+            task.cancel()
         for task in list(self._tasks.values()):
             task.cancel()
         for task in list(self._tasks.values()):
@@ -531,6 +547,7 @@ class Engine:
             video.completed_at = now
             video.expires_at = now + self.config.expiry_s
             self._save(video)
+            self._emit(video, "video.completed")
 
     async def _render(self, spec: dict[str, Any]) -> dict[str, Any]:
         try:
@@ -566,6 +583,50 @@ class Engine:
         video.error = {"code": code, "message": message}
         video.completed_at = None
         self._save(video)
+        self._emit(video, "video.failed")
+
+    # ------------------------------------------------------------ webhooks
+
+    def _emit(self, video: Video, event_type: str) -> None:
+        """Send ``video.completed`` / ``video.failed`` to ``webhook_url``, signed like OpenAI's (Standard
+        Webhooks: ``webhook-id``, ``webhook-timestamp``, ``webhook-signature: v1,<base64 HMAC-SHA256 of
+        "id.timestamp.body">``), so ``client.webhooks.unwrap(body, headers, secret=...)`` accepts it."""
+        if self.config.webhook_url is None:
+            return
+        now = int(time.time())
+        event_id = f"evt_{secrets.token_hex(16)}"
+        body = json.dumps({"id": event_id, "object": "event", "created_at": now, "type": event_type,
+                           "data": {"id": video.id}})
+        task = asyncio.get_running_loop().create_task(self._deliver(event_id, now, body))
+        self._webhook_tasks.add(task)
+        task.add_done_callback(self._webhook_tasks.discard)
+
+    async def _deliver(self, event_id: str, timestamp: int, body: str) -> None:
+        import httpx
+
+        secret = self.config.webhook_secret or ""
+        key = base64.b64decode(secret[6:]) if secret.startswith("whsec_") else secret.encode()
+        signature = base64.b64encode(hmac.new(key, f"{event_id}.{timestamp}.{body}".encode(), hashlib.sha256)
+                                     .digest()).decode()
+        headers = {
+            "content-type": "application/json",
+            "webhook-id": event_id,
+            "webhook-timestamp": str(timestamp),
+            "webhook-signature": f"v1,{signature}",
+            "user-agent": "sora-widgets-emulator (webhooks)",
+        }
+        assert self.config.webhook_url is not None
+        async with httpx.AsyncClient(timeout=5.0) as client:
+            for attempt in range(4):
+                try:
+                    resp = await client.post(self.config.webhook_url, content=body, headers=headers)
+                    if 200 <= resp.status_code < 300:
+                        self.webhooks["delivered"] += 1
+                        return
+                except httpx.HTTPError:
+                    pass
+                await asyncio.sleep(0.5 * 2**attempt / max(1.0, self.config.speed))
+        self.webhooks["failed"] += 1
 
     def get(self, video_id: str) -> Video | None:
         video = self.videos.get(video_id)
@@ -615,6 +676,7 @@ class Engine:
             "rendering": self.rendering,
             "faults": dict(self.faults),
             "uptime_s": round(time.time() - self.started, 3),
+            "webhooks": dict(self.webhooks),
             "config": {
                 "speed": self.config.speed,
                 "job_duration_s": self.config.job_duration_s,

@@ -216,7 +216,7 @@ def test_cli_help_lists_every_option():
                          timeout=60, check=True).stdout
     for flag in ("--port", "--speed", "--job-duration-s", "--fail-rate", "--rate-limit-per-minute", "--latency-ms",
                  "--drop-download-rate", "--seed", "--api-key", "--data-dir", "--profile", "--max-concurrent-renders",
-                 "--lost-create-rate", "--expires-after-s", "--host"):
+                 "--lost-create-rate", "--expires-after-s", "--host", "--webhook-url", "--webhook-secret"):
         assert flag in out
 
 
@@ -256,3 +256,43 @@ def test_deleting_a_rendering_job_frees_its_worker():
         # the big render alone takes several seconds; a cancelled one gives its worker back within a few frames
         assert time.perf_counter() - start < 6.0
         assert not (emu.data_dir / "videos" / big.id).exists()
+
+
+def test_webhooks_are_signed_like_openais():
+    import http.server
+    import queue
+    import threading
+
+    received: queue.Queue = queue.Queue()
+
+    class Hook(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - http.server's naming
+            body = self.rfile.read(int(self.headers["content-length"]))
+            received.put((body, dict(self.headers)))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+        with start_emulator(speed=40, profile=TINY_PROFILE, webhook_url=url) as emu:
+            assert emu.webhook_secret.startswith("whsec_")
+            sdk = client_for(emu)
+            ok = sdk.videos.create(prompt="hooked", size="160x90", seconds="1")
+            bad = sdk.videos.create(prompt="Mario hooked", size="160x90", seconds="1")
+            events = {}
+            for _ in range(2):
+                body, headers = received.get(timeout=30)
+                event = sdk.webhooks.unwrap(body, headers, secret=emu.webhook_secret)
+                events[event.data.id] = event.type
+            assert events == {ok.id: "video.completed", bad.id: "video.failed"}
+            with pytest.raises(openai.InvalidWebhookSignatureError):
+                sdk.webhooks.unwrap(body, headers, secret="whsec_" + "A" * 43 + "=")
+            assert emu.stats()["webhooks"]["delivered"] == 2
+    finally:
+        server.shutdown()
+        server.server_close()
