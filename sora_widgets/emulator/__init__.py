@@ -271,7 +271,11 @@ def start_emulator(
     if expires_after_s is not None:
         args += ["--expires-after-s", repr(float(expires_after_s))]
     if profile is not None:
-        args += ["--profile", profile if isinstance(profile, str) else json.dumps(profile_to_dict(profile))]
+        if isinstance(profile, str):  # resolved here: the child does not see profiles registered in this process
+            from ..profiles import get_profile
+
+            profile = get_profile(profile)
+        args += ["--profile", json.dumps(profile_to_dict(profile))]
 
     env = dict(os.environ)
     env[_API_KEY_ENV] = key  # not on the command line, where `ps` would show it
