@@ -472,6 +472,7 @@ class Engine:
             seed_parts.append(hashlib.sha256((d / "source.mp4").read_bytes()).hexdigest())
         if kind == "extension" and extension_seconds is not None:
             render["seconds"] = float(extension_seconds)
+            render["prefix_seconds"] = float(seconds) - float(extension_seconds)
         seed = hashlib.sha256("\x1f".join(seed_parts).encode()).hexdigest()[:16]
         render["seed"] = seed
         blocked = moderation.check_prompt(prompt)

@@ -35,7 +35,7 @@ import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
@@ -673,21 +673,41 @@ def new_frame(width: int, height: int) -> tuple[Any, tuple[np.ndarray, np.ndarra
 # ---------------------------------------------------------------- encoding
 
 
-def _decode_planes(path: str | os.PathLike[str], width: int, height: int) -> list[tuple[np.ndarray, ...]]:
-    """All frames of a video as (Y, U, V) planes at ``width x height``."""
+def _iter_planes(
+    path: str | os.PathLike[str], width: int, height: int, count: int
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Exactly ``count`` frames of a video at 24 fps, as (Y, U, V) planes at ``width x height``.
+
+    Streams (a long source is never held in memory) and resamples by time: output frame ``k`` is the last
+    source frame shown at ``k / 24`` s, so any frame rate maps onto the emulator's 24 fps. Past the source's
+    end its last frame repeats.
+    """
     import av
 
-    out: list[tuple[np.ndarray, ...]] = []
+    def planes_of(frame: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if frame.width != width or frame.height != height or frame.format.name != "yuv420p":
+            frame = frame.reformat(width=width, height=height, format="yuv420p")
+        views = [
+            np.frombuffer(p, dtype=np.uint8).reshape(p.height, p.line_size)[:, : p.width].copy() for p in frame.planes
+        ]
+        return views[0], views[1], views[2]
+
     with av.open(str(path)) as container:
-        for frame in container.decode(video=0):
-            if frame.width != width or frame.height != height or frame.format.name != "yuv420p":
-                frame = frame.reformat(width=width, height=height, format="yuv420p")
-            planes = []
-            for plane in frame.planes:
-                buf = np.frombuffer(plane, dtype=np.uint8).reshape(plane.height, plane.line_size)
-                planes.append(buf[:, : plane.width].copy())
-            out.append(tuple(planes))
-    return out
+        frames = container.decode(video=0)
+        current = next(frames, None)
+        if current is None:
+            raise ValueError(f"{path} has no video frames")
+        start = current.time or 0.0
+        upcoming = next(frames, None)
+        converted = planes_of(current)
+        for k in range(count):
+            t = k / FPS + 1e-6
+            moved = False
+            while upcoming is not None and (upcoming.time or 0.0) - start <= t:
+                current, upcoming, moved = upcoming, next(frames, None), True
+            if moved:
+                converted = planes_of(current)
+            yield converted
 
 
 class RenderCancelled(Exception):
@@ -708,6 +728,7 @@ def render_video(
     base_chain: list[list[str]] | None = None,
     prefix_video: str | None = None,
     base_video: str | None = None,
+    prefix_seconds: float = 0.0,
     crf: int = 28,
     preset: str = "superfast",
 ) -> dict[str, Any]:
@@ -716,7 +737,8 @@ def render_video(
     ``base_chain`` (``[[prompt, seed], ...]`` from the original to the direct source) makes this a remix: the
     scene is the source's (each remix applied in turn), changed by ``prompt``. ``base_prompt``/``base_seed`` is
     the one-step form.
-    ``prefix_video`` (an extension) is copied first, then ``seconds`` new seconds continue from its last frame.
+    ``prefix_video`` (an extension) is copied first (``prefix_seconds`` of it, resampled to 24 fps), then
+    ``seconds`` new seconds continue from its last frame.
     ``base_video`` (an edit) keeps the source's frames and draws the new prompt's shapes and caption over them.
     Returns facts about the result (sizes, frame count, timings).
     """
@@ -734,20 +756,14 @@ def render_video(
     scene = parse_prompt(prompt, seed, base=base_scene)
     ref_img = Image.open(io.BytesIO(reference)) if reference else None
 
-    prefix = _decode_planes(prefix_video, width, height) if prefix_video else []
-    edit_frames = _decode_planes(base_video, width, height) if base_video else []
-    if prefix and ref_img is None:
-        # the extension continues from the last frame
-        last, _ = new_frame(width, height)
-        for dst, src in zip(last.planes, prefix[-1]):
-            np.frombuffer(dst, np.uint8).reshape(dst.height, dst.line_size)[:, : dst.width] = src
-        ref_img = last.to_image()
-
     new_frames = max(1, int(round(seconds * FPS)))
-    total = len(prefix) + new_frames
+    prefix_frames = int(round(prefix_seconds * FPS)) if prefix_video else 0
+    total = prefix_frames + new_frames
     duration = total / FPS
-    maker = FrameMaker(scene, width, height, seconds, seed=seed, reference=ref_img,
-                       caption_top=bool(prefix or edit_frames))
+    prefix_iter = _iter_planes(prefix_video, width, height, prefix_frames) if prefix_video else None
+    edit_iter = _iter_planes(base_video, width, height, new_frames) if base_video else None
+    maker: FrameMaker | None = None
+    last_frame: Any = None
 
     geometry = media.sprite_geometry(width, height, duration)
     sprite_at = {min(total - 1, int(geometry.frame_time(i) * FPS)): i for i in range(geometry.frames)}
@@ -772,16 +788,24 @@ def render_video(
             if index % 12 == 11 and not out.is_dir():
                 raise RenderCancelled(f"{out} was removed (the job was deleted)")
             vf, planes = new_frame(width, height)
-            if index < len(prefix):
-                for dst, src in zip(planes, prefix[index]):
+            if index < prefix_frames:
+                assert prefix_iter is not None
+                for dst, src in zip(planes, next(prefix_iter)):
                     np.copyto(dst, src)
-            elif edit_frames:
-                for dst, src in zip(planes, edit_frames[min(index, len(edit_frames) - 1)]):
-                    np.copyto(dst, src)
-                maker.draw(index, planes, base=False)
             else:
-                maker.draw(index - len(prefix), planes)
+                if maker is None:
+                    # made here, so an extension can start from the source's last frame
+                    reference = ref_img if ref_img is not None or last_frame is None else last_frame.to_image()
+                    maker = FrameMaker(scene, width, height, seconds, seed=seed, reference=reference,
+                                       caption_top=bool(prefix_video or base_video))
+                if edit_iter is not None:
+                    for dst, src in zip(planes, next(edit_iter)):
+                        np.copyto(dst, src)
+                    maker.draw(index, planes, base=False)
+                else:
+                    maker.draw(index - prefix_frames, planes)
             vf.pts = index
+            last_frame = vf
             if index in sprite_at or index == thumb_index:
                 img = vf.to_image()
                 if index in sprite_at:

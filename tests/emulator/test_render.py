@@ -126,7 +126,8 @@ def test_remix_is_a_visible_variation(tmp_path):
 
 def test_extension_keeps_the_source_then_continues(tmp_path):
     src, _ = render(tmp_path, "src", prompt="A cyan square", seconds=1)
-    ext, info = render(tmp_path, "ext", prompt="it keeps going", seconds=1, prefix_video=str(src / "video.mp4"))
+    ext, info = render(tmp_path, "ext", prompt="it keeps going", seconds=1, prefix_video=str(src / "video.mp4"),
+                       prefix_seconds=1)
     assert info["frames"] == 48
     a, b = frames_of(src / "video.mp4"), frames_of(ext / "video.mp4")
     assert len(b) == 48
@@ -153,3 +154,24 @@ def test_moderation_list(prompt, blocked):
     assert (verdict is not None) == blocked
     if verdict:
         assert verdict.blocked_input == "prompt" and moderation.MESSAGE in verdict.message
+
+
+def test_sources_at_other_frame_rates_are_resampled_to_24_fps(tmp_path):
+    import av
+
+    path = tmp_path / "30fps.mp4"
+    with av.open(str(path), "w") as c:
+        st = c.add_stream("libx264", rate=30)
+        st.width, st.height, st.pix_fmt = 320, 180, "yuv420p"
+        for i in range(60):  # 2 s at 30 fps, a frame number drawn as brightness
+            frame = av.VideoFrame.from_ndarray(np.full((180, 320, 3), i * 4, np.uint8), format="rgb24")
+            frame.pts = i
+            for p in st.encode(frame):
+                c.mux(p)
+        for p in st.encode():
+            c.mux(p)
+    ext, info = render(tmp_path, "ext", prompt="more", seconds=1, prefix_video=str(path), prefix_seconds=2)
+    fr = frames_of(ext / "video.mp4")
+    assert len(fr) == 72 and info["duration_s"] == 3.0
+    # output frame 24 (t = 1 s) shows source frame 30 (brightness ~120)
+    assert abs(int(fr[24][5, 5].mean()) - 120) < 12
