@@ -807,5 +807,6 @@ def build_app(engine: Engine) -> Starlette:
         exception_handlers={HTTPException: http_exception, Exception: server_error},
         lifespan=lifespan,
     )
+    app.router.redirect_slashes = False  # "/v1/videos/" is an invalid URL, as on the real API, not a redirect
     app.state.engine = engine
     return app

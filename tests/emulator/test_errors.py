@@ -42,6 +42,7 @@ def test_unknown_ids_routes_and_methods(sdk, emulator):
     err = assert_error_shape(raw(emulator, "PUT", "/videos"), 404)  # a wrong method is an invalid URL too
     assert err["message"] == "Invalid URL (PUT /v1/videos)"
     assert_error_shape(raw(emulator, "GET", "/videos/%0A/content"), 404)
+    assert_error_shape(raw(emulator, "GET", "/videos/"), 404)  # no slash redirects
 
 
 def test_content_not_ready(sdk):
