@@ -188,6 +188,7 @@ class Video:
     blocked: dict[str, str] | None = None
     media: dict[str, Any] | None = None
     deleted: bool = False
+    expires_ts: float | None = None  # precise expiry (expires_at is whole seconds)
 
     def progress(self, now: float | None = None) -> int:
         if self.status == "completed":
@@ -218,7 +219,10 @@ class Video:
         }
 
     def expired(self, now: float | None = None) -> bool:
-        return self.expires_at is not None and (time.time() if now is None else now) >= self.expires_at
+        if self.expires_at is None:
+            return False
+        deadline = self.expires_ts if self.expires_ts is not None else float(self.expires_at)
+        return (time.time() if now is None else now) >= deadline
 
 
 class TokenBucket:
@@ -542,11 +546,13 @@ class Engine:
             if video.deleted:
                 shutil.rmtree(self.job_dir(video.id), ignore_errors=True)
                 return
-            now = int(time.time())
+            finished = time.time()
+            now = int(finished)
             video.media = result
             video.status = "completed"
             video.completed_at = now
             video.expires_at = now + self.config.expiry_s
+            video.expires_ts = finished + self.config.expiry_s
             self._save(video)
             self._emit(video, "video.completed")
 

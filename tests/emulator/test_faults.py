@@ -143,7 +143,7 @@ def test_expiry_makes_content_404(tmp_path):
         video = sdk.videos.create_and_poll(prompt="short-lived", size="160x90", seconds="1")
         assert video.expires_at == video.completed_at + 1
         sdk.videos.download_content(video.id).read()
-        time.sleep(max(0.0, video.expires_at - time.time()) + 0.2)
+        time.sleep(max(0.0, video.expires_at + 1 - time.time()) + 0.2)
         with pytest.raises(openai.NotFoundError) as exc:
             sdk.videos.download_content(video.id)
         assert "expired" in exc.value.body["message"]
