@@ -116,10 +116,10 @@ def test_fail_rate_on_creates_loses_some_after_the_job_is_made():
 
 
 def test_concurrency_bound_queues_the_rest():
-    with start_emulator(job_duration_s=1.0, max_concurrent_renders=1, profile=TINY_PROFILE) as emu:
+    with start_emulator(job_duration_s=5.0, max_concurrent_renders=1, profile=TINY_PROFILE) as emu:
         sdk = client_for(emu)
         ids = [sdk.videos.create(prompt=f"q{i}", size="160x90", seconds="1").id for i in range(3)]
-        time.sleep(0.3)
+        time.sleep(0.5)
         states = [sdk.videos.retrieve(i).status for i in ids]
         assert states == ["in_progress", "queued", "queued"]
 
