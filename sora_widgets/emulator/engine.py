@@ -459,13 +459,17 @@ class Engine:
         if reference:
             (d / "reference.img").write_bytes(reference)
             render["reference_path"] = str(d / "reference.img")
-        if remix_of is not None:
-            seed_parts.append(remix_of.seed)
+        # a remix changes its source's scene; an extension of a video made here continues it
+        lineage = remix_of if remix_of is not None else (source if kind == "extension" else None)
+        if lineage is not None:
+            seed_parts.append(lineage.seed)
             # the whole lineage, so a remix of a remix keeps every change made along the way
-            render["base_chain"] = list(remix_of.render.get("base_chain", [])) + [
-                [remix_of.prompt or "", remix_of.seed]
+            render["base_chain"] = list(lineage.render.get("base_chain", [])) + [
+                [lineage.prompt or "", lineage.seed]
             ]
-            src_ref = remix_of.render.get("reference_path")
+            if lineage is source:
+                render["continue_scene"] = True
+            src_ref = lineage.render.get("reference_path")
             if src_ref and Path(src_ref).exists():
                 shutil.copyfile(src_ref, d / "reference.img")
                 render["reference_path"] = str(d / "reference.img")

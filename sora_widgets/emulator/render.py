@@ -167,7 +167,7 @@ def _shift_hue(colour: tuple[int, int, int], shift: float) -> tuple[int, int, in
     return int(r * 255), int(g * 255), int(b * 255)
 
 
-def parse_prompt(prompt: str, seed: str = "", base: Scene | None = None) -> Scene:
+def parse_prompt(prompt: str, seed: str = "", base: Scene | None = None, vary: bool = True) -> Scene:
     """Read colours, shapes and motion words from ``prompt``.
 
     ``base`` (a remix's source scene) is kept where the new prompt says nothing, and changed where it does.
@@ -222,11 +222,13 @@ def parse_prompt(prompt: str, seed: str = "", base: Scene | None = None) -> Scen
             scene.motions = list(base.motions)
         if not speeds:
             scene.speed = base.speed
-        scene.hue_shift = 0.08 + float(rng.uniform(0.0, 0.25))
+        # a remix always varies (hue and motion phase); a continuation (``vary=False``) keeps the shapes as
+        # they were, so the extension picks up exactly where its source ended
+        scene.hue_shift = 0.08 + float(rng.uniform(0.0, 0.25)) if vary else 0.0
         if not kinds:
             scene.shapes = [
                 ShapeSpec(s.kind, colours[i % len(colours)] if colours else _shift_hue(s.colour, scene.hue_shift),
-                          s.x, s.y, s.size, s.phase + 1.3)
+                          s.x, s.y, s.size, s.phase + (1.3 if vary else 0.0))
                 for i, s in enumerate(base.shapes)
             ]
             if not colours and not scene.background_named:
@@ -729,6 +731,7 @@ def render_video(
     prefix_video: str | None = None,
     base_video: str | None = None,
     prefix_seconds: float = 0.0,
+    continue_scene: bool = False,
     crf: int = 28,
     preset: str = "superfast",
 ) -> dict[str, Any]:
@@ -738,7 +741,8 @@ def render_video(
     scene is the source's (each remix applied in turn), changed by ``prompt``. ``base_prompt``/``base_seed`` is
     the one-step form.
     ``prefix_video`` (an extension) is copied first (``prefix_seconds`` of it, resampled to 24 fps), then
-    ``seconds`` new seconds continue from its last frame.
+    ``seconds`` new seconds continue from its last frame; with ``continue_scene`` (the source was rendered here
+    from ``base_chain``) they continue the source's scene and motion instead, changed by ``prompt``.
     ``base_video`` (an edit) keeps the source's frames and draws the new prompt's shapes and caption over them.
     Returns facts about the result (sizes, frame count, timings).
     """
@@ -753,7 +757,7 @@ def render_video(
     base_scene: Scene | None = None
     for link_prompt, link_seed in chain:
         base_scene = parse_prompt(link_prompt, link_seed, base=base_scene)
-    scene = parse_prompt(prompt, seed, base=base_scene)
+    scene = parse_prompt(prompt, seed, base=base_scene, vary=not continue_scene)
     ref_img = Image.open(io.BytesIO(reference)) if reference else None
 
     new_frames = max(1, int(round(seconds * FPS)))
@@ -793,8 +797,11 @@ def render_video(
                 for dst, src in zip(planes, next(prefix_iter)):
                     np.copyto(dst, src)
             else:
-                if maker is None:
-                    # made here, so an extension can start from the source's last frame
+                if maker is None and continue_scene:
+                    # an extension of a video made here: the same scene, changed by the prompt, time running on
+                    maker = FrameMaker(scene, width, height, total / FPS, seed=seed, reference=ref_img)
+                elif maker is None:
+                    # made here, so an extension of an upload can start from its last frame
                     reference = ref_img if ref_img is not None or last_frame is None else last_frame.to_image()
                     maker = FrameMaker(scene, width, height, seconds, seed=seed, reference=reference,
                                        caption_top=bool(prefix_video or base_video))
@@ -803,7 +810,7 @@ def render_video(
                         np.copyto(dst, src)
                     maker.draw(index, planes, base=False)
                 else:
-                    maker.draw(index - prefix_frames, planes)
+                    maker.draw(index if continue_scene else index - prefix_frames, planes)
             vf.pts = index
             last_frame = vf
             if index in sprite_at or index == thumb_index:

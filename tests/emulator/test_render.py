@@ -175,3 +175,16 @@ def test_sources_at_other_frame_rates_are_resampled_to_24_fps(tmp_path):
     assert len(fr) == 72 and info["duration_s"] == 3.0
     # output frame 24 (t = 1 s) shows source frame 30 (brightness ~120)
     assert abs(int(fr[24][5, 5].mean()) - 120) < 12
+
+
+def test_extension_of_a_video_made_here_continues_its_scene(tmp_path):
+    src, _ = render(tmp_path, "src", prompt="A green ball rolling on a white background", seconds=1, seed="a")
+    ext, _ = render(tmp_path, "ext", prompt="it keeps going", seconds=1, seed="b", prefix_video=str(src / "video.mp4"),
+                    prefix_seconds=1, continue_scene=True,
+                    base_chain=[["A green ball rolling on a white background", "a"]])
+    fr = frames_of(ext / "video.mp4")
+    above_caption = slice(0, 130)
+    jump = np.abs(fr[24][above_caption].astype(int) - fr[23][above_caption].astype(int)).mean()
+    assert jump < 3  # the ball is where it was, the same colour, on the same background
+    green = lambda f: ((f[..., 1] > 120) & (f[..., 0] < 80)).sum()  # noqa: E731
+    assert green(fr[40]) > 200
