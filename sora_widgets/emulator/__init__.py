@@ -241,9 +241,20 @@ def start_emulator(
     startup_timeout
         Seconds to wait for the server to accept requests.
     """
-    from .engine import profile_to_dict
+    from ..profiles import get_profile
+    from .engine import EmulatorConfig, profile_to_dict
 
+    if isinstance(profile, str):  # resolved here: the child does not see profiles registered in this process
+        profile = get_profile(profile)
     key = api_key or f"sk-emulator-{secrets.token_hex(16)}"
+    # fail fast, here, on bad values (a ValueError naming the option) rather than in the child
+    EmulatorConfig(
+        api_key=key, data_dir=Path("."), speed=speed, job_duration_s=job_duration_s, fail_rate=fail_rate,
+        lost_create_rate=lost_create_rate, rate_limit_per_minute=rate_limit_per_minute, latency_ms=latency_ms,
+        drop_download_rate=drop_download_rate, seed=seed, max_concurrent_renders=max_concurrent_renders,
+        expires_after_s=expires_after_s, webhook_url=webhook_url, webhook_secret=webhook_secret,
+        **({"profile": profile} if profile is not None else {}),
+    )
     owns = data_dir is None
     root = Path(tempfile.mkdtemp(prefix="sora-emulator-")) if owns else Path(data_dir).expanduser().resolve()
     root.mkdir(parents=True, exist_ok=True)
@@ -271,10 +282,6 @@ def start_emulator(
     if expires_after_s is not None:
         args += ["--expires-after-s", repr(float(expires_after_s))]
     if profile is not None:
-        if isinstance(profile, str):  # resolved here: the child does not see profiles registered in this process
-            from ..profiles import get_profile
-
-            profile = get_profile(profile)
         args += ["--profile", json.dumps(profile_to_dict(profile))]
 
     env = dict(os.environ)

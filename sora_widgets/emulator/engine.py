@@ -119,6 +119,10 @@ class EmulatorConfig:
     def __post_init__(self) -> None:
         if self.speed <= 0:
             raise ValueError(f"speed must be > 0, got {self.speed}")
+        if self.job_duration_s is not None and self.job_duration_s < 0:
+            raise ValueError(f"job_duration_s must be >= 0, got {self.job_duration_s}")
+        if self.latency_ms < 0:
+            raise ValueError(f"latency_ms must be >= 0, got {self.latency_ms}")
         for name in ("fail_rate", "drop_download_rate"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:

@@ -317,3 +317,13 @@ def test_status_requests_stay_fast_while_rendering():
         latencies.sort()
         # generous bounds for a loaded CI machine; the benchmark measures the real figures
         assert latencies[len(latencies) // 2] < 0.025 and latencies[int(len(latencies) * 0.95)] < 0.2
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"speed": 0}, {"fail_rate": 1.5}, {"drop_download_rate": -0.1}, {"rate_limit_per_minute": 0},
+     {"max_concurrent_renders": 0}, {"webhook_url": "http://example.com/hook"}, {"latency_ms": -1}],
+)
+def test_bad_options_fail_fast(kwargs):
+    with pytest.raises(ValueError):
+        start_emulator(**kwargs)
