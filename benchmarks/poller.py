@@ -127,6 +127,7 @@ async def main() -> None:
     parser.add_argument("--jobs", type=int, default=20)
     parser.add_argument("--seconds", default=",".join(SECONDS), help="clip seconds; in progress 6+s seconds each")
     parser.add_argument("--strategies", default="engine,engine-get,sdk,fixed10")
+    parser.add_argument("--verbose", action="store_true", help="print every latency")
     args = parser.parse_args()
     seconds = tuple(s.strip() for s in args.seconds.split(","))
     profile = bench_profile(seconds)
@@ -156,6 +157,8 @@ async def main() -> None:
             oracle.stop()
             await oracle_task
             latencies = [max(0.0, detected[v] - oracle.seen[v]) for v in detected]
+            if args.verbose:
+                print(f"  {name} latencies:", " ".join(f"{x:.2f}" for x in sorted(latencies)))
             results[name] = (requests / args.jobs, pct(latencies, 0.5), pct(latencies, 0.95),
                              time.monotonic() - started)
             r = results[name]

@@ -166,6 +166,8 @@ def build_thumbnail(frame: Image.Image, width: int, height: int, quality: int = 
 # ---------------------------------------------------------------------------------------------------------------
 # Client side: MP4 -> frames -> local thumbnail/spritesheet, for backends without variants (PyAV decodes).
 
+from pathlib import Path  # noqa: E402  (this section is appended to the shared module)
+
 
 @dataclass(frozen=True)
 class VideoInfo:
@@ -177,7 +179,7 @@ class VideoInfo:
     frames: int
 
 
-def probe_video(path: "str | Path") -> VideoInfo:
+def probe_video(path: str | Path) -> VideoInfo:
     """Open ``path`` with PyAV and decode its first frame; ValueError if it is not a playable video."""
     import av
 
@@ -195,7 +197,7 @@ def probe_video(path: "str | Path") -> VideoInfo:
         raise ValueError(f"{path} is not a readable video: {exc}") from None
 
 
-def _duration_s(container: "object", stream: "object") -> float:
+def _duration_s(container: object, stream: object) -> float:
     duration = getattr(stream, "duration", None)
     time_base = getattr(stream, "time_base", None)
     if duration is not None and time_base is not None:
@@ -206,7 +208,7 @@ def _duration_s(container: "object", stream: "object") -> float:
     return 0.0
 
 
-def frames_at(path: "str | Path", times: Sequence[float]) -> list[Image.Image]:
+def frames_at(path: str | Path, times: Sequence[float]) -> list[Image.Image]:
     """One frame per entry of ``times`` (seconds, ascending): the last decoded frame at or before each time.
 
     Decodes the clip once, front to back, keeping only the frames it needs (memory stays small).
@@ -235,14 +237,12 @@ def frames_at(path: "str | Path", times: Sequence[float]) -> list[Image.Image]:
     return [p for p in picked if p is not None]
 
 
-def make_local_variants(video_path: "str | Path", thumbnail_path: "str | Path | None",
-                        spritesheet_path: "str | Path | None") -> SpriteGeometry:
+def make_local_variants(video_path: str | Path, thumbnail_path: str | Path | None,
+                        spritesheet_path: str | Path | None) -> SpriteGeometry:
     """Build the thumbnail (WebP) and spritesheet (JPEG) of an MP4 with this module's geometry.
 
     Files are written next to their target and renamed into place, so a reader never sees half a file.
     """
-    from pathlib import Path as _Path
-
     info = probe_video(video_path)
     duration = info.duration_s if info.duration_s > 0 else 1.0
     geometry = sprite_geometry(info.width, info.height, duration)
@@ -258,7 +258,7 @@ def make_local_variants(video_path: "str | Path", thumbnail_path: "str | Path | 
     ):
         if target is None or data is None:
             continue
-        target = _Path(target)
+        target = Path(target)
         part = target.with_name(target.name + ".part")
         part.write_bytes(data)
         part.replace(target)

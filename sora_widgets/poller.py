@@ -102,7 +102,8 @@ def estimate_eta(samples: Sequence[Sample]) -> float | None:
     """Seconds from the last sample until progress reaches 100, from the observed rate; None if unknown.
 
     The rate is measured from the first sample that showed movement (or the last one still at zero) to the
-    latest, the longest baseline that excludes time spent queued.
+    latest, the longest baseline that excludes time spent queued; whole-percent progress counts as up to one
+    point more than reported (truncation), so the estimate is a lower bound.
     """
     known = [s for s in samples if s.progress is not None]
     if len(known) < 2:
@@ -118,10 +119,14 @@ def estimate_eta(samples: Sequence[Sample]) -> float | None:
     anchor = moving[0] if len(moving) >= 2 else (zeros[-1] if zeros else None)
     if anchor is None or anchor.progress is None or last.t <= anchor.t:
         return None
-    rate = (last.progress - anchor.progress) / (last.t - anchor.t)
+    # Backends report whole percents (truncated): the true value may be up to one point more, at both ends.
+    # Take the fastest consistent rate and the most progress, so the estimate errs early (one extra request)
+    # rather than late (a late detection).
+    quantum = 1.0 if float(last.progress).is_integer() and float(anchor.progress).is_integer() else 0.0
+    rate = (last.progress - anchor.progress + quantum) / (last.t - anchor.t)
     if rate <= 0:
         return None
-    return (100.0 - last.progress) / rate
+    return max(0.0, 100.0 - last.progress - quantum) / rate
 
 
 def next_delay(
@@ -243,7 +248,7 @@ class Poller:
         *,
         fetch_page: FetchPage | None = None,
         list_threshold: int = 8,
-        list_min_interval_s: float = 0.75,
+        list_min_interval_s: float = 0.5,
         max_parallel: int = 16,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -323,7 +328,8 @@ class Poller:
                 log.exception("poller iteration failed")
                 self._paused_until = self._clock() + backoff_delay(3)
 
-    def _observe(self, track: _Track, video: dict[str, Any], headers: Mapping[str, str] | None) -> None:
+    def _observe(self, track: _Track, video: dict[str, Any], headers: Mapping[str, str] | None,
+                 *, min_s: float = MIN_INTERVAL_S) -> None:
         now = self._clock()
         track.failures = 0
         status = normalize_status(video.get("status"))
@@ -339,6 +345,7 @@ class Poller:
                 elapsed_s=now - track.started,
                 eta_s=eta,
                 poll_after_s=header_seconds(headers, "openai-poll-after-ms"),
+                min_s=min_s,
             )
             track.due = now + delay
         try:
@@ -394,7 +401,8 @@ class Poller:
                 track = self._tracks.get(vid) if isinstance(vid, str) else None
                 if track is not None:
                     wanted.discard(track.video_id)
-                    self._observe(track, video, headers)
+                    # One list serves every job, so a job's own floor can go: list_min_interval_s paces them.
+                    self._observe(track, video, headers, min_s=0.05)
             if not has_more or not videos:
                 break
             last_created = videos[-1].get("created_at")

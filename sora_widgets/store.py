@@ -170,11 +170,12 @@ class Journal:
         return {r[0] for r in rows}
 
     def spend(self, backend_key: str) -> float:
-        """USD committed on ``backend_key``: every job sent or acknowledged (blocked clips are billed too)."""
+        """USD committed on ``backend_key``: every job acknowledged (blocked clips are billed too), pending, or
+        whose create outcome is unknown (it may have been made)."""
         with self._lock:
             row = self._db.execute(
                 "SELECT COALESCE(SUM(cost_usd), 0) FROM jobs WHERE backend_key = ? AND cost_usd IS NOT NULL "
-                "AND (video_id IS NOT NULL OR status = 'pending')",
+                "AND (video_id IS NOT NULL OR status IN ('pending', 'unknown'))",
                 (backend_key,),
             ).fetchone()
         return float(row[0])

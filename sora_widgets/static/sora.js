@@ -8,6 +8,7 @@
 //   browser -> kernel  {kind: "sora-request", id, cmd, args} (+ buffers), always answered with
 //   kernel -> browser  {kind: "sora-reply", id, ok, result | error} (+ buffers: media bytes).
 // Media only ever arrives as binary buffers, turned into object URLs that each view revokes in its cleanup.
+// Previews (thumbnails, spritesheets) come in batches, many jobs per reply (createPreviewBatcher); the MP4 on play.
 // All user and server text goes in with textContent, never innerHTML.
 
 // ---------------------------------------------------------------------------------------------------------
@@ -273,39 +274,98 @@ export function distinct(items, key) {
 // ---- plumbing -------------------------------------------------------------------------------------------------
 
 /**
- * Runs at most `limit` async tasks at once (the gallery's media fetches).
- * @param {number} limit
+ * Preview lanes, served in this order: the thumbnails on screen, the next page's thumbnails (small: a page of them
+ * weighs less than a few spritesheets, and paging on then shows them at once), the spritesheets on screen.
  */
-export function createLimiter(limit) {
-  let active = 0;
-  /** @type {Array<() => void>} */
-  const queue = [];
-  const next = () => {
-    if (active >= limit || !queue.length) return;
-    active += 1;
-    queue.shift()();
+export const PREVIEW_LANES = Object.freeze(["thumbnail", "prefetch", "spritesheet"]);
+
+/**
+ * Batches preview requests: every `get` made in one task joins a `previews` command that answers many jobs'
+ * thumbnails (or spritesheets) at once, one binary buffer per job. Lanes are served in PREVIEW_LANES order; at
+ * most `batchSize` jobs per command and `concurrency` commands in flight (the kernel answers them in order, so
+ * a second one in flight only saves the idle gap between them).
+ * @param {(cmd: string, args: object, opts?: object) => Promise<{result: any, buffers: DataView[]}>} request
+ * @param {{batchSize?: number, concurrency?: number, timeoutMs?: number,
+ *          schedule?: (fn: () => void) => void}} [options]
+ */
+export function createPreviewBatcher(request, { batchSize = 100, concurrency = 2, timeoutMs = 30000, schedule = queueMicrotask } = {}) {
+  /** @type {Map<string, Map<string, {resolve: Function, reject: Function}>>} lane -> job id -> waiter */
+  const lanes = new Map(PREVIEW_LANES.map((lane) => [lane, new Map()]));
+  let inflight = 0;
+  let scheduled = false;
+  let closed = false;
+  const laneOf = (variant, priority) => (variant === "thumbnail" && priority === "low" ? "prefetch" : variant);
+
+  const send = async (lane, waiters) => {
+    const variant = lane === "prefetch" ? "thumbnail" : lane;
+    try {
+      const { result, buffers } = await request("previews", { job_ids: [...waiters.keys()], variant }, { timeoutMs });
+      const found = new Map((result?.items || []).map((it, i) => [it.job_id, { buffer: buffers[i], mime: it.mime }]));
+      for (const [id, w] of waiters) {
+        const hit = found.get(id);
+        if (hit && hit.buffer) w.resolve(hit);
+        else w.reject(new Error(result?.missing?.[id] || `no ${variant} for ${id}`));
+      }
+    } catch (err) {
+      for (const w of waiters.values()) w.reject(err);
+    }
+  };
+  const pump = () => {
+    scheduled = false;
+    while (!closed && inflight < concurrency) {
+      const lane = PREVIEW_LANES.find((l) => lanes.get(l).size > 0);
+      if (!lane) return;
+      const queue = lanes.get(lane);
+      const waiters = new Map();
+      for (const [id, w] of queue) {
+        if (waiters.size >= batchSize) break;
+        waiters.set(id, w);
+        queue.delete(id);
+      }
+      inflight += 1;
+      send(lane, waiters).finally(() => {
+        inflight -= 1;
+        pump();
+      });
+    }
   };
   return {
-    get active() {
-      return active;
+    get inflight() {
+      return inflight;
     },
     get queued() {
-      return queue.length;
+      let n = 0;
+      for (const q of lanes.values()) n += q.size;
+      return n;
     },
-    /** @template T @param {() => Promise<T>} task @returns {Promise<T>} */
-    run(task) {
+    /**
+     * @param {string} jobId @param {"thumbnail"|"spritesheet"} variant
+     * @param {"high"|"low"} [priority] low: a thumbnail prefetch, served after the thumbnails on screen
+     * @returns {Promise<{buffer: DataView, mime: string}>}
+     */
+    get(jobId, variant, priority = "high") {
+      if (closed) return Promise.reject(new Error("The view was closed"));
       return new Promise((resolve, reject) => {
-        queue.push(() => {
-          Promise.resolve()
-            .then(task)
-            .then(resolve, reject)
-            .finally(() => {
-              active -= 1;
-              next();
-            });
-        });
-        next();
+        lanes.get(laneOf(variant, priority)).set(jobId, { resolve, reject });
+        if (!scheduled) {
+          scheduled = true;
+          schedule(pump);
+        }
       });
+    },
+    /** A queued prefetch of `jobId` is now wanted on screen: serve it with the page's thumbnails. */
+    promote(jobId) {
+      const w = lanes.get("prefetch").get(jobId);
+      if (!w) return;
+      lanes.get("prefetch").delete(jobId);
+      lanes.get("thumbnail").set(jobId, w);
+    },
+    dispose() {
+      closed = true;
+      for (const q of lanes.values()) {
+        for (const w of q.values()) w.reject(new Error("The view was closed"));
+        q.clear();
+      }
     },
   };
 }
@@ -496,6 +556,8 @@ function actionButton(name, label, extraClass = "", iconOnly = false) {
  * @property {(cmd: string, args?: object, opts?: object) => Promise<{result: any, buffers: DataView[]}>} request
  * @property {(item: Item, variant: string) => Promise<string|null>} media  object URL (owned by the host)
  * @property {(text: string) => void} [announce]
+ * @property {boolean} [tracksJobs] the host shows the jobs a card starts (remix, retry) and reports their
+ *   statuses back through `card.settle`, so the card's "Remix started" note lasts until the remix finishes
  */
 
 /**
@@ -516,6 +578,8 @@ export function mountCard(item, host) {
 
   // media area
   const media = h("div", { class: "sora-media" });
+  // the thumbnail again, blurred, behind a frame narrower than the 16:9 box (portrait videos)
+  const backdrop = h("div", { class: "sora-backdrop", "aria-hidden": "true" });
   const frameBox = h("div", { class: "sora-frame" });
   const thumbImg = h("img", { class: "sora-thumb-img", alt: "", draggable: "false" });
   const sprite = h("div", { class: "sora-sprite", "aria-hidden": "true" });
@@ -529,7 +593,7 @@ export function mountCard(item, host) {
   const placeholderText = h("span", { class: "sora-placeholder-text" });
   placeholder.append(placeholderText);
   frameBox.append(thumbButton);
-  media.append(placeholder, frameBox);
+  media.append(backdrop, placeholder, frameBox);
 
   // body
   const statusBadge = h("span", { class: "sora-status" });
@@ -588,12 +652,20 @@ export function mountCard(item, host) {
   // ---- behaviour ------------------------------------------------------------------------------------------
 
   let noteTimer = null;
-  const say = (text, isError = false) => {
+  // a job this card started (remix, retry) whose note stays until the host reports it finished
+  let watching = null;
+  const say = (text, isError = false, sticky = false) => {
     note.textContent = text;
     note.classList.toggle("sora-note-error", isError);
+    watching = null;
     // confirmations fade after a while; errors stay until the next action
     if (noteTimer) clearTimeout(noteTimer);
-    noteTimer = isError ? null : setTimeout(() => (note.textContent = ""), 8000);
+    noteTimer = isError || sticky ? null : setTimeout(() => (note.textContent = ""), 8000);
+  };
+  const sayStarted = (text, jobId) => {
+    const sticky = !!(host.tracksJobs && jobId);
+    say(text, false, sticky);
+    if (sticky) watching = jobId;
   };
 
   const busy = async (button, work) => {
@@ -695,6 +767,7 @@ export function mountCard(item, host) {
         loaded[variant] = url;
         if (variant === "thumbnail") {
           thumbImg.src = url;
+          backdrop.style.backgroundImage = `url("${url}")`;
           root.classList.add("sora-has-thumb");
         } else {
           sprite.style.backgroundImage = `url("${url}")`;
@@ -749,7 +822,7 @@ export function mountCard(item, host) {
       const { result } = await host.request("remix", { job_id: current.job_id, prompt });
       if (destroyed) return;
       setHidden(remixForm, true);
-      say(`Remix started (${result?.job_id || "new job"})`);
+      sayStarted(`Remix started (${result?.job_id || "new job"})`, result?.job_id);
       host.announce?.("Remix started");
     });
   remixGo.addEventListener("click", submitRemix);
@@ -785,7 +858,7 @@ export function mountCard(item, host) {
   retryBtn.addEventListener("click", () =>
     busy(retryBtn, async () => {
       const { result } = await host.request("retry", { job_id: current.job_id });
-      if (!destroyed) say(`Retrying as ${result?.job_id || "a new job"}`);
+      if (!destroyed) sayStarted(`Retrying as ${result?.job_id || "a new job"}`, result?.job_id);
     }),
   );
 
@@ -823,6 +896,7 @@ export function mountCard(item, host) {
 
     const parts = parseSize(next.size);
     if (parts) frameBox.style.aspectRatio = `${parts.width} / ${parts.height}`;
+    media.dataset.orientation = !parts ? "landscape" : parts.height > parts.width ? "portrait" : parts.height === parts.width ? "square" : "landscape";
 
     // progress
     const running = !isTerminal(s);
@@ -890,6 +964,16 @@ export function mountCard(item, host) {
     get item() {
       return current;
     },
+    /** Job id of a remix/retry started here that the host should report on (null when none). */
+    get watching() {
+      return watching;
+    },
+    /** The host saw `jobId` (started from this card) reach `status`: a finished job clears the note. */
+    settle(jobId, status) {
+      if (destroyed || jobId !== watching || !isTerminal(status)) return;
+      watching = null;
+      note.textContent = "";
+    },
     destroy() {
       destroyed = true;
       if (tick) clearInterval(tick);
@@ -909,29 +993,45 @@ export function mountCard(item, host) {
 // Shared view plumbing
 // ---------------------------------------------------------------------------------------------------------
 
-/** Object URLs for job media, fetched once, revoked when the view goes (synchronously, in the cleanup). */
-function createMediaCache(requester, { limit = 4 } = {}) {
+/**
+ * Object URLs for job media, fetched once, revoked when the view goes (synchronously, in the cleanup).
+ * Thumbnails and spritesheets come in batches (`previews`, see createPreviewBatcher); the MP4 alone, on play.
+ */
+function createMediaCache(requester) {
   const promises = new Map(); // key -> Promise<url|null>
   const made = new Map(); // key -> url, once resolved
-  const limiter = createLimiter(limit);
+  const batcher = createPreviewBatcher((cmd, args, opts) => requester.request(cmd, args, opts));
   let disposed = false;
+  const fetchVideo = (item) =>
+    requester.request("media", { job_id: item.job_id, variant: "video" }, { timeoutMs: 120000 }).then(({ result, buffers }) => ({
+      buffer: buffers && buffers[0],
+      mime: result?.mime || "video/mp4",
+    }));
+  const load = (item, variant, priority) => {
+    const key = `${item.job_id}:${variant}`;
+    if (promises.has(key)) {
+      if (priority === "high" && variant === "thumbnail") batcher.promote(item.job_id);
+      return promises.get(key);
+    }
+    const p = (variant === "video" ? fetchVideo(item) : batcher.get(item.job_id, variant, priority)).then(({ buffer, mime }) => {
+      if (disposed || !buffer) return null;
+      const url = blobUrl(buffer, mime || "application/octet-stream");
+      made.set(key, url);
+      return url;
+    });
+    // a failed fetch is forgotten, so the next summary update (e.g. has_thumbnail turning true) asks again
+    p.catch(() => promises.delete(key));
+    promises.set(key, p);
+    return p;
+  };
   return {
     /** @param {Item} item @param {string} variant */
-    get(item, variant) {
-      const key = `${item.job_id}:${variant}`;
-      if (!promises.has(key)) {
-        const fetchIt = () => requester.request("media", { job_id: item.job_id, variant }, { timeoutMs: variant === "video" ? 120000 : 30000 });
-        // the user is waiting on a video: it skips the queue of preview fetches
-        const p = (variant === "video" ? fetchIt() : limiter.run(fetchIt)).then(({ result, buffers }) => {
-          if (disposed || !buffers || !buffers[0]) return null;
-          const url = blobUrl(buffers[0], result?.mime || "application/octet-stream");
-          made.set(key, url);
-          return url;
-        });
-        p.catch(() => promises.delete(key));
-        promises.set(key, p);
+    get: (item, variant) => load(item, variant, "high"),
+    /** Thumbnails of cards about to be shown (the next page), after the thumbnails on screen. */
+    prefetch(items) {
+      for (const item of items) {
+        if (item.status === "completed" && item.has_thumbnail) load(item, "thumbnail", "low").catch(() => {});
       }
-      return promises.get(key);
     },
     /** Forget (and revoke) everything for one job. */
     drop(jobId) {
@@ -945,6 +1045,7 @@ function createMediaCache(requester, { limit = 4 } = {}) {
     },
     dispose() {
       disposed = true;
+      batcher.dispose();
       for (const url of made.values()) URL.revokeObjectURL(url);
       made.clear();
       promises.clear();
@@ -978,8 +1079,11 @@ function collectionItems(model) {
   return (model.get("items") || []).map((it) => (live[it.job_id] ? { ...it, ...live[it.job_id] } : it));
 }
 
-/** Keep `container`'s cards in the order of `items`, creating/updating/removing by job id. */
-function reconcileCards(container, cards, items, host) {
+/**
+ * Keep `container`'s cards in the order of `items`, creating/updating/removing by job id. `allItems`: every
+ * item of the view (the gallery shows one page), where the jobs the cards started are looked up.
+ */
+function reconcileCards(container, cards, items, host, allItems = null) {
   const seen = new Set();
   let anchor = null;
   for (const item of items) {
@@ -1000,6 +1104,14 @@ function reconcileCards(container, cards, items, host) {
       card.destroy();
       cards.delete(id);
     }
+  }
+  // cards waiting on a remix/retry they started: tell them once it finished (it may be on another page)
+  let statusOf = null;
+  for (const card of cards.values()) {
+    if (!card.watching) continue;
+    statusOf ||= new Map((allItems || items).map((it) => [it.job_id, it.status]));
+    const status = statusOf.get(card.watching);
+    if (status) card.settle(card.watching, status);
   }
 }
 
@@ -1278,6 +1390,7 @@ function renderPanelView({ model, el }) {
   const host = {
     request: (cmd, args, opts) => requester.request(cmd, args, opts),
     media: (item, variant) => cache.get(item, variant),
+    tracksJobs: true,
   };
   const refreshCards = () => reconcileCards(cardsEl, cards, collectionItems(model), host);
 
@@ -1365,7 +1478,7 @@ const STATUS_FILTERS = [
 function renderGalleryView({ model, el }) {
   const cleanups = [];
   const requester = createRequester(model);
-  const cache = createMediaCache(requester, { limit: 4 });
+  const cache = createMediaCache(requester);
   const cards = new Map();
   let page = 0;
 
@@ -1392,6 +1505,7 @@ function renderGalleryView({ model, el }) {
   const host = {
     request: (cmd, args, opts) => requester.request(cmd, args, opts),
     media: (item, variant) => cache.get(item, variant),
+    tracksJobs: true,
   };
 
   const refresh = () => {
@@ -1407,7 +1521,9 @@ function renderGalleryView({ model, el }) {
     root.dataset.count = String(filtered.length);
     count.textContent = filtered.length === all.length ? `${all.length} video${all.length === 1 ? "" : "s"}` : `${filtered.length} of ${all.length}`;
     // only the visible page has cards (and fetches media); the others cost nothing
-    reconcileCards(cardsEl, cards, view.items, host);
+    reconcileCards(cardsEl, cards, view.items, host, all);
+    // the next page's thumbnails, after everything on this one: paging on shows them at once
+    if (view.page + 1 < view.pages) cache.prefetch(pageOf(filtered, view.page + 1, pageSize).items);
     empty.hidden = filtered.length > 0;
     empty.textContent = all.length ? "Nothing matches these filters." : "No videos yet. Generate one with sw.GeneratorPanel() or %sora.";
     pager.hidden = view.pages <= 1;

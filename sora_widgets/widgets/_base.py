@@ -37,6 +37,10 @@ log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent.parent / "static"
 #: How long a media request waits for a just-completed job's download (the browser waits 120 s for a video).
 MEDIA_WAIT_S = 60.0
+#: Most jobs one ``previews`` command answers (the browser asks a page at a time, in chunks of at most 100).
+MAX_PREVIEW_BATCH = 200
+#: Media variants a ``previews`` batch carries; the MP4 only ever goes one at a time, on play.
+PREVIEW_VARIANTS = ("thumbnail", "spritesheet")
 TERMINAL = frozenset({"completed", "failed", "expired", "deleted", "unknown"})
 
 #: Widget traits that ipywidgets' DOMWidget accepts and that make sense for these widgets.
@@ -275,7 +279,7 @@ class SoraWidget(anywidget.AnyWidget):
 
 
 class JobCommands:
-    """Commands every job view answers: media bytes, download, remix, delete, retry.
+    """Commands every job view answers: media bytes (one, or previews in batches), download, remix, delete, retry.
 
     Subclasses implement ``_job_for(job_id)`` (which jobs the view may touch) and ``_adopt(job)`` (what to
     do with the new job of a remix or retry).
@@ -283,6 +287,7 @@ class JobCommands:
 
     _commands: ClassVar[dict[str, str]] = {
         "media": "_cmd_media",
+        "previews": "_cmd_previews",
         "download": "_cmd_download",
         "remix": "_cmd_remix",
         "delete": "_cmd_delete",
@@ -324,6 +329,46 @@ class JobCommands:
         if path is None or not path.exists():
             raise SoraWidgetsError(f"{job.id} has no {variant} on this machine (status {job.status})")
         return {"mime": mime_of(path), "bytes": path.stat().st_size}, [path.read_bytes()]
+
+    def _cmd_previews(self, args: dict[str, Any], buffers: list[Any]) -> tuple[Any, list[bytes]]:
+        """One variant (thumbnail or spritesheet) of many jobs in one reply: one buffer per job found.
+
+        ``{job_ids: [...], variant}`` -> ``{items: [{job_id, mime, bytes}], missing: {job_id: reason}}``, with
+        ``buffers[i]`` holding ``items[i]``'s bytes. A job without the file (still rendering, expired, not
+        shown here) is listed in ``missing`` instead of failing the batch. Nothing waits for a media step:
+        the browser asks once the summary says ``has_thumbnail`` / ``has_spritesheet``.
+        """
+        variant = args.get("variant")
+        if variant not in PREVIEW_VARIANTS:
+            raise SoraWidgetsError(
+                f"previews carry {' or '.join(PREVIEW_VARIANTS)}, not {variant!r} (videos go one at a time)"
+            )
+        job_ids = args.get("job_ids")
+        if not isinstance(job_ids, list) or not all(isinstance(i, str) for i in job_ids):
+            raise SoraWidgetsError("previews needs job_ids: a list of job id strings")
+        if len(job_ids) > MAX_PREVIEW_BATCH:
+            raise SoraWidgetsError(
+                f"previews takes at most {MAX_PREVIEW_BATCH} jobs at a time, got {len(job_ids)}"
+            )
+        items: list[dict[str, Any]] = []
+        missing: dict[str, str] = {}
+        out: list[bytes] = []
+        for job_id in dict.fromkeys(job_ids):  # once each, in the order asked
+            try:
+                job = self._job_for(job_id)
+                path = job.thumbnail_path if variant == "thumbnail" else job.spritesheet_path
+                data = path.read_bytes() if path is not None else None
+            except SoraWidgetsError as exc:
+                missing[job_id] = exc.message
+                continue
+            except OSError:
+                data = None
+            if data is None:
+                missing[job_id] = f"no {variant} on this machine"
+                continue
+            items.append({"job_id": job_id, "mime": mime_of(path), "bytes": len(data)})  # type: ignore[arg-type]
+            out.append(data)
+        return {"variant": variant, "items": items, "missing": missing}, out
 
     def _cmd_download(self, args: dict[str, Any], buffers: list[Any]) -> tuple[Any, list[bytes]]:
         job = self._job_for(args.get("job_id"))

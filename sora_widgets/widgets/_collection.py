@@ -1,7 +1,7 @@
 """A widget that shows many jobs through ONE comm: the panel's cards and the gallery.
 
-The browser renders the cards itself from job summaries; media bytes are fetched per visible card with the
-``media`` command. Two traits carry the summaries:
+The browser renders the cards itself from job summaries; previews of the cards on screen come in batches
+(the ``previews`` command: many jobs' thumbnails or spritesheets in one reply), the MP4 one at a time on play. Two traits carry the summaries:
 
 - ``items``: every job, newest first, as of its last structural change (added, finished, removed). It is
   rewritten only then, so 500 jobs do not cost 500 summaries per progress tick.

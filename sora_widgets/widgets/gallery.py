@@ -1,8 +1,8 @@
 """``sw.Gallery()``: every journaled job, this session's and earlier ones, newest first; in-flight ones live.
 
 One comm for the whole gallery: the browser renders a page of cards from the ``items``/``live`` summaries
-and asks for the thumbnails and spritesheets of the visible page only (a few requests at a time); video bytes
-are sent when the user presses play. Filtering by status and model and searching prompts happen in the
+and asks for the visible page's thumbnails in one ``previews`` command, then its spritesheets in a second, then
+the next page's thumbnails; video bytes are sent when the user presses play. Filtering by status and model and searching prompts happen in the
 browser.
 """
 

@@ -10,6 +10,7 @@ import json
 import time
 
 import httpx2
+import pytest
 import openai
 
 import sora_widgets as sw
@@ -68,3 +69,24 @@ def test_a_lost_create_does_not_keep_a_video_that_belongs_to_another_job(tmp_pat
     rows = {j.id: j.video_id for j in sw.jobs()}
     assert rows == {a.id: "video_1", b.id: "video_2"}
     assert json.dumps(sorted(rows.values())) == '["video_1", "video_2"]'
+
+
+def test_without_list_an_unknown_create_is_never_sent_twice(tmp_path):
+    posts = []
+
+    def backend(request: httpx2.Request) -> httpx2.Response:
+        posts.append(request.url.path)
+        return httpx2.Response(502, json={"error": {"message": "bad gateway", "type": "server_error",
+                                                    "param": None, "code": None}})
+
+    no_list = BackendProfile(name="tiny-no-list", features=frozenset({"progress"}),
+                             models=(ModelSpec("tiny-1", ("96x64",), ("1",), {"*": 0.25}),))
+    client = openai.AsyncOpenAI(api_key="k", base_url="http://nolist.test/v1",
+                                http_client=openai.DefaultAsyncHttpxClient(transport=httpx2.MockTransport(backend)))
+    sw.configure(client=client, home=tmp_path, profile=no_list)
+    with pytest.raises(sw.BackendUnavailableError, match="outcome is unknown.*cannot list") as info:
+        sw.generate("maybe made, maybe not", timeout=30)
+    job = info.value.job
+    assert job.status == "unknown" and job.error.code == "unknown_outcome" and job.error.retryable
+    assert posts == ["/v1/videos"]  # one create, never repeated blindly
+    assert sw.spend() == pytest.approx(0.25)  # it may have been made: counted

@@ -49,9 +49,20 @@ def test_progress_normalised(raw, expected):
 def test_eta_from_a_linear_job():
     # 30 s job: 10% every 3 s after a 1 s queue.
     samples = [Sample(0.0, 0.0), Sample(4.0, 10.0), Sample(7.0, 20.0)]
-    assert estimate_eta(samples) == pytest.approx(24.0)
-    # one moving sample: anchored at the last zero sample (conservative, never negative)
-    assert estimate_eta([Sample(0.0, 0.0), Sample(5.0, 25.0)]) == pytest.approx(15.0)
+    # whole percents may hide up to one more point: the fastest consistent rate is (10 + 1) / 3 s
+    assert estimate_eta(samples) == pytest.approx(79.0 / (11.0 / 3.0))
+    # one moving sample: anchored at the last zero sample
+    assert estimate_eta([Sample(0.0, 0.0), Sample(5.0, 25.0)]) == pytest.approx(74.0 / (26.0 / 5.0))
+    # fractional progress is taken as exact
+    assert estimate_eta([Sample(0.0, 0.0), Sample(5.0, 25.5)]) == pytest.approx(74.5 / (25.5 / 5.0))
+
+
+def test_eta_never_overshoots_a_truncated_early_reading():
+    # read at 2 s, "4" means 4.0-4.99%: the job takes 40.1-50 s, 38.1-48 s remain; never estimate more
+    eta = estimate_eta([Sample(0.0, 0.0), Sample(2.0, 4.0)])
+    assert eta is not None and eta <= 2.0 / 0.0499 - 2.0
+    eta = estimate_eta([Sample(0.0, 0.0), Sample(2.0, 5.0)])  # 40-33.3 s total
+    assert eta is not None and eta <= 2.0 / 0.0599 - 2.0
 
 
 def test_eta_unknown_without_progress_or_movement():

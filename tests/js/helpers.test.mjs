@@ -6,7 +6,7 @@ import {
   clamp,
   costKey,
   coverCrop,
-  createLimiter,
+  createPreviewBatcher,
   createRequester,
   distinct,
   downloadName,
@@ -311,41 +311,101 @@ test("createRequester: ids are unique per request", () => {
   rq.dispose();
 });
 
-test("createLimiter never runs more than the limit at once, and runs everything", async () => {
-  const limiter = createLimiter(3);
-  let running = 0;
-  let peak = 0;
-  const releases = [];
-  const tasks = Array.from({ length: 10 }, (_, i) =>
-    limiter.run(
-      () =>
-        new Promise((resolve) => {
-          running += 1;
-          peak = Math.max(peak, running);
-          releases.push(() => {
-            running -= 1;
-            resolve(i);
-          });
-        }),
-    ),
-  );
-  // let the first batch start
-  await new Promise((r) => setImmediate(r));
-  assert.equal(limiter.active, 3);
-  assert.equal(limiter.queued, 7);
-  while (releases.length) {
-    releases.shift()();
-    await new Promise((r) => setImmediate(r));
-  }
-  assert.deepEqual(await Promise.all(tasks), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
-  assert.equal(peak, 3);
-  assert.equal(limiter.active, 0);
+// A fake kernel for the batcher: records each previews command and answers when told to.
+function fakeKernel() {
+  const calls = [];
+  return {
+    calls,
+    request(cmd, args, opts) {
+      return new Promise((resolve, reject) => calls.push({ cmd, args, opts, resolve, reject }));
+    },
+    /** Answer call `i`: every job found except those in `missing`. */
+    answer(i, missing = []) {
+      const { args, resolve } = calls[i];
+      const found = args.job_ids.filter((id) => !missing.includes(id));
+      resolve({
+        result: { variant: args.variant, items: found.map((id) => ({ job_id: id, mime: `image/${args.variant}` })), missing: Object.fromEntries(missing.map((id) => [id, `no ${args.variant} here`])) },
+        buffers: found.map((id) => new DataView(new TextEncoder().encode(id).buffer)),
+      });
+    },
+  };
+}
+const tick = () => new Promise((r) => setImmediate(r));
+const text = (view) => new TextDecoder().decode(view);
+
+test("createPreviewBatcher: one tick's requests become one command per lane: thumbnails, prefetch, sheets", async () => {
+  const kernel = fakeKernel();
+  const b = createPreviewBatcher(kernel.request, { batchSize: 50, concurrency: 2 });
+  const sheets = ["a", "b"].map((id) => b.get(id, "spritesheet"));
+  const thumbs = ["a", "b", "c"].map((id) => b.get(id, "thumbnail"));
+  const pre = b.get("z", "thumbnail", "low");
+  assert.equal(kernel.calls.length, 0, "nothing is sent before the task ends");
+  await tick();
+  assert.deepEqual(kernel.calls.map((c) => [c.cmd, c.args.variant, c.args.job_ids]), [
+    ["previews", "thumbnail", ["a", "b", "c"]],
+    ["previews", "thumbnail", ["z"]],
+  ]);
+  assert.equal(b.inflight, 2);
+  assert.equal(b.queued, 2, "the spritesheets wait for a free slot");
+  kernel.answer(0, ["c"]);
+  const [ta, tb, tc] = await Promise.allSettled(thumbs);
+  assert.equal(text(ta.value.buffer), "a");
+  assert.equal(ta.value.mime, "image/thumbnail");
+  assert.equal(text(tb.value.buffer), "b");
+  assert.match(tc.reason.message, /no thumbnail here/);
+  await tick();
+  assert.deepEqual(kernel.calls[2].args, { job_ids: ["a", "b"], variant: "spritesheet" });
+  kernel.answer(1);
+  kernel.answer(2);
+  assert.deepEqual((await Promise.all(sheets)).map((x) => text(x.buffer)), ["a", "b"]);
+  assert.equal(text((await pre).buffer), "z");
+  assert.equal(b.inflight, 0);
 });
 
-test("createLimiter: a failing task frees its slot and rejects its caller", async () => {
-  const limiter = createLimiter(1);
-  const bad = limiter.run(() => Promise.reject(new Error("boom")));
-  const good = limiter.run(() => Promise.resolve("ok"));
-  await assert.rejects(bad, /boom/);
-  assert.equal(await good, "ok");
+test("createPreviewBatcher: batches are bounded, concurrency too; a failed command rejects its batch only", async () => {
+  const kernel = fakeKernel();
+  const b = createPreviewBatcher(kernel.request, { batchSize: 2, concurrency: 1 });
+  const all = Promise.allSettled(["a", "b", "c", "d", "e"].map((id) => b.get(id, "thumbnail")));
+  await tick();
+  assert.equal(kernel.calls.length, 1);
+  assert.deepEqual(kernel.calls[0].args.job_ids, ["a", "b"]);
+  kernel.calls[0].reject(new Error("No answer from the kernel"));
+  await tick();
+  assert.deepEqual(kernel.calls[1].args.job_ids, ["c", "d"]);
+  kernel.answer(1);
+  await tick();
+  assert.deepEqual(kernel.calls[2].args.job_ids, ["e"]);
+  kernel.answer(2);
+  const out = await all;
+  assert.deepEqual(out.map((r) => r.status), ["rejected", "rejected", "fulfilled", "fulfilled", "fulfilled"]);
+  assert.equal(kernel.calls.length, 3);
+});
+
+test("createPreviewBatcher: a prefetch promoted to the page goes with the page's thumbnails", async () => {
+  const kernel = fakeKernel();
+  const b = createPreviewBatcher(kernel.request, { concurrency: 1 });
+  b.get("busy", "spritesheet");
+  await tick(); // the one slot is taken
+  b.get("n1", "thumbnail", "low");
+  b.get("n2", "thumbnail", "low");
+  b.get("p1", "thumbnail");
+  b.promote("n2");
+  kernel.answer(0);
+  await tick();
+  await tick();
+  assert.deepEqual(kernel.calls[1].args.job_ids, ["p1", "n2"]);
+  kernel.answer(1);
+  await tick();
+  assert.deepEqual(kernel.calls[2].args.job_ids, ["n1"]);
+});
+
+test("createPreviewBatcher: dispose rejects what is queued and refuses new requests", async () => {
+  const kernel = fakeKernel();
+  const b = createPreviewBatcher(kernel.request);
+  const p = b.get("a", "thumbnail");
+  b.dispose();
+  await assert.rejects(p, /closed/);
+  await assert.rejects(b.get("b", "thumbnail"), /closed/);
+  await tick();
+  assert.equal(kernel.calls.length, 0);
 });

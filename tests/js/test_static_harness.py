@@ -148,17 +148,57 @@ def test_panel_form_coach_and_submit(harness) -> None:
     _cleanup_releases_everything(page)
 
 
-def test_gallery_pages_500_items_with_bounded_fetches(harness) -> None:
+def _previews(page: Any) -> list[dict[str, Any]]:
+    return page.evaluate("window.__sent.filter((m) => m.cmd === 'previews').map((m) => m.args)")  # type: ignore[no-any-return]
+
+
+def _page_ids(page: Any, status: str | None = None) -> list[str]:
+    sel = ".sora-card" + (f'[data-status="{status}"]' if status else "")
+    return page.evaluate(f"[...document.querySelectorAll('{sel}')].map((c) => c.dataset.jobId)")  # type: ignore[no-any-return]
+
+
+_THUMBS_SHOWN = """() => [...document.querySelectorAll('.sora-card[data-status="completed"]')].every((c) => {
+    const img = c.querySelector('img'); return img && img.complete && img.naturalWidth > 0; })"""
+
+
+def test_gallery_pages_500_items_with_batched_previews(harness) -> None:
     page = harness("view=gallery&count=500")
     gallery = page.locator(".sora-gallery")
     assert gallery.get_attribute("data-count") == "504"
     assert page.locator(".sora-card").count() == 24  # one page in the DOM, not 504 cards
-    page.wait_for_function("() => window.__inflight === 0 && window.__sent.some((m) => m.cmd === 'media')")
-    assert page.evaluate("window.__maxInflight") <= 4
-    media = page.evaluate("window.__sent.filter((m) => m.cmd === 'media').map((m) => m.args.job_id)")
-    shown = page.evaluate("[...document.querySelectorAll('.sora-card')].map((c) => c.dataset.jobId)")
-    assert set(media) <= set(shown), "media was fetched for cards that are not on the page"
-    assert not any(m["args"]["variant"] == "video" for m in page.evaluate("window.__sent"))
+    page.wait_for_function(_THUMBS_SHOWN)
+    page.wait_for_function("() => window.__inflight === 0 && window.__sent.filter((m) => m.cmd === 'previews').length >= 3")
+    shown = _page_ids(page, "completed")
+    batches = _previews(page)
+    # the page's thumbnails in ONE command, the next page's thumbnails in one, then the page's spritesheets
+    assert [b["variant"] for b in batches[:3]] == ["thumbnail", "thumbnail", "spritesheet"], batches
+    assert sorted(batches[0]["job_ids"]) == sorted(shown)
+    assert batches[1]["job_ids"] and not set(batches[1]["job_ids"]) & set(_page_ids(page)), (
+        "the prefetch asked again for this page"
+    )
+    assert sorted(batches[2]["job_ids"]) == sorted(shown)
+    assert all(len(b["job_ids"]) <= 100 for b in batches)
+    assert page.evaluate("window.__maxInflight") <= 2
+    sent = page.evaluate("window.__sent")
+    assert not any(m["cmd"] == "media" for m in sent), "previews went one by one"
+    # a portrait video sits in its own shape on a blurred copy of its thumbnail
+    portrait = page.locator('.sora-card[data-job-id="job_x1"] .sora-media')
+    assert portrait.get_attribute("data-orientation") == "portrait"
+    assert portrait.locator(".sora-backdrop").evaluate("(el) => el.style.backgroundImage").startswith('url("blob:')
+    frame_box = portrait.locator(".sora-frame").bounding_box()
+    media_box = portrait.bounding_box()
+    assert frame_box and media_box and frame_box["width"] < media_box["width"] * 0.5
+    assert page.locator('.sora-card[data-job-id="job_x0"] .sora-media').get_attribute("data-orientation") == "landscape"
+
+    # the next page's thumbnails were prefetched: paging on shows them without asking again
+    before = len(batches)
+    page.get_by_role("button", name="Older").click()
+    assert page.locator(".sora-page-text").text_content() == "Page 2 of 21"
+    page.wait_for_function(_THUMBS_SHOWN)
+    second = set(_page_ids(page, "completed"))
+    asked_after = [b for b in _previews(page)[before:] if b["variant"] == "thumbnail"]
+    assert not any(set(b["job_ids"]) & second for b in asked_after), asked_after
+
     page.get_by_role("combobox", name="Status").select_option("failed")
     assert gallery.get_attribute("data-count") == "73"
     page.get_by_role("combobox", name="Status").select_option("all")
@@ -167,7 +207,24 @@ def test_gallery_pages_500_items_with_bounded_fetches(harness) -> None:
     assert gallery.get_attribute("data-count") == "1"
     page.get_by_role("searchbox", name="Search prompts").fill("")
     page.get_by_role("combobox", name="Model").select_option("all")
-    page.get_by_role("button", name="Older").click()
-    assert page.locator(".sora-page-text").text_content() == "Page 2 of 21"
+    assert not any(m["cmd"] == "media" and m["args"]["variant"] == "video" for m in page.evaluate("window.__sent"))
     assert page.errors == []
     _cleanup_releases_everything(page)
+
+
+def test_remix_note_lasts_until_the_remix_finishes(harness) -> None:
+    page = harness("view=panel")
+    source = page.locator('.sora-card[data-job-id="job_b2"]')
+    source.get_by_role("button", name="Remix").click()
+    source.get_by_role("textbox", name="Remix prompt").fill("The same burger, at night")
+    source.get_by_role("button", name="Create remix").click()
+    note = source.locator(".sora-action-note")
+    page.wait_for_function("() => document.querySelector('.sora-card[data-job-id=\"job_b2\"] .sora-action-note').textContent !== ''")
+    assert note.text_content() == "Remix started (job_new)"
+    set_remix = """(status) => { const items = window.__model.get('items').filter((it) => it.job_id !== 'job_new');
+        window.__model.set('items', [{ ...items[1], job_id: 'job_new', status, remixed_from: 'job_b2' }, ...items]); }"""
+    page.evaluate(set_remix, "in_progress")
+    assert note.text_content() == "Remix started (job_new)", "the note went while the remix still runs"
+    page.evaluate(set_remix, "completed")
+    assert note.text_content() == "", "the note outlived the remix"
+    assert page.errors == []

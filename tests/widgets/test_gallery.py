@@ -28,6 +28,19 @@ def test_gallery_lists_jobs_of_earlier_sessions_newest_first(emulator, tmp_path,
     result, buffers = fe.ok("media", job_id=ids[0], variant="thumbnail")
     assert result["mime"] == "image/webp" and buffers[0][8:12] == b"WEBP"
     assert "is not shown in this Gallery" in fe.error("media", job_id="job_nope", variant="thumbnail")
+    # previews: many jobs' thumbnails (or spritesheets) in one reply, one buffer per job found, in order
+    result, buffers = fe.ok("previews", job_ids=[ids[1], "job_nope", ids[0], ids[1]], variant="thumbnail")
+    assert [it["job_id"] for it in result["items"]] == [ids[1], ids[0]]
+    assert [it["mime"] for it in result["items"]] == ["image/webp", "image/webp"]
+    assert [len(b) for b in buffers] == [it["bytes"] for it in result["items"]]
+    assert buffers[1] == old[0].thumbnail_path.read_bytes()
+    assert list(result["missing"]) == ["job_nope"] and "not shown" in result["missing"]["job_nope"]
+    result, buffers = fe.ok("previews", job_ids=ids, variant="spritesheet")
+    assert [it["mime"] for it in result["items"]] == ["image/jpeg", "image/jpeg"]
+    assert buffers[0] == old[0].spritesheet_path.read_bytes() and buffers[0][:2] == b"\xff\xd8"
+    assert "videos go one at a time" in fe.error("previews", job_ids=ids, variant="video")
+    assert "list of job id strings" in fe.error("previews", job_ids=ids[0], variant="thumbnail")
+    assert "at most 200" in fe.error("previews", job_ids=[f"job_{i}" for i in range(201)], variant="thumbnail")
     assert emulator.api_key not in state_text(gallery)
     gallery.close()
 
