@@ -341,7 +341,10 @@ def main(argv: list[str] | None = None) -> int:
         help="keep the videos here and reuse them on the next run (default: a temp dir)",
     )
     parser.add_argument(
-        "--page-size", type=int, default=24, help="gallery cards per page (default 24, the Gallery's; 200: all at once)"
+        "--page-size",
+        type=int,
+        default=24,
+        help="gallery cards per page (default 24, the Gallery's; 200: all at once)",
     )
     parser.add_argument("--scrub-ms", type=int, default=2000, help="how long to scrub (default 2000 ms)")
     parser.add_argument("--json", action="store_true", help="print the raw figures as JSON too")

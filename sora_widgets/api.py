@@ -2,6 +2,12 @@
 
 One engine per process. It is built on first use from ``configure()`` arguments, else from
 ``OPENAI_API_KEY``/``OPENAI_BASE_URL``, else against a local emulator started on demand (announced once).
+Reading the journal (``jobs``, ``get_job``, ``spend``, ``budget_remaining``) never builds it: before the first
+action those read the SQLite journal under ``home`` directly.
+
+Locking: ``_lock`` guards the module state and is only held for quick swaps; an old engine (and emulator) is torn
+down after it is released, so an ``on_change`` callback on a dying engine's thread that calls back into this
+module never waits for that engine's own shutdown.
 """
 
 from __future__ import annotations
@@ -11,14 +17,16 @@ import os
 import sys
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .engine import Engine, Settings
+from .client import host_of, label_of, public_url
+from .engine import Engine, Settings, job_from_row
 from .errors import ValidationError
 from .jobs import VideoJob
 from .profiles import DEFAULT_PROFILE, BackendProfile, get_profile
-from .store import default_home
+from .store import Journal, default_home
 
 __all__ = [
     "agenerate",
@@ -38,10 +46,12 @@ __all__ = [
 ]
 
 _UNSET: Any = object()
+EMULATOR = "emulator"  # configure(base_url="emulator"): the embedded emulator even when OPENAI_API_KEY is set
 _LIMITS = frozenset({"budget_usd", "max_concurrent", "max_per_minute"})
 _lock = threading.RLock()
 _config: dict[str, Any] = {}
 _engine: Engine | None = None
+_reader: _JournalReader | None = None
 _emulator: Any = None
 _announced = False
 _added_callbacks: list[Callable[[VideoJob], Any]] = []
@@ -63,8 +73,10 @@ def configure(
     Parameters
     ----------
     base_url, api_key
-        A Videos API endpoint (ends in ``/v1``) and its key. Default: ``OPENAI_BASE_URL``/``OPENAI_API_KEY``;
-        with neither set, a local emulator is started on demand (and announced once on stderr).
+        A Videos API endpoint (ends in ``/v1``) and its key. Default (``None``): ``OPENAI_BASE_URL`` /
+        ``OPENAI_API_KEY``; with neither set, a local emulator is started on demand (and announced once on
+        stdout). ``base_url="emulator"`` always uses that embedded emulator, even when ``OPENAI_API_KEY`` is
+        set (``api_key`` is then ignored); ``%sora backend emulator`` does this.
     client
         Your own ``openai.AsyncOpenAI`` (Azure, a LiteLLM proxy, a gateway); it wins over base_url/api_key.
     profile
@@ -98,49 +110,200 @@ def configure(
     for name in ("max_concurrent", "max_per_minute"):
         if given.get(name) is not None and int(given[name]) < 1:
             raise ValidationError(f"{name} must be at least 1 (or None for no limit), got {given[name]!r}", name)
+    old: tuple[Engine | None, _JournalReader | None] = (None, None)
     with _lock:
         _config.update(given)
-        if _engine is not None and set(given) <= _LIMITS:
+        if set(given) <= _LIMITS:
             # Limits only: keep the engine (and every job in flight), just change its settings.
-            for name in given:
-                setattr(_engine.settings, name, given[name])
+            if _engine is not None:
+                for name in given:
+                    setattr(_engine.settings, name, given[name])
         else:
-            _shutdown_engine()
+            old = _detach()
+    _teardown(*old)
     return backend_info()
 
 
 def reset() -> None:
     """Forget all configuration and stop the engine (and an embedded emulator). For tests and fresh starts."""
-    global _announced
+    global _announced, _emulator
     with _lock:
-        _shutdown_engine()
-        _stop_emulator()
+        old_engine, old_reader = _detach()
+        old_emulator, _emulator = _emulator, None
         _config.clear()
         _added_callbacks.clear()
         _announced = False
+    _teardown(old_engine, old_reader, old_emulator)
 
 
-def _shutdown_engine() -> None:
-    global _engine
-    if _engine is not None:
-        _engine.close()
-        _engine = None
+def _detach() -> tuple[Engine | None, _JournalReader | None]:
+    """Under ``_lock``: forget the engine and the journal reader (marking the engine closed), return them."""
+    global _engine, _reader
+    old_engine, old_reader = _engine, _reader
+    _engine = _reader = None
+    if old_engine is not None:
+        old_engine.mark_closed()
+    return old_engine, old_reader
 
 
-def _stop_emulator() -> None:
+def _teardown(old_engine: Engine | None, old_reader: _JournalReader | None = None, old_emulator: Any = None) -> None:
+    """Outside ``_lock``: close what :func:`_detach` returned. From the old engine's own thread (an ``on_change``
+    callback that reconfigures) it runs on a helper thread, so that thread never waits for itself."""
+    if old_engine is None and old_reader is None and old_emulator is None:
+        return
+
+    def run() -> None:
+        if old_engine is not None:
+            old_engine.close()
+        if old_reader is not None:
+            old_reader.close()
+        if old_emulator is not None:
+            try:
+                old_emulator.stop()
+            except Exception:
+                pass
+
+    if old_engine is not None and threading.current_thread() is old_engine.thread:
+        threading.Thread(target=run, name="sora-engine-teardown", daemon=True).start()
+    else:
+        run()
+
+
+def _at_exit() -> None:
     global _emulator
-    if _emulator is not None:
+    with _lock:
+        old_engine, old_reader = _detach()
+        old_emulator, _emulator = _emulator, None
+    _teardown(old_engine, old_reader, old_emulator)
+
+
+atexit.register(_at_exit)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What the configuration (and environment) points at, worked out without starting anything."""
+
+    profile: BackendProfile
+    home: Path
+    is_emulator: bool
+    base_url: str | None  # normalized like the SDK does (no trailing slash); None for the embedded emulator
+    backend_key: str
+
+
+def _plan() -> _Plan:
+    profile = _config.get("profile") or DEFAULT_PROFILE
+    home = Path(_config.get("home") or default_home()).expanduser()
+    client = _config.get("client")
+    base_url = _config.get("base_url")
+    if client is not None:
+        url = str(getattr(client, "base_url", "")).rstrip("/")
+    elif base_url == EMULATOR:
+        url = None
+    elif base_url or _config.get("api_key") or os.environ.get("OPENAI_API_KEY") or os.environ.get("OPENAI_BASE_URL"):
+        import httpx
+
+        raw = base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1"
+        url = str(httpx.URL(raw)).rstrip("/")  # what VideoClient.base_url will be (the SDK adds a "/")
+    else:
+        url = None
+    if url is None:
+        # The embedded emulator gets a new port each process; its videos live under home, so key by that.
+        return _Plan(profile, home, True, None, f"local-emulator:{home / 'emulator'}")
+    return _Plan(profile, home, False, url, url)
+
+
+class _JournalReader:
+    """The journal under ``home`` read directly, before any engine exists: no emulator, thread or network.
+
+    Its job objects are handed to the engine when it is built (so callers keep the objects they hold); a job of
+    the configured backend builds the engine on its first action (remix, delete, retry)."""
+
+    def __init__(self, plan: _Plan) -> None:
+        self.plan = plan
+        self._lock = threading.Lock()
+        self._journal: Journal | None = None
+        self._jobs: dict[str, VideoJob] = {}
+        self.closed = False
+
+    def _open(self) -> Journal:
+        if self.closed:
+            raise _Stale
+        if self._journal is None:
+            self._journal = Journal(self.plan.home)
+        return self._journal
+
+    def _job(self, row: dict[str, Any]) -> VideoJob:
+        job = self._jobs.get(row["id"])
+        if job is None:
+            job = job_from_row(row, self.plan.backend_key, None)
+            if job.backend_key == self.plan.backend_key:
+                job._attach = _attach_job
+            self._jobs[job.id] = job
+        return job
+
+    def all_jobs(self) -> list[VideoJob]:
+        with self._lock:
+            return [self._job(row) for row in self._open().all()]
+
+    def get_job(self, key: str) -> VideoJob:
+        with self._lock:
+            return self._job(self._open().find(key))
+
+    def spend(self) -> float:
+        with self._lock:
+            return self._open().spend(self.plan.backend_key)
+
+    def budget_remaining(self) -> float | None:
+        budget = _config.get("budget_usd")
+        return None if budget is None else max(0.0, float(budget) - self.spend())
+
+    def hand_over(self) -> list[VideoJob]:
+        """Close, returning the job objects made so far (for the new engine to adopt)."""
+        with self._lock:
+            self.closed = True
+            if self._journal is not None:
+                self._journal.close()
+                self._journal = None
+            return list(self._jobs.values())
+
+    def close(self) -> None:
+        self.hand_over()
+
+
+class _Stale(Exception):
+    """The reader was replaced (the engine was built or the configuration changed) while a call was starting."""
+
+
+def _source() -> Engine | _JournalReader:
+    """The engine when there is one, else the journal reader (built on demand; starts nothing)."""
+    global _reader
+    with _lock:
+        if _engine is not None:
+            return _engine
+        if _reader is None:
+            _reader = _JournalReader(_plan())
+        return _reader
+
+
+def _read(op: Callable[[Engine | _JournalReader], Any]) -> Any:
+    for _ in range(10):
         try:
-            _emulator.stop()
-        except Exception:
-            pass
-        _emulator = None
+            return op(_source())
+        except _Stale:
+            continue
+    return op(engine())
 
 
-atexit.register(lambda: (_shutdown_engine(), _stop_emulator()))
+def _attach_job(job: VideoJob) -> None:
+    """A job read from the journal before the engine existed: build the engine and let it take the job over."""
+    eng = engine()
+    eng.adopt([job])
+    if job._engine is None and job.backend_key == eng.backend_key:
+        job._engine = eng
 
 
-def _start_embedded_emulator(home: Path, profile: BackendProfile) -> Any:
+def _start_embedded_emulator(home: Path, profile: BackendProfile, *, forced: bool = False) -> Any:
     global _emulator, _announced
     if _emulator is None:
         from .emulator import start_emulator
@@ -151,9 +314,11 @@ def _start_embedded_emulator(home: Path, profile: BackendProfile) -> Any:
             kwargs["profile"] = profile
         _emulator = start_emulator(**kwargs)
     if not _announced:
+        # Information, not an error: stdout (a notebook shows stderr as a red box).
         print(
-            f"sora_widgets: no OPENAI_API_KEY set, using the local emulator at {_emulator.base_url}",
-            file=sys.stderr,
+            f"sora_widgets: {'as configured' if forced else 'no OPENAI_API_KEY set'}, "
+            f"using the local emulator at {_emulator.base_url}",
+            file=sys.stdout,
             flush=True,
         )
         _announced = True
@@ -162,38 +327,38 @@ def _start_embedded_emulator(home: Path, profile: BackendProfile) -> Any:
 
 def engine() -> Engine:
     """The process's engine, built from the configuration on first use."""
-    global _engine
+    global _engine, _reader
     with _lock:
         if _engine is not None:
             return _engine
-        profile = _config.get("profile") or DEFAULT_PROFILE
-        home = Path(_config.get("home") or default_home()).expanduser()
+        plan = _plan()
         client = _config.get("client")
-        base_url = _config.get("base_url")
-        api_key = _config.get("api_key")
         settings = Settings(
-            profile=profile,
-            home=home,
+            profile=plan.profile,
+            home=plan.home,
             budget_usd=_config.get("budget_usd"),
             max_concurrent=_config.get("max_concurrent"),
             max_per_minute=_config.get("max_per_minute"),
         )
         if client is not None:
             settings.client = client
-        elif base_url or api_key or os.environ.get("OPENAI_API_KEY") or os.environ.get("OPENAI_BASE_URL"):
-            settings.base_url = base_url or os.environ.get("OPENAI_BASE_URL") or None
-            settings.api_key = api_key or os.environ.get("OPENAI_API_KEY") or "none"
+        elif not plan.is_emulator:
+            settings.base_url = _config.get("base_url") or os.environ.get("OPENAI_BASE_URL") or None
+            settings.api_key = _config.get("api_key") or os.environ.get("OPENAI_API_KEY") or "none"
         else:
-            emu = _start_embedded_emulator(home, profile)
+            emu = _start_embedded_emulator(plan.home, plan.profile, forced=_config.get("base_url") == EMULATOR)
             settings.base_url = emu.base_url
             settings.api_key = emu.api_key
             settings.label = "local emulator"
             settings.is_emulator = True
-            # The embedded emulator gets a new port each process; its videos live under home, so key by that.
-            settings.backend_key = f"local-emulator:{home / 'emulator'}"
-        _engine = Engine(settings)
-        _engine.added_callbacks = _added_callbacks
-        return _engine
+            settings.backend_key = plan.backend_key
+        eng = Engine(settings)
+        eng.added_callbacks = _added_callbacks
+        if _reader is not None:
+            eng.adopt(_reader.hand_over())
+            _reader = None
+        _engine = eng
+        return eng
 
 
 def submit(
@@ -330,12 +495,12 @@ async def agenerate(
 
 def jobs() -> list[VideoJob]:
     """Every journaled job under ``home``, from this and earlier processes, oldest first."""
-    return engine().all_jobs()
+    return _read(lambda source: source.all_jobs())
 
 
 def get_job(key: str) -> VideoJob:
-    """The job with this local id or backend video id (a unique prefix is enough)."""
-    return engine().get_job(key)
+    """The job with this local id or backend video id (a unique prefix is enough). KeyError if none."""
+    return _read(lambda source: source.get_job(key))
 
 
 def resume() -> list[VideoJob]:
@@ -365,38 +530,58 @@ def estimate_cost(model: str | None = None, size: str | None = None, seconds: in
 
 
 def backend_info() -> dict[str, Any]:
-    """``{label, base_url_host, is_emulator, profile}`` of the configured backend. Never the key.
+    """The configured backend, never the key, credentials or a query string::
 
-    Does not start anything: before first use of an embedded emulator, the label says it will be started.
+        {label, base_url_host, port, is_emulator, profile, profile_object, backend_key}
+
+    ``label``: ``"local emulator"``, else the host, with ``:port`` when the URL names one (two local servers
+    differ). ``profile``: the profile's name; ``profile_object``: the :class:`BackendProfile` itself (also an
+    unregistered one). ``backend_key``: what ``job.backend_key`` holds for this backend's jobs (compare with it to
+    tell whether a job's actions work). Does not start anything: before first use of an embedded emulator, it
+    describes the emulator that will be started.
     """
-    profile = _config.get("profile") or DEFAULT_PROFILE
-    if _engine is not None:
+    with _lock:
+        eng = _engine
+        plan = _plan()
+    if eng is not None:
+        url = eng.client.base_url
         return {
-            "label": _engine.label,
-            "base_url_host": _engine.client.host,
-            "is_emulator": _engine.settings.is_emulator,
-            "profile": profile.name,
+            "label": eng.label,
+            "base_url_host": eng.client.host,
+            "port": _port_of(url),
+            "is_emulator": eng.settings.is_emulator,
+            "profile": eng.profile.name,
+            "profile_object": eng.profile,
+            "backend_key": eng.backend_key if eng.settings.is_emulator else public_url(eng.backend_key),
         }
-    client = _config.get("client")
-    base_url = _config.get("base_url")
-    if client is not None:
-        base_url = str(getattr(client, "base_url", ""))
-    elif base_url is None and (_config.get("api_key") or os.environ.get("OPENAI_API_KEY")
-                               or os.environ.get("OPENAI_BASE_URL")):
-        base_url = os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1"
-    if base_url is None:
-        return {"label": "local emulator", "base_url_host": "127.0.0.1", "is_emulator": True, "profile": profile.name}
-    from .client import host_of
+    if plan.is_emulator or plan.base_url is None:
+        return {"label": "local emulator", "base_url_host": "127.0.0.1", "port": None, "is_emulator": True,
+                "profile": plan.profile.name, "profile_object": plan.profile, "backend_key": plan.backend_key}
+    return {
+        "label": label_of(plan.base_url),
+        "base_url_host": host_of(plan.base_url),
+        "port": _port_of(plan.base_url),
+        "is_emulator": False,
+        "profile": plan.profile.name,
+        "profile_object": plan.profile,
+        "backend_key": public_url(plan.backend_key),
+    }
 
-    host = host_of(base_url)
-    return {"label": host, "base_url_host": host, "is_emulator": False, "profile": profile.name}
+
+def _port_of(url: str) -> int | None:
+    from urllib.parse import urlparse
+
+    try:
+        return urlparse(url).port
+    except ValueError:
+        return None
 
 
 def spend() -> float:
     """USD committed on the configured backend (all journaled jobs that were sent), from the estimates."""
-    return engine().spend()
+    return _read(lambda source: source.spend())
 
 
 def budget_remaining() -> float | None:
     """``budget_usd`` minus :func:`spend`, or None without a budget."""
-    return engine().budget_remaining()
+    return _read(lambda source: source.budget_remaining())

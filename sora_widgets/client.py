@@ -56,6 +56,29 @@ def host_of(base_url: str) -> str:
     return urlparse(base_url).hostname or base_url
 
 
+def label_of(base_url: str) -> str:
+    """``host`` or ``host:port`` when the URL names a port: never credentials, path or query."""
+    parsed = urlparse(base_url)
+    host = parsed.hostname
+    if not host:
+        return base_url.split("?", 1)[0].split("@")[-1]
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    try:
+        port = parsed.port
+    except ValueError:
+        port = None
+    return f"{host}:{port}" if port is not None else host
+
+
+def public_url(base_url: str) -> str:
+    """``base_url`` without credentials, query or fragment (safe to show or log)."""
+    parsed = urlparse(base_url)
+    if not parsed.hostname:
+        return base_url.split("?", 1)[0]
+    return parsed._replace(netloc=label_of(base_url), query="", fragment="").geturl()
+
+
 def blocked_input_of(error: Mapping[str, Any] | None) -> str | None:
     """Whether the backend says the prompt or the image was blocked: ``"prompt"``, ``"image"`` or None."""
     if not error:
@@ -128,6 +151,7 @@ class VideoClient:
         self._secret = str(getattr(sdk, "api_key", "") or "")
         self.base_url = str(sdk.base_url).rstrip("/")
         self.host = host_of(self.base_url)
+        self.label = label_of(self.base_url)
         self.is_openai = self.host == "api.openai.com"
 
     def __repr__(self) -> str:

@@ -40,7 +40,7 @@ from .poller import TERMINAL, Gone, Poller, Transient, backoff_delay, normalize_
 from .profiles import BackendProfile
 from .store import Journal, dumps
 
-__all__ = ["Engine", "Settings"]
+__all__ = ["Engine", "Settings", "job_from_row"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -82,7 +82,7 @@ class Engine:
         self.journal = Journal(settings.home)
         self.client = VideoClient(base_url=settings.base_url, api_key=settings.api_key, client=settings.client)
         self.backend_key = settings.backend_key or self.client.base_url
-        self.label = settings.label or self.client.host
+        self.label = settings.label or self.client.label
         self._jobs: dict[str, VideoJob] = {}
         self._active: set[str] = set()  # job ids with a task running in this process
         self._lock = threading.RLock()
@@ -95,6 +95,7 @@ class Engine:
         self._submits: collections.deque[float] = collections.deque()
         self._download_sem: asyncio.Semaphore | None = None
         self._closed = False
+        self._closing = False
         self.added_callbacks: list[Callable[[VideoJob], Any]] = []
 
     def __repr__(self) -> str:
@@ -149,13 +150,40 @@ class Engine:
     async def _fetch_page(self, after: str | None) -> tuple[list[dict[str, Any]], bool, dict[str, str]]:
         return await self.client.list_page(after=after)
 
-    def close(self) -> None:
-        """Stop polling, close the HTTP client and the loop thread, close the journal. Jobs stay journaled."""
+    @property
+    def thread(self) -> threading.Thread | None:
+        """The ``sora-engine`` thread, once started."""
+        return self._thread
+
+    def mark_closed(self) -> None:
+        """Closed from now on (no new work, no more ``on_change`` calls); :meth:`close` still tears it down."""
         with self._lock:
-            if self._closed:
-                return
             self._closed = True
-            loop, thread = self._loop, self._thread
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` was called: its jobs no longer change or call their ``on_change`` callbacks."""
+        return self._closed
+
+    def close(self) -> None:
+        """Stop polling, close the HTTP client and the loop thread, close the journal. Jobs stay journaled.
+
+        Called from the engine thread itself (an ``on_change`` callback that reconfigures), it only marks the
+        engine closed and finishes the teardown on a helper thread, so it never waits on its own loop.
+        """
+        with self._lock:
+            self._closed = True
+            if self._closing:
+                return
+            self._closing = True
+            thread = self._thread
+        if thread is not None and threading.current_thread() is thread:
+            threading.Thread(target=self._teardown, name="sora-engine-close", daemon=True).start()
+            return
+        self._teardown()
+
+    def _teardown(self) -> None:
+        loop, thread = self._loop, self._thread
         if loop is not None and thread is not None and thread.is_alive():
             async def shutdown() -> None:
                 if self._poller is not None:
@@ -183,29 +211,30 @@ class Engine:
         with self._lock:
             job = self._jobs.get(row["id"])
             if job is None:
-                mine = row.get("backend_key") == self.backend_key
-                job = VideoJob(self if mine else None, row)
-                media_missing = job.status == "completed" and not (job.video_path and job.video_path.exists())
-                if not mine or (job.status in TERMINAL and not media_missing):
-                    job._finished.set_result(job)  # nothing more will happen to it in this process
+                job = job_from_row(row, self.backend_key, self)
                 self._jobs[job.id] = job
                 if job.video_id:
                     self._by_video.setdefault(job.video_id, job.id)
             return job
 
+    def adopt(self, jobs: list[VideoJob]) -> None:
+        """Take over job objects made from the journal before this engine existed (``sw.jobs()`` in a fresh
+        process), so the objects callers already hold are the ones this engine updates."""
+        with self._lock:
+            for job in jobs:
+                if job.id in self._jobs:
+                    continue
+                if job.backend_key == self.backend_key:
+                    job._engine = self
+                self._jobs[job.id] = job
+                if job.video_id:
+                    self._by_video.setdefault(job.video_id, job.id)
+
     def all_jobs(self) -> list[VideoJob]:
         return [self.job_from_row(row) for row in self.journal.all()]
 
     def get_job(self, key: str) -> VideoJob:
-        row = self.journal.get(key)
-        if row is None:
-            rows = [r for r in self.journal.all() if r["id"].startswith(key) or (r["video_id"] or "").startswith(key)]
-            if len(rows) > 1:
-                raise KeyError(f"{key!r} matches {len(rows)} jobs; give more of the id")
-            row = rows[0] if rows else None
-        if row is None:
-            raise KeyError(f"no job with id or video id {key!r} in {self.journal.path}")
-        return self.job_from_row(row)
+        return self.job_from_row(self.journal.find(key))
 
     def _announce(self, job: VideoJob) -> None:
         for callback in list(self.added_callbacks):
@@ -711,6 +740,17 @@ class Engine:
             path = Path(row["reference_path"])
             reference = fit_reference(load_reference(path), row["size"], "error", stem=path.stem)
         return VideoParams(row["prompt"], row["model"], row["size"], str(row["seconds"]), reference)
+
+
+def job_from_row(row: dict[str, Any], backend_key: str, engine: Engine | None = None) -> VideoJob:
+    """A new VideoJob for a journal row. ``backend_key``: the configured backend's; ``engine``: its engine, or
+    None when reading the journal before any engine exists (actions then build it on first use)."""
+    mine = row.get("backend_key") == backend_key
+    job = VideoJob(engine if mine else None, row)
+    media_missing = job.status == "completed" and not (job.video_path and job.video_path.exists())
+    if not mine or (job.status in TERMINAL and not media_missing):
+        job._finished.set_result(job)  # nothing more will happen to it in this process
+    return job
 
 
 def server_clock_offset(date_header: str | None) -> float | None:

@@ -139,6 +139,8 @@ class VideoJob:
 
     def __init__(self, engine: Engine | None, row: dict[str, Any]) -> None:
         self._engine = engine
+        # Set for a job read from the journal before its backend's engine was built: attaches it on first action.
+        self._attach: Callable[[VideoJob], Any] | None = None
         self._listeners: list[Callable[[VideoJob], Any]] = []
         self._listeners_lock = threading.Lock()
         self._finished: concurrent.futures.Future[VideoJob] = concurrent.futures.Future()
@@ -238,6 +240,8 @@ class VideoJob:
         return unsubscribe
 
     def _notify(self) -> None:
+        if self._engine is not None and self._engine.closed:
+            return  # a dying engine (sw.configure / api.reset): its callbacks must not run into the new one
         with self._listeners_lock:
             listeners = list(self._listeners)
         for callback in listeners:
@@ -279,6 +283,8 @@ class VideoJob:
     # ------------------------------------------------------------------ actions
 
     def _need_engine(self) -> Engine:
+        if self._engine is None and self._attach is not None:
+            self._attach(self)  # read from the journal before the engine existed: build it (once) and join it
         if self._engine is None:
             raise BackendUnavailableError(
                 f"{self.id} belongs to backend {self.backend!r}, which is not the configured one; "

@@ -147,6 +147,18 @@ class Journal:
             rows = self._db.execute(query + " ORDER BY created_at, id", args).fetchall()
         return [dict(r) for r in rows]
 
+    def find(self, key: str) -> dict[str, Any]:
+        """The row with this local id or backend video id (a unique prefix is enough); KeyError otherwise."""
+        row = self.get(key)
+        if row is None:
+            rows = [r for r in self.all() if r["id"].startswith(key) or (r["video_id"] or "").startswith(key)]
+            if len(rows) > 1:
+                raise KeyError(f"{key!r} matches {len(rows)} jobs; give more of the id")
+            row = rows[0] if rows else None
+        if row is None:
+            raise KeyError(f"no job with id or video id {key!r} in {self.path}")
+        return row
+
     def by_video_id(self, backend_key: str, video_id: str) -> dict[str, Any] | None:
         with self._lock:
             row = self._db.execute(

@@ -50,6 +50,8 @@ def test_no_configuration_starts_a_local_emulator_and_says_so_once(monkeypatch, 
     second = sw.generate("a kettle on a stove", seconds=4)
     assert first.status == second.status == "completed"
     assert first.backend == "local emulator"
-    err = capfd.readouterr().err
-    assert err.count("sora_widgets: no OPENAI_API_KEY set, using the local emulator at http://127.0.0.1:") == 1
+    out, err = capfd.readouterr()
+    # Information, not an error: stdout (JupyterLab shows stderr as a red box), exactly once.
+    assert out.count("sora_widgets: no OPENAI_API_KEY set, using the local emulator at http://127.0.0.1:") == 1
+    assert "using the local emulator" not in err
     assert first.video_path.is_relative_to(tmp_path)

@@ -3,6 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
   analyzePrompt,
+  bytesToDataUrl,
   clamp,
   costKey,
   coverCrop,
@@ -408,4 +409,13 @@ test("createPreviewBatcher: dispose rejects what is queued and refuses new reque
   await assert.rejects(b.get("b", "thumbnail"), /closed/);
   await tick();
   assert.equal(kernel.calls.length, 0);
+});
+
+test("bytesToDataUrl: base64 of exactly the view's bytes", () => {
+  const backing = new Uint8Array([0, 255, 1, 2, 3, 250, 9]);
+  const view = new DataView(backing.buffer, 1, 4); // 255 1 2 3
+  assert.equal(bytesToDataUrl(view, "image/webp"), `data:image/webp;base64,${Buffer.from([255, 1, 2, 3]).toString("base64")}`);
+  const big = new Uint8Array(100000).map((_, i) => (i * 7) % 256);
+  assert.equal(bytesToDataUrl(big, "image/jpeg"), `data:image/jpeg;base64,${Buffer.from(big).toString("base64")}`);
+  assert.equal(bytesToDataUrl(new ArrayBuffer(0), "x/y"), "data:x/y;base64,");
 });

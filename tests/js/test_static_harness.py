@@ -167,7 +167,9 @@ def test_gallery_pages_500_items_with_batched_previews(harness) -> None:
     assert gallery.get_attribute("data-count") == "504"
     assert page.locator(".sora-card").count() == 24  # one page in the DOM, not 504 cards
     page.wait_for_function(_THUMBS_SHOWN)
-    page.wait_for_function("() => window.__inflight === 0 && window.__sent.filter((m) => m.cmd === 'previews').length >= 3")
+    page.wait_for_function(
+        "() => window.__inflight === 0 && window.__sent.filter((m) => m.cmd === 'previews').length >= 3"
+    )
     shown = _page_ids(page, "completed")
     batches = _previews(page)
     # the page's thumbnails in ONE command, the next page's thumbnails in one, then the page's spritesheets
@@ -184,11 +186,19 @@ def test_gallery_pages_500_items_with_batched_previews(harness) -> None:
     # a portrait video sits in its own shape on a blurred copy of its thumbnail
     portrait = page.locator('.sora-card[data-job-id="job_x1"] .sora-media')
     assert portrait.get_attribute("data-orientation") == "portrait"
-    assert portrait.locator(".sora-backdrop").evaluate("(el) => el.style.backgroundImage").startswith('url("blob:')
+    # (small thumbnails are data: URLs, see createMediaCache in sora.js)
+    assert (
+        portrait.locator(".sora-backdrop")
+        .evaluate("(el) => el.style.backgroundImage")
+        .startswith('url("data:image/webp;base64,')
+    )
     frame_box = portrait.locator(".sora-frame").bounding_box()
     media_box = portrait.bounding_box()
     assert frame_box and media_box and frame_box["width"] < media_box["width"] * 0.5
-    assert page.locator('.sora-card[data-job-id="job_x0"] .sora-media').get_attribute("data-orientation") == "landscape"
+    assert (
+        page.locator('.sora-card[data-job-id="job_x0"] .sora-media').get_attribute("data-orientation")
+        == "landscape"
+    )
 
     # the next page's thumbnails were prefetched: paging on shows them without asking again
     before = len(batches)
@@ -207,7 +217,9 @@ def test_gallery_pages_500_items_with_batched_previews(harness) -> None:
     assert gallery.get_attribute("data-count") == "1"
     page.get_by_role("searchbox", name="Search prompts").fill("")
     page.get_by_role("combobox", name="Model").select_option("all")
-    assert not any(m["cmd"] == "media" and m["args"]["variant"] == "video" for m in page.evaluate("window.__sent"))
+    assert not any(
+        m["cmd"] == "media" and m["args"]["variant"] == "video" for m in page.evaluate("window.__sent")
+    )
     assert page.errors == []
     _cleanup_releases_everything(page)
 
@@ -219,7 +231,9 @@ def test_remix_note_lasts_until_the_remix_finishes(harness) -> None:
     source.get_by_role("textbox", name="Remix prompt").fill("The same burger, at night")
     source.get_by_role("button", name="Create remix").click()
     note = source.locator(".sora-action-note")
-    page.wait_for_function("() => document.querySelector('.sora-card[data-job-id=\"job_b2\"] .sora-action-note').textContent !== ''")
+    page.wait_for_function(
+        "() => document.querySelector('.sora-card[data-job-id=\"job_b2\"] .sora-action-note').textContent !== ''"
+    )
     assert note.text_content() == "Remix started (job_new)"
     set_remix = """(status) => { const items = window.__model.get('items').filter((it) => it.job_id !== 'job_new');
         window.__model.set('items', [{ ...items[1], job_id: 'job_new', status, remixed_from: 'job_b2' }, ...items]); }"""

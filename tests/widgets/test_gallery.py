@@ -40,7 +40,9 @@ def test_gallery_lists_jobs_of_earlier_sessions_newest_first(emulator, tmp_path,
     assert buffers[0] == old[0].spritesheet_path.read_bytes() and buffers[0][:2] == b"\xff\xd8"
     assert "videos go one at a time" in fe.error("previews", job_ids=ids, variant="video")
     assert "list of job id strings" in fe.error("previews", job_ids=ids[0], variant="thumbnail")
-    assert "at most 200" in fe.error("previews", job_ids=[f"job_{i}" for i in range(201)], variant="thumbnail")
+    assert "at most 200" in fe.error(
+        "previews", job_ids=[f"job_{i}" for i in range(201)], variant="thumbnail"
+    )
     assert emulator.api_key not in state_text(gallery)
     gallery.close()
 
