@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from .client import host_of, label_of, public_url
 from .engine import Engine, Settings, job_from_row
@@ -45,6 +45,7 @@ __all__ = [
     "submit",
 ]
 
+_T = TypeVar("_T")
 _UNSET: Any = object()
 EMULATOR = "emulator"  # configure(base_url="emulator"): the embedded emulator even when OPENAI_API_KEY is set
 _LIMITS = frozenset({"budget_usd", "max_concurrent", "max_per_minute"})
@@ -286,7 +287,7 @@ def _source() -> Engine | _JournalReader:
         return _reader
 
 
-def _read(op: Callable[[Engine | _JournalReader], Any]) -> Any:
+def _read(op: Callable[[Engine | _JournalReader], _T]) -> _T:
     for _ in range(10):
         try:
             return op(_source())
