@@ -54,6 +54,7 @@ _config: dict[str, Any] = {}
 _engine: Engine | None = None
 _reader: _JournalReader | None = None
 _emulator: Any = None
+_emulator_made: tuple[BackendProfile, Path] | None = None  # (profile, data_dir) the embedded emulator serves
 _announced = False
 _added_callbacks: list[Callable[[VideoJob], Any]] = []
 
@@ -112,6 +113,7 @@ def configure(
         if given.get(name) is not None and int(given[name]) < 1:
             raise ValidationError(f"{name} must be at least 1 (or None for no limit), got {given[name]!r}", name)
     old: tuple[Engine | None, _JournalReader | None] = (None, None)
+    old_emulator = None
     with _lock:
         _config.update(given)
         if set(given) <= _LIMITS:
@@ -121,20 +123,39 @@ def configure(
                     setattr(_engine.settings, name, given[name])
         else:
             old = _detach()
-    _teardown(*old)
+            plan = _plan()
+            if plan.is_emulator and not _emulator_matches(plan):
+                # another profile or home: the next engine starts an emulator that serves them
+                old_emulator = _drop_emulator()
+    _teardown(*old, old_emulator)
     return backend_info()
 
 
 def reset() -> None:
     """Forget all configuration and stop the engine (and an embedded emulator). For tests and fresh starts."""
-    global _announced, _emulator
+    global _announced
     with _lock:
         old_engine, old_reader = _detach()
-        old_emulator, _emulator = _emulator, None
+        old_emulator = _drop_emulator()
         _config.clear()
         _added_callbacks.clear()
         _announced = False
     _teardown(old_engine, old_reader, old_emulator)
+
+
+def _emulator_matches(plan: _Plan) -> bool:
+    """Under ``_lock``: the embedded emulator (if any) serves ``plan``'s profile under ``plan``'s home."""
+    if _emulator is None or _emulator_made is None:
+        return True
+    profile, data_dir = _emulator_made
+    return profile == plan.profile and data_dir == plan.home / "emulator" and bool(_emulator.running)
+
+
+def _drop_emulator() -> Any:
+    """Under ``_lock``: forget the embedded emulator and return it (to stop outside the lock)."""
+    global _emulator, _emulator_made
+    old, _emulator, _emulator_made = _emulator, None, None
+    return old
 
 
 def _detach() -> tuple[Engine | None, _JournalReader | None]:
@@ -171,10 +192,9 @@ def _teardown(old_engine: Engine | None, old_reader: _JournalReader | None = Non
 
 
 def _at_exit() -> None:
-    global _emulator
     with _lock:
         old_engine, old_reader = _detach()
-        old_emulator, _emulator = _emulator, None
+        old_emulator = _drop_emulator()
     _teardown(old_engine, old_reader, old_emulator)
 
 
@@ -305,15 +325,28 @@ def _attach_job(job: VideoJob) -> None:
 
 
 def _start_embedded_emulator(home: Path, profile: BackendProfile, *, forced: bool = False) -> Any:
-    global _emulator, _announced
+    """Under ``_lock``: the embedded emulator for ``profile`` under ``home``; one serving another profile or
+    home (or one that died) is replaced. ``configure()`` already drops a mismatched one outside the lock; this
+    covers the rest (e.g. an emulator stopped by hand)."""
+    global _emulator, _emulator_made, _announced
+    data_dir = home / "emulator"
+    if _emulator is not None and not (
+        _emulator_made == (profile, data_dir) and bool(getattr(_emulator, "running", True))
+    ):
+        stale = _drop_emulator()
+        try:
+            stale.stop()
+        except Exception:
+            pass
     if _emulator is None:
         from .emulator import start_emulator
 
         speed = float(os.environ.get("SORA_WIDGETS_EMULATOR_SPEED", "1.0"))
-        kwargs: dict[str, Any] = {"speed": speed, "data_dir": home / "emulator"}
+        kwargs: dict[str, Any] = {"speed": speed, "data_dir": data_dir}
         if profile is not DEFAULT_PROFILE:
             kwargs["profile"] = profile
         _emulator = start_emulator(**kwargs)
+        _emulator_made = (profile, data_dir)
     if not _announced:
         # Information, not an error: stdout (a notebook shows stderr as a red box).
         print(
@@ -550,7 +583,7 @@ def backend_info() -> dict[str, Any]:
             "label": eng.label,
             "base_url_host": eng.client.host,
             "port": _port_of(url),
-            "is_emulator": eng.settings.is_emulator,
+            "is_emulator": eng.settings.is_emulator or _is_live_emulator(url),
             "profile": eng.profile.name,
             "profile_object": eng.profile,
             "backend_key": eng.backend_key if eng.settings.is_emulator else public_url(eng.backend_key),
@@ -562,11 +595,22 @@ def backend_info() -> dict[str, Any]:
         "label": label_of(plan.base_url),
         "base_url_host": host_of(plan.base_url),
         "port": _port_of(plan.base_url),
-        "is_emulator": False,
+        "is_emulator": _is_live_emulator(plan.base_url),
         "profile": plan.profile.name,
         "profile_object": plan.profile,
         "backend_key": public_url(plan.backend_key),
     }
+
+
+def _is_live_emulator(url: str | None) -> bool:
+    """``url`` is the base URL of an emulator started in this process (``sw.start_emulator()``) and running."""
+    emulator = sys.modules.get("sora_widgets.emulator")  # not imported: none was started
+    if emulator is None or not url:
+        return False
+    wanted = url.rstrip("/")
+    return any(
+        handle.base_url.rstrip("/") == wanted and handle.running for handle in list(getattr(emulator, "_LIVE", ()))
+    )
 
 
 def _port_of(url: str) -> int | None:

@@ -302,8 +302,8 @@ class SoraMagics(Magics, Configurable):
         if target is None:
             pass
         elif target.lower() == "emulator":
-            _check_emulator_possible()
-            changes.update(base_url=None, api_key=None, client=None)
+            # the embedded emulator, even with OPENAI_API_KEY set (the api then ignores the key)
+            changes.update(base_url="emulator", api_key=None, client=None)
         elif target.lower() == "openai":
             key = os.environ.get("OPENAI_API_KEY")
             if not key:
@@ -459,15 +459,6 @@ def _find_job(job_id: str, *, exact: bool = False) -> Any:
     if exact and job_id not in (job.id, job.video_id):
         raise ParseError(f"{job_id!r} is only the start of {job.id}; give the whole id to delete it")
     return job
-
-
-def _check_emulator_possible() -> None:
-    """The engine prefers an environment key over the emulator: say so instead of silently using the key."""
-    if os.environ.get("OPENAI_API_KEY"):
-        raise ParseError(
-            "OPENAI_API_KEY is set in the environment, so the engine would use it instead of the emulator; "
-            "unset it (del os.environ['OPENAI_API_KEY']) and run %sora backend emulator again"
-        )
 
 
 def _backend_line(info: Mapping[str, Any], url: str | None = None) -> str:

@@ -17,7 +17,7 @@ import shutil
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -30,7 +30,10 @@ if TYPE_CHECKING:
     from ..jobs import VideoJob
     from ..profiles import BackendProfile
 
-__all__ = ["JobCommands", "SoraWidget", "Throttle", "describe_error", "download_name", "summarize"]
+__all__ = [
+    "JobCommands", "SoraWidget", "Throttle", "backend_state", "describe_error", "download_name", "is_mine",
+    "is_stale", "profile_object", "summarize",
+]
 
 log = logging.getLogger(__name__)
 
@@ -76,40 +79,65 @@ def download_name(job: VideoJob) -> str:
     return f"{safe}.mp4"
 
 
-def profile_object(profile: Any) -> BackendProfile:
-    """``backend_info()["profile"]`` is the profile's name (or the profile); the engine's is the fallback for
-    a profile object that was never registered."""
-    from ..profiles import BackendProfile, get_profile
+def profile_object(info: Mapping[str, Any]) -> BackendProfile:
+    """The configured :class:`BackendProfile` from ``sw.backend_info()``: its ``profile_object`` (also an
+    unregistered profile), else the registered profile of that name, else the default. Starts nothing."""
+    from ..profiles import DEFAULT_PROFILE, BackendProfile, get_profile
 
-    if isinstance(profile, BackendProfile):
-        return profile
-    if isinstance(profile, str):
+    obj = info.get("profile_object")
+    if isinstance(obj, BackendProfile):
+        return obj
+    name = info.get("profile")
+    if isinstance(name, BackendProfile):
+        return name
+    if isinstance(name, str):
         try:
-            return get_profile(profile)
+            return get_profile(name)
         except KeyError:
             pass
-    from .. import api
-
-    return api.engine().profile
+    return DEFAULT_PROFILE
 
 
 def backend_state() -> tuple[BackendProfile, str]:
-    """(profile, label) of the configured backend."""
+    """(profile, backend_key) of the configured backend (``sw.backend_info()``; starts nothing)."""
     import sora_widgets as sw
 
     info = sw.backend_info()
-    return profile_object(info.get("profile")), str(info.get("label") or "")
+    return profile_object(info), str(info.get("backend_key") or "")
 
 
-def summarize(job: VideoJob, *, remix_ok: bool = True, backend_label: str | None = None) -> dict[str, Any]:
+def is_mine(job: VideoJob, backend_key: str | None) -> bool:
+    """Whether ``job`` belongs to the configured backend (``backend_key`` from ``sw.backend_info()``), i.e.
+    whether its actions work. Keys, not labels: labels journaled before they carried the port lack it.
+    ``backend_key=None``: unknown, assume it does."""
+    if backend_key is None:
+        return True
+    key = job.backend_key or ""
+    if not key:
+        return False
+    if key == backend_key:
+        return True
+    from ..client import public_url  # the api shows a key without credentials
+
+    return public_url(key) == backend_key
+
+
+def is_stale(job: VideoJob) -> bool:
+    """The engine ``job`` belonged to was swapped out (``sw.configure()``): the object no longer changes;
+    ``sw.jobs()`` / ``sw.get_job()`` now return the live one."""
+    engine = getattr(job, "_engine", None)
+    return engine is not None and bool(getattr(engine, "closed", False))
+
+
+def summarize(job: VideoJob, *, remix_ok: bool = True, backend_key: str | None = None) -> dict[str, Any]:
     """The JSON-safe view of a job the front end renders (``Item`` in sora.js). No key, no bytes, no paths.
 
-    ``remix_ok``: the backend can remix. ``backend_label``: the configured backend; actions on jobs of
-    another backend fail, so their buttons are hidden.
+    ``remix_ok``: the backend can remix. ``backend_key``: the configured backend's
+    (``sw.backend_info()["backend_key"]``); actions on jobs of another backend fail, so their buttons are hidden.
     """
+    mine = is_mine(job, backend_key)
     status = job.status
     error = job.error
-    mine = backend_label is None or not job.backend or job.backend == backend_label
     thumb = job.thumbnail_path
     sheet = job.spritesheet_path
     video = job.video_path

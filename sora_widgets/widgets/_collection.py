@@ -8,6 +8,12 @@ The browser renders the cards itself from job summaries; previews of the cards o
 - ``live``: ``{job_id: summary}`` of the jobs still in flight, throttled to ~10 updates a second.
 
 The front end overlays ``live`` on ``items``.
+
+After ``sw.configure()`` swaps the engine, the job objects shown stop changing (the old engine's jobs no longer
+call ``on_change``). There is no configure hook, so the collection re-reads its jobs from ``sw.jobs()`` lazily:
+when a job is added (a submit from anywhere, a remix, a retry), when the browser acts on a job whose engine is
+gone, and on ``refresh()`` (panel) / ``reload()`` (gallery). Jobs that were in flight continue once the new
+engine re-attaches them (``sw.resume()``), then ``refresh()``/``reload()`` (or the next submit) follows them.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import traitlets as t
 
 from ..errors import SoraWidgetsError
-from ._base import TERMINAL, JobCommands, SoraWidget, Throttle, backend_state, summarize
+from ._base import TERMINAL, JobCommands, SoraWidget, Throttle, backend_state, is_stale, summarize
 
 if TYPE_CHECKING:
     from ..jobs import VideoJob
@@ -48,7 +54,7 @@ class JobCollection(JobCommands, SoraWidget):
         self._dirty: set[str] = set()
         self._structural = False
         self._remix_ok = True
-        self._label: str | None = None
+        self._backend_key: str | None = None
         self._throttle = Throttle(self._guard(self._flush, "updating the job list"), interval_s=0.1)
 
     # ------------------------------------------------------------------ public
@@ -74,12 +80,48 @@ class JobCollection(JobCommands, SoraWidget):
 
     def _refresh_backend(self) -> None:
         try:
-            profile, label = backend_state()
+            profile, key = backend_state()
             self._remix_ok = bool(profile.supports("remix"))
-            self._label = label
+            self._backend_key = key
         except Exception as exc:  # noqa: BLE001 - shown under the widget
             self._remix_ok = False
             self._report(exc, "reading the backend")
+
+    def _rebind(self, *, force: bool = False) -> None:
+        """Swap shown jobs for the live objects of ``sw.jobs()`` after an engine swap (``sw.configure()``).
+
+        Re-reads the backend first (whether each job's actions work, and remix, may have changed). Without
+        ``force`` it only re-reads the jobs when the backend changed or a shown job's engine is gone."""
+        import sora_widgets as sw
+
+        before = (self._backend_key, self._remix_ok)
+        self._refresh_backend()  # cheap: sw.backend_info() starts and reads nothing
+        changed = (self._backend_key, self._remix_ok) != before
+        with self._lock:
+            shown = list(self._jobs.values())
+        if not shown or not (force or changed or any(is_stale(job) for job in shown)):
+            return
+        current = {job.id: job for job in sw.jobs()}
+        swapped: list[tuple[Callable[[], None] | None, VideoJob]] = []
+        with self._lock:
+            for job_id, old in list(self._jobs.items()):
+                new = current.get(job_id)
+                if new is not None and new is not old:
+                    self._jobs[job_id] = new
+                    swapped.append((self._unsubs.pop(job_id, None), new))
+                self._dirty.add(job_id)  # summaries depend on the backend (actions allowed)
+            self._snap.clear()
+            self._structural = True
+        for unsub, new in swapped:
+            if unsub is not None:
+                unsub()
+            unsub_new = new.on_change(self._on_job_change)
+            with self._lock:
+                if self._jobs.get(new.id) is new:
+                    self._unsubs[new.id] = unsub_new
+                    continue
+            unsub_new()
+        self._throttle.flush()
 
     def _track(self, jobs: list[VideoJob], *, flush: bool = True) -> None:
         """Show ``jobs`` (newest first among themselves) above everything shown so far."""
@@ -136,7 +178,7 @@ class JobCollection(JobCommands, SoraWidget):
         live = {k: v for k, v in self.live.items() if k in self._jobs}
         items_changed = structural
         for job_id, job in jobs.items():
-            summary = summarize(job, remix_ok=self._remix_ok, backend_label=self._label)
+            summary = summarize(job, remix_ok=self._remix_ok, backend_key=self._backend_key)
             if job.status in TERMINAL or job_id not in self._snap:
                 self._snap[job_id] = summary
                 items_changed = True
@@ -163,7 +205,12 @@ class JobCollection(JobCommands, SoraWidget):
             job = self._jobs.get(job_id) if isinstance(job_id, str) else None
         if job is None:
             raise SoraWidgetsError(f"{job_id!r} is not shown in this {type(self).__name__}")
+        if is_stale(job):  # sw.configure() ran since: act on the live object
+            self._rebind()
+            with self._lock:
+                job = self._jobs.get(job_id, job)
         return job
 
     def _adopt(self, job: VideoJob) -> None:
+        self._rebind()
         self._track([job])

@@ -13,7 +13,7 @@ import ipywidgets
 import traitlets as t
 
 from ..errors import SoraWidgetsError
-from ._base import TERMINAL, JobCommands, SoraWidget, Throttle, backend_state, summarize
+from ._base import TERMINAL, JobCommands, SoraWidget, Throttle, backend_state, is_stale, summarize
 
 if TYPE_CHECKING:
     from ..jobs import VideoJob
@@ -165,14 +165,14 @@ class VideoCard(JobCommands, SoraWidget):
     def _read_backend(self) -> None:
         # on the constructing thread: the engine thread must not call into the api (its lock, see generator.py)
         try:
-            profile, self._label = backend_state()
+            profile, self._backend_key = backend_state()
             self._remix_ok = bool(profile.supports("remix"))
         except Exception as exc:  # noqa: BLE001 - show the job anyway, without remix
-            self._remix_ok, self._label = False, None
+            self._remix_ok, self._backend_key = False, None
             self._report(exc, "reading the backend")
 
     def _sync(self) -> None:
-        summary = summarize(self._job, remix_ok=self._remix_ok, backend_label=self._label)
+        summary = summarize(self._job, remix_ok=self._remix_ok, backend_key=self._backend_key)
         with self.hold_sync():
             for name in self._SUMMARY_TRAITS:
                 if getattr(self, name) != summary[name]:
@@ -201,7 +201,22 @@ class VideoCard(JobCommands, SoraWidget):
     def _job_for(self, job_id: Any) -> VideoJob:
         if job_id not in (None, self._job.id):
             raise SoraWidgetsError(f"this card shows {self._job.id}, not {job_id!r}")
+        if is_stale(self._job):
+            self._rebind()
         return self._job
+
+    def _rebind(self) -> None:
+        """``sw.configure()`` swapped the engine since: follow the live object of this job (and the backend)."""
+        import sora_widgets as sw
+
+        new = sw.get_job(self._job.id)
+        if new is not self._job:
+            self._unsubscribe()
+            self._job = new
+            self._media_paths = {"thumbnail": None, "spritesheet": None}
+            self._unsubscribe = new.on_change(self._on_job_change)
+        self._read_backend()
+        self._throttle.flush()
 
     def _adopt(self, job: VideoJob) -> None:
         self._remixes.children = (VideoCard(job), *self._remixes.children)

@@ -66,9 +66,11 @@ class Gallery(JobCollection):
         return int(value)
 
     def reload(self) -> None:
-        """Read the journal again (jobs added by other processes show up)."""
+        """Read the journal again (jobs added by other processes show up), and the backend (after
+        ``sw.configure()``: the jobs shown become the new engine's, so they keep updating)."""
         import sora_widgets as sw
 
+        self._rebind(force=True)
         jobs = sorted(sw.jobs(), key=lambda job: job.created_at or 0.0, reverse=True)
         self._track(jobs)
 
@@ -78,4 +80,5 @@ class Gallery(JobCollection):
         super().close()
 
     def _on_added(self, job: Any) -> None:
+        self._rebind()  # a submit after sw.configure(): follow the new engine's jobs
         self._track([job])

@@ -113,13 +113,14 @@ class GeneratorPanel(JobCollection):
     # ------------------------------------------------------------------ public
 
     def refresh(self) -> None:
-        """Re-read the backend (profile, prices, budget), e.g. after ``sw.configure(...)``."""
+        """Re-read the backend (profile, prices, budget) and the cards' jobs, e.g. after ``sw.configure(...)``
+        (the cards then follow the new engine's jobs: call it after ``sw.resume()`` too)."""
         import sora_widgets as sw
 
         info = sw.backend_info()
-        profile = profile_object(info.get("profile"))
+        profile = profile_object(info)
         self._profile_obj = profile
-        self._refresh_backend()
+        self._rebind(force=True)  # re-reads the backend too
         with self.hold_sync():
             self.set_trait("backend_label", str(info.get("label") or ""))
             self.set_trait("backend_is_emulator", bool(info.get("is_emulator")))
@@ -198,6 +199,7 @@ class GeneratorPanel(JobCollection):
             seconds=args.get("seconds") or None,
             input_reference=reference,
         )
+        self._rebind()  # the first submit after sw.configure(): the other cards follow the new engine
         self._track([job])
         self._refresh_budget()
         return {"job_id": job.id, "status": job.status}, []

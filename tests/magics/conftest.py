@@ -15,8 +15,8 @@ TINY_PROFILE = BackendProfile(
     models=(ModelSpec("tiny-1", ("160x90", "96x64"), ("1", "2"), {"*": 0.01}),),
     description="tests/magics: tiny clips",
 )
-# Registered, so widgets resolve it by name (an unregistered profile makes them ask api.engine() from the
-# engine thread, which stalls api.reset() for 20 s: reported to the lead).
+# Registered, so `sw.configure(profile=...)` and `%sora backend --profile` can name it (widgets take the
+# profile object from sw.backend_info(), registered or not).
 register_profile(TINY_PROFILE)
 
 

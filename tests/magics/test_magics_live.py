@@ -272,11 +272,16 @@ def test_backend_show_url_emulator_openai(live_ip, capsys, monkeypatch, emulator
     monkeypatch.setenv("OPENAI_API_KEY", emulator.api_key)
     magic(live_ip, f"backend {emulator.base_url}")
     out = capsys.readouterr().out
-    assert "remote" in out and emulator.api_key not in out
+    # an emulator this process started (sw.start_emulator) is recognized by its URL
+    assert f"backend: {emulator.base_url} (local emulator" in out and emulator.api_key not in out
     assert magic(live_ip, "a fox via url").backend  # it works against that URL
-    # the emulator is refused while an environment key would win
-    assert magic(live_ip, "backend emulator") is None
-    assert "OPENAI_API_KEY is set" in one_error_line(capsys)
+    # the embedded emulator even while an environment key is set (it is not used)
+    magic(live_ip, "backend emulator")
+    out = capsys.readouterr().out
+    assert "local emulator" in out and emulator.api_key not in out
+    info = sw.backend_info()
+    assert info["is_emulator"] is True and info["backend_key"].startswith("local-emulator:")
+    assert sw.backend_info()["backend_key"].endswith("emulator")
     # openai: warns about the shutdown, configures, never prints the key
     monkeypatch.setenv("OPENAI_API_KEY", "sk-secret-abcdef123456")
     magic(live_ip, "backend openai")

@@ -37,7 +37,7 @@ def test_form_comes_from_the_backend_profile(configured, emulator):
     )
     # the badge names the base URL's host; the budget is the configured one
     assert panel.backend_label == sw.backend_info()["label"] and panel.backend_label.startswith("127.0.0.1")
-    assert panel.backend_is_emulator is False
+    assert panel.backend_is_emulator is True  # the session's emulator, started in this process
     assert panel.budget_remaining_usd == pytest.approx(5.0)
     assert panel.spend_usd == 0
     # the coach rules and the seed's templates are there

@@ -1,0 +1,133 @@
+"""Widgets and ``sw.configure()``: profile from ``backend_info()``, "mine" by backend key, following the new
+engine's jobs after the old one is swapped out. Real engine, real emulator."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from widget_testing import wait_until
+
+from sora_widgets.profiles import BackendProfile, ModelSpec
+
+PROMPT = "Wide shot of a red kite over green hills, slow pan, soft morning light"
+
+
+def test_unregistered_profile_comes_from_backend_info_without_building_the_engine(emulator, tmp_path):
+    import sora_widgets as sw
+    from sora_widgets import api
+
+    private = BackendProfile(
+        name="widgets-unregistered",
+        models=(ModelSpec("kite-1", ("160x90",), ("1", "2"), {"*": 0.02}),),
+        description="never registered",
+    )
+    sw.configure(base_url=emulator.base_url, api_key=emulator.api_key, home=tmp_path, profile=private)
+    panel = sw.GeneratorPanel()
+    gallery = sw.Gallery()
+    assert panel._profile["name"] == "widgets-unregistered"
+    assert [m["name"] for m in panel._profile["models"]] == ["kite-1"]
+    assert panel._costs == {"kite-1|160x90|1": 0.02, "kite-1|160x90|2": 0.04}
+    # no widget builds the engine (the profile comes from sw.backend_info()["profile_object"])
+    assert api._engine is None
+    panel.close()
+    gallery.close()
+
+
+def _journal_label(home, job_id, label):
+    db = sqlite3.connect(home / "jobs.sqlite3")
+    try:
+        db.execute("UPDATE jobs SET backend_label = ? WHERE id = ?", (label, job_id))
+        db.commit()
+    finally:
+        db.close()
+
+
+def test_actions_follow_the_backend_key_not_the_label(emulator, tmp_path):
+    import sora_widgets as sw
+    from sora_widgets import api
+
+    home = tmp_path / "home"
+    sw.configure(base_url=emulator.base_url, api_key=emulator.api_key, home=home)
+    job = sw.generate(PROMPT, seconds="4")
+    api.reset()
+    # journaled before labels carried the port: same backend, label without ":port"
+    _journal_label(home, job.id, "127.0.0.1")
+    sw.configure(base_url=emulator.base_url, api_key=emulator.api_key, home=home)
+    assert sw.backend_info()["label"] != "127.0.0.1"
+    gallery = sw.Gallery()
+    card = sw.VideoCard(job.id)
+    item = gallery.items[0]
+    assert item["backend"] == "127.0.0.1"
+    assert item["can_delete"] and item["can_remix"], item
+    assert card.can_delete and card.can_remix
+    # another backend (the embedded emulator's key) with this very label: no actions
+    sw.configure(base_url="emulator")
+    gallery.reload()
+    assert not gallery.items[0]["can_delete"] and not gallery.items[0]["can_remix"]
+    gallery.close()
+    card.close()
+
+
+def test_panel_follows_the_new_engine_after_configure(configured, frontend, emulator, tmp_path):
+    sw = configured
+    panel = sw.GeneratorPanel()
+    fe = frontend(panel)
+    first, _ = fe.ok("submit", prompt=PROMPT, model="sora-2", size="1280x720", seconds="4")
+    old = panel.jobs[0]
+    old.wait(120)
+    wait_until(lambda: panel.items[0]["status"] == "completed", what="first card completed")
+    # a new engine (same backend and journal): the old job objects stop changing
+    sw.configure(base_url=emulator.base_url, api_key=emulator.api_key, home=tmp_path / "home")
+    # remix from the old card works: the panel acts on the new engine's object
+    result, _ = fe.ok("remix", job_id=old.id, prompt="The same hills under a storm at night")
+    live = sw.get_job(old.id)
+    assert live is not old
+    assert [j.id for j in panel.jobs] == [result["job_id"], old.id]
+    assert panel.jobs[1] is live
+    # and the remix's card goes live on the new engine
+    wait_until(lambda: panel.items[0]["status"] == "completed", timeout=120, what="remix completed")
+    panel.close()
+
+
+def test_panel_refresh_and_submit_rebind_in_flight_jobs(configured, frontend, emulator, tmp_path):
+    sw = configured
+    panel = sw.GeneratorPanel()
+    fe = frontend(panel)
+    fe.ok("submit", prompt=PROMPT, model="sora-2", size="1280x720", seconds="12")
+    old = panel.jobs[0]
+    sw.configure(base_url=emulator.base_url, api_key=emulator.api_key, home=tmp_path / "home")
+    resumed = {job.id: job for job in sw.resume()}
+    panel.refresh()
+    assert panel.jobs[0] is sw.get_job(old.id)
+    if old.id in resumed:  # still in flight when the engine was swapped: the card follows the new object
+        wait_until(lambda: panel.items[0]["status"] == "completed", timeout=120, what="resumed job completed")
+    panel.close()
+
+
+def test_gallery_rebinds_on_the_next_submit_and_on_reload(configured, emulator, tmp_path):
+    sw = configured
+    first = sw.generate(PROMPT, seconds="4")
+    gallery = sw.Gallery()
+    assert gallery.jobs[0] is first
+    sw.configure(base_url=emulator.base_url, api_key=emulator.api_key, home=tmp_path / "home")
+    second = sw.submit("Close-up of dew drops on a spider web, macro, morning sun", seconds="4")
+    assert [j.id for j in gallery.jobs] == [second.id, first.id]
+    assert gallery.jobs[1] is sw.get_job(first.id) and gallery.jobs[1] is not first
+    sw.configure(base_url=emulator.base_url, api_key=emulator.api_key, home=tmp_path / "home")
+    gallery.reload()
+    assert all(job is sw.get_job(job.id) for job in gallery.jobs)
+    gallery.close()
+
+
+def test_card_acts_on_the_new_engine_after_configure(configured, frontend, emulator, tmp_path):
+    sw = configured
+    job = sw.generate(PROMPT, seconds="4")
+    card = sw.VideoCard(job)
+    fe = frontend(card)
+    sw.configure(base_url=emulator.base_url, api_key=emulator.api_key, home=tmp_path / "home")
+    result, _ = fe.ok("remix", job_id=job.id, prompt="The same kite at sunset, golden light")
+    assert card.job is sw.get_job(job.id) and card.job is not job
+    assert card.remixes[0].job_id == result["job_id"]
+    card.remixes[0].job.wait(120)
+    wait_until(lambda: card.remixes[0].status == "completed", what="remix card completed")
+    card.close()
