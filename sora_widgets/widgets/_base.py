@@ -414,7 +414,7 @@ class JobCommands:
 
     def _cmd_remix(self, args: dict[str, Any], buffers: list[Any]) -> tuple[Any, list[bytes]]:
         job = self._job_for(args.get("job_id"))
-        new = job.remix(args.get("prompt"))  # type: ignore[arg-type] - the engine validates it
+        new = job.remix(args.get("prompt"))  # type: ignore[arg-type]  # the engine validates it
         self._adopt(new)
         return {"job_id": new.id}, []
 

@@ -92,7 +92,7 @@ class JobCollection(JobCommands, SoraWidget):
 
         Re-reads the backend first (whether each job's actions work, and remix, may have changed). Without
         ``force`` it only re-reads the jobs when the backend changed or a shown job's engine is gone."""
-        import sora_widgets as sw
+        from .. import api  # api.jobs() is sw.jobs() (mypy takes sw.jobs for the module)
 
         before = (self._backend_key, self._remix_ok)
         self._refresh_backend()  # cheap: sw.backend_info() starts and reads nothing
@@ -101,7 +101,7 @@ class JobCollection(JobCommands, SoraWidget):
             shown = list(self._jobs.values())
         if not shown or not (force or changed or any(is_stale(job) for job in shown)):
             return
-        current = {job.id: job for job in sw.jobs()}
+        current = {job.id: job for job in api.jobs()}
         swapped: list[tuple[Callable[[], None] | None, VideoJob]] = []
         with self._lock:
             for job_id, old in list(self._jobs.items()):

@@ -27,9 +27,9 @@ def _resolve_job(job: Any) -> VideoJob:
     if isinstance(job, VideoJob):
         return job
     if isinstance(job, str):
-        import sora_widgets as sw
+        from .. import api
 
-        return sw.get_job(job)
+        return api.get_job(job)
     raise TypeError(
         f"VideoCard(job) needs a VideoJob (from sw.submit) or a job id string, got {type(job).__name__}"
     )
@@ -142,7 +142,7 @@ class VideoCard(JobCommands, SoraWidget):
     @property
     def remixes(self) -> tuple[VideoCard, ...]:
         """Cards of the remixes (and retries) started from this card, newest first."""
-        return tuple(self._remixes.children)  # type: ignore[arg-type]
+        return tuple(self._remixes.children)
 
     def close(self) -> None:
         # also runs from __del__ of a card whose constructor failed half-way
@@ -163,6 +163,7 @@ class VideoCard(JobCommands, SoraWidget):
         self._throttle.poke(urgent=job.status in TERMINAL)
 
     def _read_backend(self) -> None:
+        self._backend_key: str | None
         # on the constructing thread: the engine thread must not call into the api (its lock, see generator.py)
         try:
             profile, self._backend_key = backend_state()

@@ -68,10 +68,10 @@ class Gallery(JobCollection):
     def reload(self) -> None:
         """Read the journal again (jobs added by other processes show up), and the backend (after
         ``sw.configure()``: the jobs shown become the new engine's, so they keep updating)."""
-        import sora_widgets as sw
+        from .. import api  # api.jobs() is sw.jobs() (mypy takes sw.jobs for the module)
 
         self._rebind(force=True)
-        jobs = sorted(sw.jobs(), key=lambda job: job.created_at or 0.0, reverse=True)
+        jobs = sorted(api.jobs(), key=lambda job: job.created_at or 0.0, reverse=True)
         self._track(jobs)
 
     def close(self) -> None:

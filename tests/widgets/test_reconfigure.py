@@ -72,7 +72,7 @@ def test_panel_follows_the_new_engine_after_configure(configured, frontend, emul
     sw = configured
     panel = sw.GeneratorPanel()
     fe = frontend(panel)
-    first, _ = fe.ok("submit", prompt=PROMPT, model="sora-2", size="1280x720", seconds="4")
+    fe.ok("submit", prompt=PROMPT, model="sora-2", size="1280x720", seconds="4")
     old = panel.jobs[0]
     old.wait(120)
     wait_until(lambda: panel.items[0]["status"] == "completed", what="first card completed")
@@ -131,3 +131,25 @@ def test_card_acts_on_the_new_engine_after_configure(configured, frontend, emula
     card.remixes[0].job.wait(120)
     wait_until(lambda: card.remixes[0].status == "completed", what="remix card completed")
     card.close()
+
+
+def test_panel_rereads_the_backend_on_the_next_submit(configured, frontend, emulator, tmp_path):
+    sw = configured
+    panel = sw.GeneratorPanel()
+    fe = frontend(panel)
+    fe.ok("submit", prompt=PROMPT, model="sora-2", size="1280x720", seconds="4")
+    first = panel.jobs[0]
+    first.wait(120)
+    wait_until(lambda: panel.items[0]["can_delete"], what="first card completed, deletable")
+    # the same server under another name is another backend (another key): the first job's actions go away
+    other = emulator.base_url.replace("127.0.0.1", "localhost")
+    sw.configure(base_url=other, api_key=emulator.api_key, home=tmp_path / "home")
+    result, _ = fe.ok("submit", prompt="Close-up of rain on a window, city lights behind", model="sora-2",
+                      size="1280x720", seconds="4")
+    items = {item["job_id"]: item for item in panel.items}
+    assert not items[first.id]["can_delete"] and not items[first.id]["can_remix"]
+    second = sw.get_job(result["job_id"])
+    assert second.backend_key == sw.backend_info()["backend_key"]
+    second.wait(120)
+    wait_until(lambda: panel.items[0]["can_delete"], what="second card deletable")
+    panel.close()
