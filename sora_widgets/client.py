@@ -244,7 +244,9 @@ class VideoClient:
     async def remix(self, video_id: str, prompt: str) -> tuple[dict[str, Any], dict[str, str]]:
         return await self._create_like("remix", "remix", video_id, prompt=prompt)
 
-    async def _create_like(self, op: str, method: str, *args: Any, **kwargs: Any) -> tuple[dict[str, Any], dict[str, str]]:
+    async def _create_like(
+        self, op: str, method: str, *args: Any, **kwargs: Any
+    ) -> tuple[dict[str, Any], dict[str, str]]:
         try:
             return await self._json(op, method, *args, **kwargs)
         except Transient as exc:

@@ -15,6 +15,7 @@ import asyncio
 import collections
 import concurrent.futures
 import email.utils
+import inspect
 import logging
 import secrets
 import shutil
@@ -23,7 +24,7 @@ import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from . import media
 from .client import UnknownOutcome, VideoClient, blocked_input_of, is_moderation
@@ -115,7 +116,10 @@ class Engine:
                 def run() -> None:
                     asyncio.set_event_loop(loop)
                     loop.call_soon(ready.set)
-                    loop.run_forever()
+                    try:
+                        loop.run_forever()
+                    finally:
+                        _finish_loop(loop)
 
                 self._thread = threading.Thread(target=run, name="sora-engine", daemon=True)
                 self._thread.start()
@@ -188,10 +192,8 @@ class Engine:
             async def shutdown() -> None:
                 if self._poller is not None:
                     await self._poller.stop()
-                tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-                for task in tasks:
-                    task.cancel()
-                await asyncio.gather(*tasks, return_exceptions=True)
+                await _cancel_all_but_current()
+                # The HTTP client is closed on the loop that opened its connections, once nothing uses it.
                 await self.client.close()
 
             try:
@@ -199,9 +201,7 @@ class Engine:
             except Exception:
                 log.debug("engine shutdown incomplete", exc_info=True)
             loop.call_soon_threadsafe(loop.stop)
-            thread.join(10)
-            if not thread.is_alive():
-                loop.close()
+            thread.join(10)  # the thread closes its loop itself (_finish_loop)
         self.journal.close()
 
     # ------------------------------------------------------------------ registry
@@ -484,7 +484,7 @@ class Engine:
         return (model == job.model or model.startswith(job.model + "-")) and \
             str(video.get("size") or job.size) == job.size and str(video.get("seconds") or job.seconds) == job.seconds
 
-    async def _reconcile(self, job: VideoJob, since: float) -> dict[str, Any] | None | bool:
+    async def _reconcile(self, job: VideoJob, since: float) -> dict[str, Any] | Literal[False] | None:
         """Find the video an unanswered create made. The video, False if surely absent, None if we cannot list."""
         if not self.profile.supports("list"):
             return None
@@ -595,7 +595,8 @@ class Engine:
         if row and video.get("expires_at"):
             row["expires_at"] = video.get("expires_at")
         if status == "failed":
-            error = video.get("error") if isinstance(video.get("error"), dict) else {}
+            raw_error = video.get("error")
+            error: dict[str, Any] = raw_error if isinstance(raw_error, dict) else {}
             message = str(error.get("message") or "the backend reported the job as failed")
             code = str(error.get("code") or "failed")
             blocked = blocked_input_of(error) if is_moderation(error) else None
@@ -751,6 +752,43 @@ def job_from_row(row: dict[str, Any], backend_key: str, engine: Engine | None = 
     if not mine or (job.status in TERMINAL and not media_missing):
         job._finished.set_result(job)  # nothing more will happen to it in this process
     return job
+
+
+async def _cancel_all_but_current(rounds: int = 20) -> None:
+    """Cancel every other task on this loop and wait for them, again for any a cancelled task started.
+
+    A task is cancelled only once it has taken its first step: anyio wraps the coroutines it spawns (httpx's
+    connect runs happy-eyeballs ``try_connect`` tasks), and a wrapper cancelled before it starts never awaits the
+    coroutine inside, which then warns "never awaited". anyio's own cancel scopes skip unstarted tasks the same way.
+    """
+    for _ in range(rounds):
+        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        if not tasks:
+            return
+        started = [t for t in tasks if not _unstarted(t)]
+        for task in started:
+            task.cancel()
+        if started:
+            await asyncio.gather(*started, return_exceptions=True)
+        else:
+            await asyncio.sleep(0)  # one loop turn: the new tasks take their first step
+
+
+def _unstarted(task: asyncio.Task[Any]) -> bool:
+    coro = task.get_coro()
+    return inspect.iscoroutine(coro) and inspect.getcoroutinestate(coro) == inspect.CORO_CREATED
+
+
+def _finish_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """On the engine thread once ``run_forever`` returns: step whatever is left to its end, then close the loop
+    (what ``asyncio.run`` does on exit), so no coroutine is left un-awaited."""
+    try:
+        loop.run_until_complete(_cancel_all_but_current())
+        loop.run_until_complete(loop.shutdown_asyncgens())
+    except Exception:
+        log.debug("engine loop did not finish cleanly", exc_info=True)
+    finally:
+        loop.close()
 
 
 def server_clock_offset(date_header: str | None) -> float | None:

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import io
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 from PIL import Image
 
@@ -27,12 +27,12 @@ __all__ = [
     "SPRITE_LONG_EDGE",
     "THUMBNAIL_LONG_EDGE",
     "SpriteGeometry",
-    "parse_size",
-    "fit_long_edge",
-    "sprite_geometry",
-    "thumbnail_size",
     "build_spritesheet",
     "build_thumbnail",
+    "fit_long_edge",
+    "parse_size",
+    "sprite_geometry",
+    "thumbnail_size",
 ]
 
 SPRITE_LONG_EDGE = 192
@@ -97,7 +97,7 @@ class SpriteGeometry:
         }
 
     @classmethod
-    def from_headers(cls, headers: Mapping[str, str]) -> "SpriteGeometry | None":
+    def from_headers(cls, headers: Mapping[str, str]) -> SpriteGeometry | None:
         """Read the ``x-sprite-*`` headers; None when any is missing or malformed."""
         lower = {k.lower(): v for k, v in headers.items()}
         try:
@@ -229,7 +229,7 @@ def frames_at(path: str | Path, times: Sequence[float]) -> list[Image.Image]:
                 position += 1
             if position >= len(wanted):
                 break
-            last = frame.to_image()
+            last = frame.to_image()  # type: ignore[no-untyped-call]  # av's stub leaves to_image unannotated
     for index in wanted[position:]:
         picked[index] = last
     if any(p is None for p in picked):
@@ -265,4 +265,4 @@ def make_local_variants(video_path: str | Path, thumbnail_path: str | Path | Non
     return geometry
 
 
-__all__ += ["VideoInfo", "probe_video", "frames_at", "make_local_variants"]
+__all__ += ["VideoInfo", "frames_at", "make_local_variants", "probe_video"]

@@ -169,7 +169,7 @@ def backoff_delay(
     rand: Callable[[], float] = random.random,
 ) -> float:
     """Exponential backoff with full jitter for attempt 1, 2, ...; the server's ``retry-after`` wins when larger."""
-    exp = min(cap_s, base_s * (2 ** max(0, attempt - 1)))
+    exp = min(cap_s, base_s * (2.0 ** max(0, attempt - 1)))  # 2.0: int ** int is typed Any
     delay = exp / 2 + rand() * exp / 2
     if retry_after_s is not None:
         delay = max(delay, retry_after_s)

@@ -8,18 +8,18 @@ numbers: validation, the cost estimate and the widgets' dropdowns all read them 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Iterable, Mapping
 
 __all__ = [
+    "DEFAULT_PROFILE",
     "FEATURES",
+    "OPENAI_PROFILE",
     "BackendProfile",
     "ModelSpec",
-    "OPENAI_PROFILE",
-    "DEFAULT_PROFILE",
     "get_profile",
-    "register_profile",
     "profile_names",
+    "register_profile",
 ]
 
 #: Everything a backend may or may not support. ``variants`` means thumbnail and spritesheet downloads;
@@ -122,7 +122,7 @@ class BackendProfile:
             return ModelSpec(name=name, sizes=base.sizes, seconds=base.seconds, price_per_second={})
         return None
 
-    def with_models(self, models: Iterable[ModelSpec]) -> "BackendProfile":
+    def with_models(self, models: Iterable[ModelSpec]) -> BackendProfile:
         return replace(self, models=tuple(models))
 
 

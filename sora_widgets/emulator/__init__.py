@@ -293,7 +293,7 @@ def start_emulator(
             env["SORA_EMULATOR_WEBHOOK_SECRET"] = webhook_secret
     package_parent = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, env.get("PYTHONPATH", "")) if p)
-    log_file = open(log_path, "ab")
+    log_file = open(log_path, "ab")  # noqa: SIM115  # handed to the child process; closed below once it started
     try:
         proc = subprocess.Popen(
             args,

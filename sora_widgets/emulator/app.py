@@ -35,7 +35,7 @@ import os
 import re
 import secrets
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -129,6 +129,17 @@ def install_log_filter() -> None:
 
 
 # ---------------------------------------------------------------- validation helpers
+
+
+@contextlib.contextmanager
+def _upload_removed(path: str, source: Any) -> Iterator[None]:
+    """Remove an uploaded source video's temp file afterwards (``source`` is None: it was an upload, not a job)."""
+    try:
+        yield
+    finally:
+        if source is None:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
 
 
 def _type_name(value: Any) -> str:
@@ -637,7 +648,8 @@ def build_app(engine: Engine) -> Starlette:
         if upload is not None:
             raw = await upload.read()
         elif "video" not in fields.data:
-            raise ApiError(400, "Missing required parameter: 'video'.", param="video", code="missing_required_parameter")
+            raise ApiError(400, "Missing required parameter: 'video'.", param="video",
+                           code="missing_required_parameter")
         else:
             value = fields.data["video"]
             if isinstance(value, str) and not fields.is_json:
@@ -677,8 +689,7 @@ def build_app(engine: Engine) -> Starlette:
                            param="video", code="invalid_value")
         import tempfile
 
-        tmp = tempfile.NamedTemporaryFile(prefix="upload-", suffix=".mp4", dir=engine.root, delete=False)
-        with tmp:
+        with tempfile.NamedTemporaryFile(prefix="upload-", suffix=".mp4", dir=engine.root, delete=False) as tmp:
             tmp.write(raw)
         seconds = str(max(1, int(round(duration))))
         return tmp.name, None, profile.default_model, f"{width}x{height}", seconds
@@ -687,13 +698,9 @@ def build_app(engine: Engine) -> Starlette:
         fields = await _read_body(request)
         prompt = _prompt(fields.data.get("prompt"))
         path, src, model, size, seconds = await source_video(fields)
-        try:
+        with _upload_removed(path, src):
             video = engine.create(model=model, prompt=prompt, size=size, seconds=seconds, kind="edit",
                                   source_video=Path(path), source=src)
-        finally:
-            if src is None:
-                with contextlib.suppress(OSError):
-                    os.unlink(path)
         return lost(request, video_response(video))
 
     async def extend(request: Request) -> Response:
@@ -703,16 +710,12 @@ def build_app(engine: Engine) -> Starlette:
             raise ApiError(400, "Missing required parameter: 'seconds'.", param="seconds",
                            code="missing_required_parameter")
         path, src, model, size, seconds = await source_video(fields)
-        try:
+        with _upload_removed(path, src):
             spec = profile.find_model(model) or profile.models[0]
             ext = seconds_for(spec, fields, required=True)
             total = str(int(round(float(seconds) + float(ext))))
             video = engine.create(model=model, prompt=prompt, size=size, seconds=total, kind="extension",
                                   source_video=Path(path), source=src, extension_seconds=ext)
-        finally:
-            if src is None:
-                with contextlib.suppress(OSError):
-                    os.unlink(path)
         return lost(request, video_response(video))
 
     async def character_create(request: Request) -> Response:

@@ -411,9 +411,9 @@ class Engine:
     def roll_failure(self, creates: bool) -> str | None:
         """What to do with this request: None, ``"fail"`` (5xx before anything) or ``"lost"``."""
         cfg = self.config
-        if creates and cfg.lost_create_rate is not None and cfg.lost_create_rate > 0:
-            if self.rng_lost.random() < cfg.lost_create_rate:
-                return "lost"
+        if (creates and cfg.lost_create_rate is not None and cfg.lost_create_rate > 0
+                and self.rng_lost.random() < cfg.lost_create_rate):
+            return "lost"
         if cfg.fail_rate > 0 and self.rng_fail.random() < cfg.fail_rate:
             if creates and cfg.lost_create_rate is None and self.rng_lost.random() < 0.5:
                 return "lost"
@@ -468,8 +468,8 @@ class Engine:
         if lineage is not None:
             seed_parts.append(lineage.seed)
             # the whole lineage, so a remix of a remix keeps every change made along the way
-            render["base_chain"] = list(lineage.render.get("base_chain", [])) + [
-                [lineage.prompt or "", lineage.seed]
+            render["base_chain"] = [
+                *lineage.render.get("base_chain", []), [lineage.prompt or "", lineage.seed]
             ]
             if lineage is source:
                 render["continue_scene"] = True

@@ -32,10 +32,11 @@ import math
 import os
 import re
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
@@ -113,7 +114,9 @@ _SPEED_WORDS = {"slow": 0.5, "slowly": 0.5, "gently": 0.6, "gentle": 0.6, "calm"
 _NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "a": 1,
             "an": 1, "single": 1, "pair": 2, "couple": 2, "several": 4, "many": 6, "few": 3}
 _WORD = re.compile(r"[a-z0-9]+")
-_VAPOUR = re.compile(r"\b(steam|steaming|smoke|smoking|mist|misty|fog|foggy|snow|snowing|vapou?r|clouds?)\b", re.IGNORECASE)
+_VAPOUR = re.compile(
+    r"\b(steam|steaming|smoke|smoking|mist|misty|fog|foggy|snow|snowing|vapou?r|clouds?)\b", re.IGNORECASE
+)
 
 
 @dataclass
@@ -299,9 +302,9 @@ def _shape_sprite(kind: str, colour: tuple[int, int, int], px: int) -> Image.Ima
     n = px * ss
     img = Image.new("RGBA", (n, n), (0, 0, 0, 0))
     d = ImageDraw.Draw(img)
-    light = _shade(colour, 1.25) + (255,)
-    dark = _shade(colour, 0.6) + (255,)
-    fill = tuple(colour) + (255,)
+    light = (*_shade(colour, 1.25), 255)
+    dark = (*_shade(colour, 0.6), 255)
+    fill = (*colour, 255)
     m = n * 0.06
     if kind == "square":
         d.rectangle([m, m, n - m, n - m], fill=fill, outline=dark, width=max(1, n // 24))
@@ -324,7 +327,7 @@ def _shape_sprite(kind: str, colour: tuple[int, int, int], px: int) -> Image.Ima
         d.ellipse([m, m, n - m, n - m], outline=fill, width=w)
         d.arc([m, m, n - m, n - m], 200, 290, fill=light, width=max(1, w // 2))
     else:  # particle
-        d.ellipse([0, 0, n - 1, n - 1], fill=tuple(colour) + (110,))
+        d.ellipse([0, 0, n - 1, n - 1], fill=(*colour, 110))
     return img.resize((px, px), Image.Resampling.BILINEAR)
 
 
@@ -392,7 +395,10 @@ def _half(plane: np.ndarray) -> np.ndarray:
 def rgb_to_planes(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(h, w, 3)`` uint8 RGB with even sides -> uint8 Y (h, w), U and V (h/2, w/2)."""
     y, u, v = rgb_to_yuv(rgb)
-    to8 = lambda p: np.clip(p + 0.5, 0, 255).astype(np.uint8)
+
+    def to8(p: np.ndarray) -> np.ndarray:
+        return np.clip(p + 0.5, 0, 255).astype(np.uint8)
+
     return to8(y), to8(_half(u)), to8(_half(v))
 
 
@@ -555,12 +561,12 @@ class FrameMaker:
 
     def _fill_base(self, index: int, planes: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
         if self.reference is None:
-            for dst, src in zip(planes, self.background):
+            for dst, src in zip(planes, self.background, strict=True):
                 np.copyto(dst, src)
             return
         if index == 0:
             assert self.reference_planes is not None
-            for dst, src in zip(planes, self.reference_planes):
+            for dst, src in zip(planes, self.reference_planes, strict=True):
                 np.copyto(dst, src)
             return
         # a slow Ken Burns move: zoom in while panning, direction from the inputs' hash. The move is under a
@@ -568,7 +574,7 @@ class FrameMaker:
         key = index - index % 3 if index > 2 else 1
         cached = self._kb_cache
         if cached is not None and cached[0] == key:
-            for dst, src in zip(planes, cached[1]):
+            for dst, src in zip(planes, cached[1], strict=True):
                 np.copyto(dst, src)
             return
         t = key / max(1, self.total - 1)
@@ -587,7 +593,7 @@ class FrameMaker:
             np.asarray(v_img.resize(half, Image.Resampling.BILINEAR, box=box)),
         )
         self._kb_cache = (key, made)
-        for dst, src in zip(planes, made):
+        for dst, src in zip(planes, made, strict=True):
             np.copyto(dst, src)
 
     def draw(self, index: int, planes: tuple[np.ndarray, np.ndarray, np.ndarray], *, base: bool = True) -> None:
@@ -794,7 +800,7 @@ def render_video(
             vf, planes = new_frame(width, height)
             if index < prefix_frames:
                 assert prefix_iter is not None
-                for dst, src in zip(planes, next(prefix_iter)):
+                for dst, src in zip(planes, next(prefix_iter), strict=True):
                     np.copyto(dst, src)
             else:
                 if maker is None and continue_scene:
@@ -806,7 +812,7 @@ def render_video(
                     maker = FrameMaker(scene, width, height, seconds, seed=seed, reference=reference,
                                        caption_top=bool(prefix_video or base_video))
                 if edit_iter is not None:
-                    for dst, src in zip(planes, next(edit_iter)):
+                    for dst, src in zip(planes, next(edit_iter), strict=True):
                         np.copyto(dst, src)
                     maker.draw(index, planes, base=False)
                 else:

@@ -45,7 +45,8 @@ def test_schemathesis_conformance(tmp_path):
     config = tmp_path / "schemathesis.toml"
     config.write_text(CONFIG)
     with start_emulator(speed=40, seed=1, data_dir=tmp_path / "data") as emu:
-        cmd = _schemathesis() + [
+        cmd = [
+            *_schemathesis(),
             "--config-file", str(config), "--no-color",
             "run", str(SPEC),
             "--url", emu.base_url,

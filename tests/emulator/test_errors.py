@@ -103,7 +103,8 @@ def test_multipart_extra_fields_any_order(emulator):
 
 def test_reference_must_match_size(sdk):
     with pytest.raises(openai.BadRequestError) as exc:
-        sdk.videos.create(prompt="x", size="1280x720", input_reference=("ref.png", image_bytes(640, 360, "PNG"), "image/png"))
+        reference = ("ref.png", image_bytes(640, 360, "PNG"), "image/png")
+        sdk.videos.create(prompt="x", size="1280x720", input_reference=reference)
     assert "must match the requested width and height" in exc.value.body["message"]
     assert exc.value.body["param"] == "input_reference"
 

@@ -73,11 +73,11 @@ def test_dropped_downloads():
     with start_emulator(speed=40, drop_download_rate=1.0, seed=3, profile=TINY_PROFILE) as emu:
         sdk = client_for(emu)
         video = sdk.videos.create_and_poll(prompt="drop me", size="160x90", seconds="1")
-        with pytest.raises(httpx.RemoteProtocolError):
-            with httpx.stream("GET", f"{emu.base_url}/videos/{video.id}/content",
-                              headers={"Authorization": f"Bearer {emu.api_key}"}) as resp:
-                assert resp.status_code == 200
-                resp.read()
+        with pytest.raises(httpx.RemoteProtocolError), httpx.stream(
+            "GET", f"{emu.base_url}/videos/{video.id}/content", headers={"Authorization": f"Bearer {emu.api_key}"}
+        ) as resp:
+            assert resp.status_code == 200
+            resp.read()
         with pytest.raises(openai.APIConnectionError):
             sdk.videos.download_content(video.id)
         assert emu.stats()["faults"]["dropped_download"] == 2
@@ -266,7 +266,7 @@ def test_webhooks_are_signed_like_openais():
     received: queue.Queue = queue.Queue()
 
     class Hook(http.server.BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802 - http.server's naming
+        def do_POST(self):
             body = self.rfile.read(int(self.headers["content-length"]))
             received.put((body, dict(self.headers)))
             self.send_response(200)

@@ -73,7 +73,9 @@ def test_shape_words_change_the_picture(tmp_path):
     c = frames_of(cube / "video.mp4")[0].astype(int)
     b = frames_of(ball / "video.mp4")[0].astype(int)
     # the square fills its corners, the circle does not: more red pixels for the cube
-    red = lambda f: ((f[..., 0] > 150) & (f[..., 1] < 100)).sum()
+    def red(f):
+        return ((f[..., 0] > 150) & (f[..., 1] < 100)).sum()
+
     assert red(c) > red(b) * 1.15
 
 
@@ -116,8 +118,8 @@ def test_reference_is_the_first_frame_then_animated(tmp_path):
 
 def test_remix_is_a_visible_variation(tmp_path):
     src, _ = render(tmp_path, "src", prompt="Two orange rings drifting at sunset", seed="a")
-    rmx, _ = render(tmp_path, "rmx", prompt="Same but calmer", seed="b", base_prompt="Two orange rings drifting at sunset",
-                    base_seed="a")
+    rmx, _ = render(tmp_path, "rmx", prompt="Same but calmer", seed="b",
+                    base_prompt="Two orange rings drifting at sunset", base_seed="a")
     a, b = frames_of(src / "video.mp4")[10].astype(int), frames_of(rmx / "video.mp4")[10].astype(int)
     assert np.abs(a - b).mean() > 3
     # it keeps the source's scene: the same sunset background at the top corner

@@ -172,7 +172,8 @@ def test_json_create_with_data_url_reference(tiny_emulator, tiny):
     png = image_bytes(160, 90, "PNG", (10, 200, 30))
     url = "data:image/png;base64," + base64.b64encode(png).decode()
     resp = raw(tiny_emulator, "POST", "/videos",
-               json={"prompt": "the field sways", "size": "160x90", "seconds": "1", "input_reference": {"image_url": url}})
+               json={"prompt": "the field sways", "size": "160x90", "seconds": "1",
+                     "input_reference": {"image_url": url}})
     assert resp.status_code == 200, resp.text
     done = tiny.videos.poll(resp.json()["id"])
     assert done.status == "completed"

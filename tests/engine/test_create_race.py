@@ -10,8 +10,8 @@ import json
 import time
 
 import httpx2
-import pytest
 import openai
+import pytest
 
 import sora_widgets as sw
 from sora_widgets.profiles import BackendProfile, ModelSpec
@@ -84,7 +84,7 @@ def test_without_list_an_unknown_create_is_never_sent_twice(tmp_path):
     client = openai.AsyncOpenAI(api_key="k", base_url="http://nolist.test/v1",
                                 http_client=openai.DefaultAsyncHttpxClient(transport=httpx2.MockTransport(backend)))
     sw.configure(client=client, home=tmp_path, profile=no_list)
-    with pytest.raises(sw.BackendUnavailableError, match="outcome is unknown.*cannot list") as info:
+    with pytest.raises(sw.BackendUnavailableError, match=r"outcome is unknown.*cannot list") as info:
         sw.generate("maybe made, maybe not", timeout=30)
     job = info.value.job
     assert job.status == "unknown" and job.error.code == "unknown_outcome" and job.error.retryable

@@ -94,7 +94,7 @@ def free_port() -> int:
 
 def test_unreachable_backend_is_backend_unavailable(tmp_path):
     sw.configure(base_url=f"http://127.0.0.1:{free_port()}/v1", api_key="k", home=tmp_path)
-    with pytest.raises(sw.BackendUnavailableError, match="could not reach.*sw.configure"):
+    with pytest.raises(sw.BackendUnavailableError, match=r"could not reach.*sw.configure"):
         sw.generate("anything", seconds=4, timeout=60)
 
 

@@ -38,7 +38,7 @@ def test_submit_returns_pending_at_once_and_reports_changes(configured, emulator
     done = threading.Event()
     sw.on_job_added(added.append)
     job = sw.submit("a paper boat drifting on a pond", seconds=4)
-    assert job.status == "pending" and job.video_id is None or job.status in ("queued", "in_progress")
+    assert (job.status == "pending" and job.video_id is None) or job.status in ("queued", "in_progress")
     assert added == [job]
 
     def on_change(j):

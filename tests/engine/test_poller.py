@@ -99,7 +99,7 @@ def test_indeterminate_jobs_back_off_with_elapsed_time():
 def test_backoff_grows_with_jitter_and_honours_retry_after():
     lows = [backoff_delay(n, rand=lambda: 0.0) for n in range(1, 8)]
     highs = [backoff_delay(n, rand=lambda: 1.0) for n in range(1, 8)]
-    assert lows == sorted(lows) and all(lo < hi for lo, hi in zip(lows, highs))
+    assert lows == sorted(lows) and all(lo < hi for lo, hi in zip(lows, highs, strict=True))
     assert highs[-1] <= 30.0
     assert backoff_delay(1, retry_after_s=7.0, rand=lambda: 0.0) == 7.0
     assert backoff_delay(1, retry_after_s=90.0) == 90.0
@@ -179,7 +179,7 @@ async def _until_idle(poller: Poller) -> None:
 
 def test_driver_few_requests_per_job_and_prompt_detection():
     durations = {"a": 15.0, "b": 25.0, "c": 40.0}
-    backend, done, gone, poller = run_fleet(durations, fetch_list=False)
+    backend, done, _gone, poller = run_fleet(durations, fetch_list=False)
     assert set(done) == set(durations)
     for vid, duration in durations.items():
         assert duration <= done[vid] <= duration + 1.0, (vid, done[vid])
@@ -202,7 +202,7 @@ def test_driver_uses_list_for_many_jobs():
 
 
 def test_driver_backs_off_on_errors_and_drops_gone_videos():
-    backend, done, gone, poller = run_fleet({"a": 5.0, "gone": 5.0}, fetch_list=False, flaky=3)
+    _backend, done, gone, poller = run_fleet({"a": 5.0, "gone": 5.0}, fetch_list=False, flaky=3)
     assert set(done) == {"a"} and gone == ["gone"]
     assert not poller.running
 
