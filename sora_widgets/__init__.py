@@ -49,7 +49,7 @@ _EXPORTS: dict[str, str] = {
     "Gallery": "widgets",
 }
 
-__all__ = sorted(_EXPORTS) + ["load_ipython_extension", "unload_ipython_extension", "__version__"]
+__all__ = [*sorted(_EXPORTS), "load_ipython_extension", "unload_ipython_extension", "__version__"]
 
 
 def __getattr__(name: str) -> Any:

@@ -27,13 +27,13 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 __all__ = [
-    "ParseError",
-    "GenerateOptions",
-    "Command",
-    "SUBCOMMANDS",
     "FITS",
-    "parse_line",
+    "SUBCOMMANDS",
+    "Command",
+    "GenerateOptions",
+    "ParseError",
     "interpolate",
+    "parse_line",
     "parse_usd",
 ]
 
@@ -542,7 +542,7 @@ def _format_field(inner: str, namespace: Mapping[str, Any]) -> str | None:
         return None
     try:
         present = name in namespace
-    except Exception:  # an exotic mapping  # noqa: BLE001
+    except Exception:  # an exotic mapping
         return None
     if not present:
         return None

@@ -37,7 +37,7 @@ from .magic_args import (
     with_defaults,
 )
 
-__all__ = ["SoraMagics", "JobTable", "load_ipython_extension", "unload_ipython_extension"]
+__all__ = ["JobTable", "SoraMagics", "load_ipython_extension", "unload_ipython_extension"]
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +113,7 @@ class JobTable:
             return "No jobs yet: try %sora a red fox"
         cells = [list(self.columns)] + [[_clip(row[c], 48) for c in self.columns] for row in self.rows]
         widths = [max(len(r[i]) for r in cells) for i in range(len(self.columns))]
-        lines = ["  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in cells]
+        lines = ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in cells]
         return "\n".join(lines)
 
 
@@ -201,7 +201,7 @@ class SoraMagics(Magics, Configurable):
         except (ParseError, SoraWidgetsError, ValueError, OSError, LookupError) as exc:
             self._fail(_describe(exc))
             return None
-        except Exception as exc:  # noqa: BLE001 - the promise is one line, never a traceback
+        except Exception as exc:
             log.debug("%%sora failed", exc_info=True)
             self._fail(
                 f"unexpected {type(exc).__name__}: {_describe(exc)} (a bug in sora_widgets; please report it "

@@ -11,11 +11,11 @@ import json
 import os
 import re
 import subprocess
-import tomllib
 import venv
 from pathlib import Path
 
 import pytest
+import tomllib
 from packaging.requirements import Requirement
 
 ROOT = Path(__file__).resolve().parents[1]

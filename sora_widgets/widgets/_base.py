@@ -274,7 +274,7 @@ class SoraWidget(anywidget.AnyWidget):
         def guarded(*args: Any) -> None:
             try:
                 fn(*args)
-            except Exception as exc:  # noqa: BLE001 - shown to the user, not swallowed
+            except Exception as exc:
                 self._report(exc, context)
 
         return guarded

@@ -1,7 +1,8 @@
 """A widget that shows many jobs through ONE comm: the panel's cards and the gallery.
 
 The browser renders the cards itself from job summaries; previews of the cards on screen come in batches
-(the ``previews`` command: many jobs' thumbnails or spritesheets in one reply), the MP4 one at a time on play. Two traits carry the summaries:
+(the ``previews`` command: many jobs' thumbnails or spritesheets in one reply), the MP4 one at a time on
+play. Two traits carry the summaries:
 
 - ``items``: every job, newest first, as of its last structural change (added, finished, removed). It is
   rewritten only then, so 500 jobs do not cost 500 summaries per progress tick.
@@ -83,7 +84,7 @@ class JobCollection(JobCommands, SoraWidget):
             profile, key = backend_state()
             self._remix_ok = bool(profile.supports("remix"))
             self._backend_key = key
-        except Exception as exc:  # noqa: BLE001 - shown under the widget
+        except Exception as exc:
             self._remix_ok = False
             self._report(exc, "reading the backend")
 

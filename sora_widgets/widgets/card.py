@@ -168,7 +168,7 @@ class VideoCard(JobCommands, SoraWidget):
         try:
             profile, self._backend_key = backend_state()
             self._remix_ok = bool(profile.supports("remix"))
-        except Exception as exc:  # noqa: BLE001 - show the job anyway, without remix
+        except Exception as exc:
             self._remix_ok, self._backend_key = False, None
             self._report(exc, "reading the backend")
 

@@ -310,7 +310,8 @@ SETTING = Aspect(
         "factory",
     ),
     patterns=(
-        r" (in|on|at|inside|outside|under|across|through|near|beside|above|over|along) (a|an|the|his|her|their|its|our) ",
+        r" (in|on|at|inside|outside|under|across|through|near|beside|above|over|along)"
+        r" (a|an|the|his|her|their|its|our) ",
     ),
 )
 LIGHTING = Aspect(

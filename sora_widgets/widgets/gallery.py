@@ -2,7 +2,8 @@
 
 One comm for the whole gallery: the browser renders a page of cards from the ``items``/``live`` summaries
 and asks for the visible page's thumbnails in one ``previews`` command, then its spritesheets in a second, then
-the next page's thumbnails; video bytes are sent when the user presses play. Filtering by status and model and searching prompts happen in the
+the next page's thumbnails; video bytes are sent when the user presses play. Filtering by status and model
+and searching prompts happen in the
 browser.
 """
 

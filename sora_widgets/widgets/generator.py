@@ -164,7 +164,7 @@ class GeneratorPanel(JobCollection):
         try:
             remaining = sw.budget_remaining()
             spent = sw.spend()
-        except Exception as exc:  # noqa: BLE001 - shown under the widget
+        except Exception as exc:
             self._report(exc, "reading the budget")
             return
         with self.hold_sync():

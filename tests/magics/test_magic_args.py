@@ -258,8 +258,8 @@ _ALPHABET = st.sampled_from(
     list(" \t\n'\"\\-={}[]!:.$;,#") + list("abcxyz019") + ["--", "-o", "é", "🦊", "\u00a0", "\u2028", "\x00"]
 )
 _WORDS = st.sampled_from(
-    list(SUBCOMMANDS)
-    + [
+    [
+        *list(SUBCOMMANDS),
         "--model",
         "--size",
         "--seconds",

@@ -71,7 +71,7 @@ def check_progress_advanced(record: dict[str, list[str]], job_id: str) -> None:
     )
     assert "in_progress" in record["status"], f"{job_id} never showed in_progress: {record['status']}"
     assert record["status"][-1] == "completed", f"{job_id} did not end completed: {record['status']}"
-    rising = values + [100.0]
+    rising = [*values, 100.0]
     assert rising == sorted(rising) and len(set(rising)) >= 2, (
         f"progress of {job_id} did not rise to completion; aria-valuenow seen: {record['progress']}"
     )
@@ -114,7 +114,7 @@ def wait_status(
     nb: NotebookPage, job_id: str, statuses: tuple[str, ...], timeout_s: float = JOB_TIMEOUT_S
 ) -> str:
     """Wait until the card of ``job_id`` shows one of ``statuses`` (fails early on ``failed``); return it."""
-    stop = tuple(statuses) + ("failed", "expired")
+    stop = (*tuple(statuses), "failed", "expired")
     status: str = nb.wait_for(
         """([id, stop]) => {
           const card = document.querySelector(`.sora-card[data-job-id="${id}"]`);
