@@ -292,17 +292,44 @@ class VideoJob:
             )
         return self._engine
 
+    def _current(self) -> VideoJob:
+        """This job as the configured backend knows it now.
+
+        After ``sw.configure()`` or ``api.reset()`` the engine behind this object is closed; a script may still
+        hold the object, so actions go through the job the current configuration reads from the journal
+        (or say clearly that this job's backend is no longer the configured one).
+        """
+        if self._engine is None or not self._engine.closed:
+            return self
+        from . import api
+
+        try:
+            fresh = api.get_job(self.id)
+        except KeyError:
+            fresh = None
+        if fresh is None or fresh is self or (fresh._engine is not None and fresh._engine.closed):
+            raise BackendUnavailableError(
+                f"{self.id} was made under a configuration that has since been replaced; "
+                "sw.configure() its backend again to act on it"
+            )
+        return fresh
+
     def remix(self, prompt: str) -> VideoJob:
         """A new job that remixes this completed video with ``prompt``."""
-        return self._need_engine().remix(self, prompt)
+        job = self._current()
+        return job._need_engine().remix(job, prompt)
 
     def delete(self) -> None:
         """Delete the video on the backend (when it can) and the local media; status becomes ``deleted``."""
-        self._need_engine().delete(self)
+        job = self._current()
+        job._need_engine().delete(job)
+        if job is not self:
+            self._update(status=job.status)
 
     def retry(self) -> VideoJob:
         """A new job with the same parameters (no cache)."""
-        return self._need_engine().retry(self)
+        job = self._current()
+        return job._need_engine().retry(job)
 
 
 class _CallableJobsModule(types.ModuleType):

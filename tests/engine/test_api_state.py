@@ -192,3 +192,17 @@ def test_backend_info_names_the_port_and_never_credentials(emulator):
     # An unregistered profile object is available without reaching into the engine.
     assert before["profile_object"] is UNREGISTERED and after["profile_object"] is UNREGISTERED
     assert after["profile"] == "unregistered-test"
+
+
+def test_an_object_from_a_replaced_configuration_acts_through_the_current_one(configured, emulator, tmp_path):
+    """A script may keep a job object across ``sw.configure()``: acting on it must use the configuration now in
+    force (same backend: it works), never the closed engine and journal behind the old object."""
+    old = sw.generate("a lighthouse at dusk", seconds=4)
+    sw.configure(base_url=emulator.base_url, api_key=emulator.api_key, home=tmp_path / "home")
+
+    remix = old.remix("the lighthouse in fog")
+    assert remix.wait(60).status == "completed"
+    assert remix.remixed_from == old.id
+    old.delete()
+    assert old.status == "deleted"
+    assert sw.get_job(old.id).status == "deleted"
