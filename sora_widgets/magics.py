@@ -1,16 +1,16 @@
 """``%sora`` and ``%%sora``: generate, list, show, remix and delete videos from a notebook cell.
 
 Load with ``%load_ext sora_widgets``. The magic is thin: :mod:`sora_widgets.magic_args` parses the line, this
-module calls the engine's public API (``sw.submit``, ``sw.jobs``, ...) and shows widgets. Any mistake (bad
-option, bad size, missing file, unknown id, budget, backend down) prints one line to stderr that says what to
-fix, never a traceback.
+module calls the public API (``sw.submit``, ``sw.jobs``, ...) and shows widgets. Any mistake (bad option, bad
+size, an undefined ``{name}``, missing file, unknown id, budget, backend down, a job that failed under
+``--wait``) raises IPython's :class:`~IPython.core.error.UsageError`: one line that says what to fix, no
+traceback, and the cell *fails*, so "Run all" stops there and ``_`` keeps its value.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import html
-import logging
 import os
 import sys
 from collections import ChainMap
@@ -20,11 +20,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class, needs_local_scope, no_var_expand
 from traitlets import Int, Unicode, Union
 from traitlets.config import Configurable
 
-from .errors import SHUTDOWN_NOTE, BudgetExceededError, SoraWidgetsError, redact
+import sora_widgets as sw
+
+# not exported by sora_widgets: a message constant and the key scrubber every error line goes through
+from .errors import SHUTDOWN_NOTE, redact
 from .magic_args import (
     SUBCOMMANDS,
     Command,
@@ -39,7 +43,6 @@ from .magic_args import (
 
 __all__ = ["JobTable", "SoraMagics", "load_ipython_extension", "unload_ipython_extension"]
 
-log = logging.getLogger(__name__)
 
 OPENAI_BASE_URL = "https://api.openai.com/v1"
 
@@ -57,8 +60,9 @@ options (before the prompt; known options at its end work too):
   --wait           block until the video is done
   -o NAME          also store the job in the variable NAME
 
-prompt: taken as written (a cat's toy needs no quotes); "quoted" works too. {name} fills in a variable,
-{{ and }} are literal braces. Start the prompt with -- if it begins with a subcommand word or a dash.
+prompt: taken as written (a cat's toy needs no quotes); "quoted" works too. {name} fills in a variable
+(an undefined name is an error), {{ and }} are literal braces. Start the prompt with -- if it begins with a
+subcommand word or a dash. A mistake fails the cell with one line (UsageError).
 
 subcommands:
   %sora list                     table of jobs (id, status, model, size, seconds, cost, created, prompt)
@@ -192,29 +196,15 @@ class SoraMagics(Magics, Configurable):
         try:
             command = parse_line(line, cell)
             result = self._run(_interpolated(command, namespace))
-        except KeyboardInterrupt:
-            self._say("interrupted")
-            return None
-        except BudgetExceededError as exc:
-            self._fail(f"{_describe(exc)} (in a notebook: %sora budget USD)")
-            return None
-        except (ParseError, SoraWidgetsError, ValueError, OSError, LookupError) as exc:
-            self._fail(_describe(exc))
-            return None
-        except Exception as exc:
-            log.debug("%%sora failed", exc_info=True)
-            self._fail(
-                f"unexpected {type(exc).__name__}: {_describe(exc)} (a bug in sora_widgets; please report it "
-                "with the line you ran)"
-            )
-            return None
+        except sw.BudgetExceededError as exc:
+            raise _usage_error(f"{_describe(exc)} (in a notebook: %sora budget USD)") from None
+        except (ParseError, sw.SoraWidgetsError, ValueError, OSError, LookupError) as exc:
+            raise _usage_error(_describe(exc)) from None
+        # anything else is a bug in sora_widgets and keeps its traceback (that is what a bug report needs);
+        # KeyboardInterrupt goes to IPython too, which stops the cell
         return None if silenced else result
 
     # ---- output helpers
-
-    @staticmethod
-    def _fail(message: str) -> None:
-        print(f"sora: {_one_line(redact(message))}", file=sys.stderr)
 
     @staticmethod
     def _say(message: str) -> None:
@@ -234,8 +224,6 @@ class SoraMagics(Magics, Configurable):
             print(HELP)
 
     def _cmd_generate(self, command: Command) -> Any:
-        import sora_widgets as sw
-
         options = self._with_config(command.options)
         reference = _reference_path(options.ref)
         job = sw.submit(
@@ -255,8 +243,6 @@ class SoraMagics(Magics, Configurable):
         return self._deliver(job, command.options)
 
     def _cmd_list(self, command: Command) -> JobTable:
-        import sora_widgets as sw
-
         return JobTable.from_jobs(sw.jobs())
 
     def _cmd_show(self, command: Command) -> Any:
@@ -266,13 +252,9 @@ class SoraMagics(Magics, Configurable):
         return job
 
     def _cmd_gallery(self, command: Command) -> Any:
-        import sora_widgets as sw
-
         return sw.Gallery()
 
     def _cmd_panel(self, command: Command) -> Any:
-        import sora_widgets as sw
-
         return sw.GeneratorPanel()
 
     def _cmd_delete(self, command: Command) -> None:
@@ -282,8 +264,6 @@ class SoraMagics(Magics, Configurable):
             self._say(f"deleted {job.id}")
 
     def _cmd_resume(self, command: Command) -> list[Any]:
-        import sora_widgets as sw
-
         jobs = list(sw.resume() or [])
         if not jobs:
             self._say("nothing to resume: no unfinished jobs in the journal")
@@ -292,8 +272,6 @@ class SoraMagics(Magics, Configurable):
         return jobs
 
     def _cmd_backend(self, command: Command) -> None:
-        import sora_widgets as sw
-
         target = command.args[0] if command.args else None
         changes: dict[str, Any] = {}
         if command.options.profile is not None:
@@ -327,11 +305,8 @@ class SoraMagics(Magics, Configurable):
         self._say(_backend_line(sw.backend_info(), url=shown_url))
 
     def _cmd_budget(self, command: Command) -> None:
-        import sora_widgets as sw
-
-        if command.args:
-            amount = parse_usd(command.args[0])
-            sw.configure(budget_usd=amount)
+        if command.args:  # checked here, after {name} is filled in
+            sw.configure(budget_usd=parse_usd(command.args[0]))
         spent, remaining = sw.spend(), sw.budget_remaining()
         if remaining is None:
             self._say(f"spent {_usd(spent)} (estimated); no budget set: %sora budget 5 sets one")
@@ -339,11 +314,9 @@ class SoraMagics(Magics, Configurable):
             self._say(f"spent {_usd(spent)} (estimated); {_usd(remaining)} of the budget remaining")
 
     def _cmd_cost(self, command: Command) -> None:
-        import sora_widgets as sw
-
         options = self._with_config(command.options)
         estimate = sw.estimate_cost(model=options.model, size=options.size, seconds=options.seconds)
-        model, size, seconds = _resolved(sw, options)
+        model, size, seconds = _resolved(options)
         what = f"{model}, {size}, {seconds} s"
         price = "no price known for this backend" if estimate is None else f"about {_usd(estimate)}"
         remaining = sw.budget_remaining()
@@ -362,7 +335,11 @@ class SoraMagics(Magics, Configurable):
         )
 
     def _deliver(self, job: Any, options: GenerateOptions) -> Any:
-        """Show the card, bind ``-o NAME``, wait if asked; the job is the magic's value."""
+        """Show the card, bind ``-o NAME``, wait if asked; the job is the magic's value.
+
+        Under ``--wait`` a job that does not complete fails the cell (like ``sw.generate`` raises), after
+        ``-o NAME`` is bound, so the failed job can still be looked at.
+        """
         self._show_card(job)
         self.last_job = job
         if options.out:
@@ -371,22 +348,18 @@ class SoraMagics(Magics, Configurable):
             try:
                 job.wait()
             except KeyboardInterrupt:
-                self._say(f"stopped waiting; {job.id} keeps running (see %sora list)")
-                return job
-            except SoraWidgetsError as exc:
-                self._fail(f"{job.id}: {_describe(exc)}")
-                return job
+                raise _usage_error(f"stopped waiting; {job.id} keeps running (see %sora list)") from None
+            except sw.SoraWidgetsError as exc:
+                raise _usage_error(f"{job.id}: {_describe(exc)}") from None
             error = getattr(job, "error", None)
             if getattr(job, "status", None) in ("failed", "expired", "unknown") and error is not None:
                 blocked = getattr(error, "blocked_input", None)
                 which = f" (the {blocked} was flagged; change it and try again)" if blocked else ""
-                self._fail(f"{job.id} {job.status}: {getattr(error, 'message', error)}{which}")
+                raise _usage_error(f"{job.id} {job.status}: {getattr(error, 'message', error)}{which}")
         return job
 
     def _show_card(self, job: Any) -> None:
         from IPython.display import display
-
-        import sora_widgets as sw
 
         display(sw.VideoCard(job))
 
@@ -416,16 +389,21 @@ def _interpolated(command: Command, namespace: Mapping[str, Any]) -> Command:
     )
 
 
-def _resolved(sw: Any, options: GenerateOptions) -> tuple[str, str, str]:
+def _resolved(options: GenerateOptions) -> tuple[str, str, str]:
     """Model, size and seconds a job with ``options`` would get (the profile's defaults filled in)."""
-    from .params import resolve_model
-    from .profiles import get_profile
-
     try:
-        spec = resolve_model(get_profile(str(sw.backend_info()["profile"])), options.model)
-        return spec.name, options.size or spec.default_size, options.seconds or spec.default_seconds
-    except (KeyError, SoraWidgetsError):  # an unregistered profile: name what we know
+        profile = sw.get_profile(str(sw.backend_info()["profile"]))
+        spec = profile.find_model(options.model or profile.default_model)
+    except (KeyError, sw.SoraWidgetsError):  # an unregistered profile: name what we know
+        spec = None
+    if spec is None:
         return options.model or "default model", options.size or "default size", options.seconds or "default"
+    return spec.name, options.size or spec.default_size, options.seconds or spec.default_seconds
+
+
+def _usage_error(message: str) -> UsageError:
+    """One line, with anything key-shaped scrubbed: IPython prints it as ``UsageError: ...`` and fails the cell."""
+    return UsageError(_one_line(redact(message)))
 
 
 def _describe(exc: BaseException) -> str:
@@ -450,8 +428,6 @@ def _reference_path(ref: str | None) -> Path | None:
 
 def _find_job(job_id: str, *, exact: bool = False) -> Any:
     """The job for an id or a unique prefix (``exact``: the whole id, so a short prefix never deletes)."""
-    import sora_widgets as sw
-
     try:
         job = sw.get_job(job_id)
     except KeyError as exc:  # unknown or ambiguous: the engine's message says which

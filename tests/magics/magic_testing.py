@@ -41,3 +41,27 @@ def dispose(shell: TestingShell) -> None:
         shell.extension_manager.unload_extension("sora_widgets")
     atexit.unregister(shell.atexit_operations)
     TestingShell.clear_instance()
+
+
+_UNSET = object()
+
+
+def fails_the_cell(ip: TestingShell, source: str, capsys) -> str:
+    """Run ``source`` as a cell that must fail with IPython's UsageError: one line on stderr, no traceback,
+    and ``_`` (the last result) untouched. Returns the message."""
+    from IPython.core.error import UsageError
+
+    before = ip.user_ns.get("_", _UNSET)
+    capsys.readouterr()
+    try:
+        ip.run_cell(source, store_history=True)
+    except UsageError as exc:
+        message = str(exc)
+    else:
+        raise AssertionError(f"the cell succeeded, expected a UsageError: {source!r}")
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.out + captured.err
+    assert "\n" not in message and message.strip()
+    assert [line for line in captured.err.splitlines() if line.strip()] == [f"UsageError: {message}"], captured.err
+    assert ip.user_ns.get("_", _UNSET) is before, "a failed cell changed _"
+    return message

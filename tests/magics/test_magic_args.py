@@ -1,4 +1,5 @@
-"""The pure %sora parser and {name} interpolation: examples, then hypothesis fuzzing."""
+"""The pure %sora parser (shlex + argparse subparsers + the prompt scan) and {name} interpolation: examples,
+then hypothesis fuzzing."""
 
 from __future__ import annotations
 
@@ -124,6 +125,8 @@ def test_cell_remix_takes_body():
         ("help", Command("help")),
         ("help remix", Command("help", args=("remix",))),
         ("--help", Command("help")),
+        ("show --help", Command("help", args=("show",))),
+        ("budget -3", Command("budget", args=("-3",))),  # a number, not an option; the magic checks amounts
         ("--model x -h a fox", Command("help")),
         ("remix job_1 make it blue", Command("remix", prompt="make it blue", args=("job_1",))),
         (
@@ -143,32 +146,30 @@ def test_subcommands(line, expected):
     [
         ("", "no prompt given"),
         ("--wait", "no prompt given"),
-        ("--modle sora-2 a fox", "did you mean --model"),
-        ("--model", "--model needs a value"),
-        ("--size --wait a fox", "--size needs a value"),
-        ('"unclosed prompt', 'unbalanced " quote'),
-        ("'unclosed", "unbalanced ' quote"),
-        ("--ref 'my file.png a fox", "unbalanced ' quote"),
+        ("--modle sora-2 a fox", "unknown option --modle for %sora; did you mean --model?"),
+        ("--model", "argument --model: expected one argument"),
+        ("--size --wait a fox", "argument --size: expected one argument"),
+        ("--model= a fox", "argument --model: needs a non-empty value (e.g. --model sora-2-pro)"),
+        ('"unclosed prompt', "unbalanced quote or lone backslash in '\"unclosed prompt'"),
+        ("'unclosed", "unbalanced quote"),
+        ("--ref 'my file.png a fox", "unbalanced quote"),
         ("a fox \\", None),  # a trailing backslash inside a plain prompt is text
         ('"quoted" then words', "unexpected text 'then'"),
-        ("--fit stretch a fox", "--fit 'stretch' is not one of: cover, contain, error"),
-        ("-o 2fast a fox", "-o needs a Python variable name"),
-        ("-o class a fox", "-o needs a Python variable name"),
-        ("--wait=yes a fox", "takes no value"),
-        ("show", "exactly one job id"),
-        ("show a b", "exactly one job id"),
-        ("list everything", "takes no arguments"),
-        ("delete", "needs a job id"),
-        ("budget lots", "budget must be an amount"),
-        ("budget -3", "budget must be an amount"),
-        ("budget nan", "budget must be an amount"),
-        ("backend a b", "at most one URL or name"),
-        ("backend --profile", "--profile needs a value"),
-        ("--profile openai a fox", "unknown option --profile for %sora"),
-        ("remix", "needs a job id"),
+        ("--fit stretch a fox", "argument --fit: invalid choice: 'stretch' (choose from 'cover', 'contain', 'error')"),
+        ("-o 2fast a fox", "-o/--out: needs a Python variable name, got '2fast'"),
+        ("-o class a fox", "-o/--out: needs a Python variable name, got 'class'"),
+        ("--wait=yes a fox", "argument --wait: ignored explicit argument 'yes'"),
+        ("show", "%sora show: the following arguments are required: ID; usage: %sora show ID"),
+        ("show a b", "%sora show: unexpected text 'b'"),
+        ("list everything", "%sora list: unexpected text 'everything'"),
+        ("delete", "the following arguments are required: ID"),
+        ("backend a b", "%sora backend: unexpected text 'b'"),
+        ("backend --profile", "argument --profile: expected one argument"),
+        ("--profile openai a fox", "unknown option --profile for %sora; allowed:"),
+        ("remix", "%sora remix: the following arguments are required: ID"),
         ("remix job_1", "needs a prompt"),
-        ("remix --model x job_1 p", "unknown option --model for %sora remix"),
-        ("cost a fox", "unexpected text"),
+        ("remix --model x job_1 p", "unknown option --model for %sora remix; allowed: --help, --out, --wait, -h, -o"),
+        ("cost a fox", "%sora cost: unexpected text 'a'"),
         ("show 'job_1", "unbalanced"),
         ("a\x00b", "NUL"),
     ],
@@ -220,29 +221,35 @@ class Thing:
         ("a {animal} at dusk", "a fox at dusk"),
         ("{{animal}} stays", "{animal} stays"),
         ("{{ and }}", "{ and }"),
-        ("{unknown} stays", "{unknown} stays"),
-        ('json {"a": 1} survives', 'json {"a": 1} survives'),
-        ("lone { and } braces", "lone { and } braces"),
+        ('json {{"a": 1}} in double braces', 'json {"a": 1} in double braces'),
         ("{n:03d} frames", "007 frames"),
         ("{animal!r}", "'fox'"),
         ("{thing.name}", "lamp"),
         ("{items[1]}", "b"),
         ("{animal}{animal}", "foxfox"),
-        ("{}", "{}"),
-        ("{ animal }", "{ animal }"),
+        ("{n:{width}}", "  7"),  # a nested field, as in str.format
+        ("no braces at all", "no braces at all"),
     ],
 )
 def test_interpolate(text, expected):
-    namespace = {"animal": "fox", "n": 7, "thing": Thing(), "items": ["a", "b"]}
+    namespace = {"animal": "fox", "n": 7, "thing": Thing(), "items": ["a", "b"], "width": 3}
     assert interpolate(text, namespace) == expected
 
 
 @pytest.mark.parametrize(
     ("text", "needle"),
     [
-        ("{n:zz}", "cannot fill in {n:zz}"),
-        ("{thing.missing}", "cannot fill in {thing.missing}"),
-        ("{items[9]}", "cannot fill in {items[9]}"),
+        ("{unknown} walks", "{unknown} names no variable: define unknown first, or write {{unknown}}"),
+        ('json {"a": 1} unescaped', "is not a variable name"),
+        ("lone { brace", "expected '}' before end of string"),
+        ("lone } brace", "Single '}' encountered"),
+        ("{}", "{0} is not a variable name"),
+        ("{0}", "{0} is not a variable name"),
+        ("{ n }", "{ n } is not a variable name"),
+        ("{n:zz}", "cannot fill in the braces in '{n:zz}'"),
+        ("{thing.missing}", "'Thing' object has no attribute 'missing'"),
+        ("{items[9]}", "list index out of range"),
+        ("{n!z}", "Unknown conversion specifier z"),
         ("{n:>999999999}", "too wide"),
     ],
 )
@@ -250,6 +257,7 @@ def test_interpolate_errors_are_readable(text, needle):
     with pytest.raises(ParseError) as info:
         interpolate(text, {"n": 7, "thing": Thing(), "items": ["a"]})
     assert needle in str(info.value)
+    assert "\n" not in str(info.value)
 
 
 # --------------------------------------------------------------------------------------------------- fuzzing

@@ -3,18 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from magic_testing import base_config, dispose, make_shell
+from magic_testing import base_config, dispose, fails_the_cell, make_shell
 
 from sora_widgets.magics import SoraMagics
-
-
-def _one_error_line(capsys) -> str:
-    captured = capsys.readouterr()
-    lines = [line for line in captured.err.splitlines() if line.strip()]
-    assert "Traceback" not in captured.err + captured.out
-    assert len(lines) == 1, captured.err
-    assert lines[0].startswith("sora: ")
-    return lines[0]
 
 
 def test_load_ext_registers_line_and_cell_magic(ip):
@@ -81,28 +72,47 @@ def test_config_object_sets_defaults():
     ("line", "needle"),
     [
         ("--modle sora-2 a fox", "unknown option --modle for %sora; did you mean --model?"),
-        ('"a fox', 'unbalanced " quote'),
-        ("--fit stretch a fox", "--fit 'stretch' is not one of: cover, contain, error"),
-        ("show", "exactly one job id"),
+        ('"a fox', "unbalanced quote"),
+        ("--fit stretch a fox", "argument --fit: invalid choice: 'stretch'"),
+        ("show", "the following arguments are required: ID"),
         ("", "no prompt given"),
         ("budget lots", "budget must be an amount in US dollars"),
+        ("budget {n}x", "budget must be an amount in US dollars like 5 or 2.50 (or 'off'), got '3x'"),  # checked after filling in
         ("backend ftp://x", "backend must be a URL like https://host/v1"),
         ("--ref /no/such/file.png a fox", "--ref file not found: /no/such/file.png"),
-        ("{n:zz} a fox", "cannot fill in {n:zz}"),
+        ("{n:zz} a fox", "cannot fill in the braces in '{n:zz} a fox'"),
+        ("{undefined_name} walks", "{undefined_name} names no variable: define undefined_name first"),
+        ("a {n} and a lone } brace", "Single '}' encountered"),
+        ("{} a fox", "{0} is not a variable name"),
     ],
 )
-def test_bad_input_is_one_line_never_a_traceback(ip, capsys, line, needle):
+def test_bad_input_fails_the_cell_with_one_line(ip, capsys, line, needle):
     ip.user_ns["n"] = 3
-    result = ip.run_cell(f"%sora {line}")
-    assert result.result is None
-    assert needle in _one_error_line(capsys)
+    ip.run_cell("41 + 1", store_history=True)  # _ holds 42; a failed %sora must leave it
+    assert ip.user_ns["_"] == 42
+    assert needle in fails_the_cell(ip, f"%sora {line}", capsys)
+    assert ip.user_ns["_"] == 42
 
 
-def test_cell_magic_errors_are_one_line(ip, capsys):
-    ip.run_cell("%%sora a prompt on the first line\nand the body")
-    assert "takes the prompt from the cell body" in _one_error_line(capsys)
-    ip.run_cell("%%sora --wait\n   \n")
-    assert "the cell is empty" in _one_error_line(capsys)
+def test_a_failed_line_stops_the_rest_of_the_cell(ip, capsys):
+    """What "Run all" relies on: the cell fails at the bad line, so what follows does not run."""
+    fails_the_cell(ip, "%sora --fit stretch a fox\nafter = 1", capsys)
+    assert "after" not in ip.user_ns
+
+
+def test_cell_magic_errors_fail_the_cell(ip, capsys):
+    message = fails_the_cell(ip, "%%sora a prompt on the first line\nand the body", capsys)
+    assert "takes the prompt from the cell body" in message
+    assert "the cell is empty" in fails_the_cell(ip, "%%sora --wait\n   \n", capsys)
+    assert "{nope} names no variable" in fails_the_cell(ip, "%%sora --wait\na {nope}\n", capsys)
+    assert "takes no cell body" in fails_the_cell(ip, "%%sora list\nbody\n", capsys)
+
+
+def test_help_option_prints_usage(ip, capsys):
+    ip.run_line_magic("sora", "show --help")
+    assert capsys.readouterr().out.strip() == "usage: %sora show ID"
+    ip.run_line_magic("sora", "--model x -h a fox")
+    assert "%sora remix" in capsys.readouterr().out
 
 
 def test_reload_ext_keeps_one_configurable(ip):
