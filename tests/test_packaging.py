@@ -18,12 +18,12 @@ import re
 import subprocess
 import sys
 import sysconfig
-import tomllib
 import venv
 import zipfile
 from pathlib import Path
 
 import pytest
+import tomllib
 from packaging.requirements import Requirement
 
 import sora_widgets
@@ -291,8 +291,8 @@ name = sys.argv[1]
 start = time.perf_counter()
 __import__(name)
 took = time.perf_counter() - start
-print(json.dumps({"seconds": took, "heavy": sorted(m for m in %r if m in sys.modules)}))
-""" % (_HEAVY,)
+print(json.dumps({"seconds": took, "heavy": sorted(m for m in HEAVY if m in sys.modules)}))
+""".replace("HEAVY", repr(_HEAVY))
 
 _GENERATE = r"""
 import json
