@@ -5,7 +5,7 @@ No IPython and no engine here, so it can be fuzzed on its own. The standard libr
 - :mod:`shlex` (POSIX rules) splits words: quotes, backslashes, ``--ref "my file.png"``.
 - :mod:`argparse`, one subparser per subcommand, reads options and arguments and checks their values
   (``--opt=value``, switches, choices, counts).
-- :class:`string.Formatter` fills in ``{name}`` (``{x.attr}``, ``{x[0]}``, ``{x!r}``, ``{x:>8}``).
+- :class:`string.Formatter` fills in ``{name}`` afterwards (:mod:`sora_widgets.magic_fill`).
 
 What is still written by hand is what those cannot do; each such part says why where it is. The rules a user
 sees: the first word may be a subcommand (``list``, ``show ID``, ``remix ID PROMPT``...); otherwise options come
@@ -27,8 +27,6 @@ import keyword
 import math
 import re
 import shlex
-import string
-from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -38,7 +36,6 @@ __all__ = [
     "Command",
     "GenerateOptions",
     "ParseError",
-    "interpolate",
     "parse_line",
     "parse_usd",
     "usage",
@@ -413,62 +410,3 @@ def with_defaults(options: GenerateOptions, **defaults: Any) -> GenerateOptions:
     """``options`` with each None field taken from ``defaults`` (config values)."""
     changes = {k: v for k, v in defaults.items() if getattr(options, k) is None and v is not None}
     return replace(options, **changes)
-
-
-# ----------------------------------------------------------------------------------------- interpolation
-
-
-class _Filler(string.Formatter):
-    """:class:`string.Formatter` over the user's namespace, where a name that is not defined is an error."""
-
-    def __init__(self, namespace: Mapping[str, Any]) -> None:
-        super().__init__()
-        self.namespace = namespace
-
-    def get_value(self, key: int | str, args: Any, kwargs: Any) -> Any:
-        if isinstance(key, int) or not key.isidentifier():
-            raise ParseError(
-                f"{{{key}}} is not a variable name (write {{animal}} to fill one in, {{{{ and }}}} for braces)"
-            )
-        try:
-            return self.namespace[key]
-        except KeyError:
-            raise ParseError(
-                f"{{{key}}} names no variable: define {key} first, or write {{{{{key}}}}} for the literal text"
-            ) from None
-
-    def format_field(self, value: Any, format_spec: str) -> Any:
-        # hand-written: str.format happily builds a gigabyte string for "{x:>999999999}"
-        if re.search(r"\d{5,}", format_spec):
-            raise ParseError(
-                f"the format spec {format_spec[:20]!r} asks for too wide a field; use at most 4 digits"
-            )
-        return super().format_field(value, format_spec)
-
-
-def interpolate(text: str, namespace: Mapping[str, Any]) -> str:
-    """Replace ``{name}`` with values from ``namespace``, the way :meth:`str.format` does.
-
-    ``{{`` and ``}}`` give literal braces; ``{name.attr}``, ``{name[key]}``, ``{name!r}`` and ``{name:>8}`` work.
-
-    Raises
-    ------
-    ParseError
-        A name that is not defined, a lone brace, or a value that cannot be formatted as asked.
-    """
-    if "{" not in text and "}" not in text:
-        return text
-    try:
-        return _Filler(namespace).vformat(text, (), {})
-    except ParseError:
-        raise
-    except Exception as exc:  # user text drives format specs and attribute access: any failure is input
-        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ParseError(
-            f"cannot fill in the braces in {_clip(text)!r}: {message}; write {{{{ and }}}} for literal braces"
-        ) from None
-
-
-def _clip(text: str, width: int = 40) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"

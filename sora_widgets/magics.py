@@ -9,13 +9,10 @@ traceback, and the cell *fails*, so "Run all" stops there and ``_`` keeps its va
 
 from __future__ import annotations
 
-import datetime as _dt
-import html
 import os
 import sys
 from collections import ChainMap
-from collections.abc import Iterable, Mapping
-from dataclasses import replace
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -34,12 +31,13 @@ from .magic_args import (
     Command,
     GenerateOptions,
     ParseError,
-    interpolate,
     parse_line,
     parse_usd,
     usage,
     with_defaults,
 )
+from .magic_fill import interpolated
+from .magic_table import JobTable, one_line
 
 __all__ = ["JobTable", "SoraMagics", "load_ipython_extension", "unload_ipython_extension"]
 
@@ -77,72 +75,6 @@ subcommands:
   %sora budget [USD | off]       show or set the spending limit
   %sora cost [--model M] [--size S] [--seconds N]
   %sora help"""
-
-
-def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
-
-
-# --------------------------------------------------------------------------------------------- job table
-
-
-class JobTable:
-    """The jobs as a table: HTML in a notebook, aligned text in a terminal. ``rows`` holds the cells."""
-
-    columns = ("id", "status", "model", "size", "seconds", "cost", "created", "prompt")
-
-    def __init__(self, rows: Iterable[Mapping[str, str]]) -> None:
-        self.rows: list[dict[str, str]] = [{c: str(row.get(c, "")) for c in self.columns} for row in rows]
-
-    @classmethod
-    def from_jobs(cls, jobs: Iterable[Any]) -> JobTable:
-        return cls(_job_row(job) for job in jobs)
-
-    def __len__(self) -> int:
-        return len(self.rows)
-
-    def _repr_html_(self) -> str:
-        head = "".join(f"<th>{c}</th>" for c in self.columns)
-        if not self.rows:
-            empty = "<p>No jobs yet: try <code>%sora a red fox</code>.</p>"
-            return f'<table class="sora-jobs"><tr>{head}</tr></table>{empty}'
-        body = "".join(
-            "<tr>" + "".join(f"<td>{html.escape(row[c])}</td>" for c in self.columns) + "</tr>"
-            for row in self.rows
-        )
-        return f'<table class="sora-jobs"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
-
-    def __repr__(self) -> str:
-        if not self.rows:
-            return "No jobs yet: try %sora a red fox"
-        cells = [list(self.columns)] + [[_clip(row[c], 48) for c in self.columns] for row in self.rows]
-        widths = [max(len(r[i]) for r in cells) for i in range(len(self.columns))]
-        lines = ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in cells]
-        return "\n".join(lines)
-
-
-def _clip(text: str, width: int) -> str:
-    text = _one_line(text)
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def _job_row(job: Any) -> dict[str, str]:
-    cost = getattr(job, "cost_usd", None)
-    created = getattr(job, "created_at", None)
-    status = str(getattr(job, "status", ""))
-    progress = getattr(job, "progress", None)
-    if status in ("queued", "in_progress") and isinstance(progress, (int, float)):
-        status = f"{status} {progress:.0f}%"
-    return {
-        "id": str(getattr(job, "id", "")),
-        "status": status,
-        "model": str(getattr(job, "model", "") or ""),
-        "size": str(getattr(job, "size", "") or ""),
-        "seconds": str(getattr(job, "seconds", "") or ""),
-        "cost": "" if cost is None else f"${cost:.2f}",
-        "created": "" if created is None else _dt.datetime.fromtimestamp(created).strftime("%Y-%m-%d %H:%M"),
-        "prompt": str(getattr(job, "prompt", "") or ""),
-    }
 
 
 # -------------------------------------------------------------------------------------------------- magics
@@ -195,7 +127,7 @@ class SoraMagics(Magics, Configurable):
         namespace: Mapping[str, Any] = ChainMap(dict(local_ns or {}), self.shell.user_ns)
         try:
             command = parse_line(line, cell)
-            result = self._run(_interpolated(command, namespace))
+            result = self._run(interpolated(command, namespace))
         except sw.BudgetExceededError as exc:
             raise _usage_error(f"{_describe(exc)} (in a notebook: %sora budget USD)") from None
         except (ParseError, sw.SoraWidgetsError, ValueError, OSError, LookupError) as exc:
@@ -367,28 +299,6 @@ class SoraMagics(Magics, Configurable):
 # ------------------------------------------------------------------------------------------------- helpers
 
 
-def _interpolated(command: Command, namespace: Mapping[str, Any]) -> Command:
-    """Fill ``{name}`` in the prompt, option values and ids (after parsing, so values cannot add options)."""
-
-    def fill(value: str | None) -> str | None:
-        return None if value is None else interpolate(value, namespace)
-
-    options = command.options
-    return replace(
-        command,
-        prompt=fill(command.prompt),
-        options=replace(
-            options,
-            model=fill(options.model),
-            size=fill(options.size),
-            seconds=fill(options.seconds),
-            ref=fill(options.ref),
-            profile=fill(options.profile),
-        ),
-        args=tuple(interpolate(a, namespace) for a in command.args),
-    )
-
-
 def _resolved(options: GenerateOptions) -> tuple[str, str, str]:
     """Model, size and seconds a job with ``options`` would get (the profile's defaults filled in)."""
     try:
@@ -403,7 +313,7 @@ def _resolved(options: GenerateOptions) -> tuple[str, str, str]:
 
 def _usage_error(message: str) -> UsageError:
     """One line, with anything key-shaped scrubbed: IPython prints it as ``UsageError: ...`` and fails the cell."""
-    return UsageError(_one_line(redact(message)))
+    return UsageError(one_line(redact(message)))
 
 
 def _describe(exc: BaseException) -> str:

@@ -14,11 +14,11 @@ from sora_widgets.magic_args import (
     Command,
     GenerateOptions,
     ParseError,
-    interpolate,
     parse_line,
     parse_usd,
     with_defaults,
 )
+from sora_widgets.magic_fill import interpolate
 
 # ------------------------------------------------------------------------------------------ prompts, quoting
 
