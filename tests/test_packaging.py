@@ -51,12 +51,25 @@ def wheel(tmp_path_factory) -> Path:
 def installed(wheel, tmp_path_factory) -> Path:
     target = tmp_path_factory.mktemp("site")
     proc = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--no-deps", "--no-index", "-q", "--target", str(target), str(wheel)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "--no-index",
+            "-q",
+            "--target",
+            str(target),
+            str(wheel),
+        ],
         capture_output=True,
         text=True,
         timeout=120,
     )
-    assert proc.returncode == 0, f"pip install of the wheel failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    assert proc.returncode == 0, (
+        f"pip install of the wheel failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    )
     return target
 
 
@@ -113,7 +126,12 @@ def test_installed_wheel_imports_and_resolves_widget_esm(installed, tmp_path):
     env["PYTHONPATH"] = os.pathsep.join([str(installed), site_packages])
     env["SORA_WIDGETS_HOME"] = str(tmp_path / "home")
     proc = subprocess.run(
-        [sys.executable, "-S", "-c", _PROBE], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
+        [sys.executable, "-S", "-c", _PROBE],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 0, f"import from the wheel failed:\n{proc.stderr[-4000:]}"
     report = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -123,7 +141,9 @@ def test_installed_wheel_imports_and_resolves_widget_esm(installed, tmp_path):
         esm = attrs["_esm"]
         assert "chars" in esm, f"{name}._esm is neither a path nor source: {esm}"
         if esm["path"] is not None:
-            assert Path(esm["path"]).is_relative_to(installed), f"{name}._esm points outside the install: {esm['path']}"
+            assert Path(esm["path"]).is_relative_to(installed), (
+                f"{name}._esm points outside the install: {esm['path']}"
+            )
             assert esm["exists"], f"{name}._esm does not exist in the installed wheel: {esm['path']}"
         assert esm["default_export"], f"{name}._esm is not an ES module with a default export"
         css = attrs.get("_css", {})
@@ -161,8 +181,14 @@ def _documented_code() -> dict[str, str]:
 
 def test_notebooks_exist():
     names = sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
-    for expected in ("01-quickstart", "02-gallery", "03-magics", "04-image-to-video", "05-batch-and-budget",
-                     "06-backends"):
+    for expected in (
+        "01-quickstart",
+        "02-gallery",
+        "03-magics",
+        "04-image-to-video",
+        "05-batch-and-budget",
+        "06-backends",
+    ):
         assert f"{expected}.ipynb" in names, f"notebooks/{expected}.ipynb is missing"
 
 
@@ -198,7 +224,9 @@ def test_notebooks_are_stored_clean():
             source = "".join(cell["source"])
             if source.startswith("# NBVAL_CHECK_OUTPUT"):
                 checked += 1
-                assert cell["outputs"], f"{path.name}: a checked cell has no stored output to check:\n{source}"
+                assert cell["outputs"], (
+                    f"{path.name}: a checked cell has no stored output to check:\n{source}"
+                )
                 assert cell["execution_count"] is not None, f"{path.name}: nbval skips unrun cells:\n{source}"
                 for out in cell["outputs"]:
                     kind = out["output_type"]
@@ -219,7 +247,9 @@ def test_notebooks_contact_nothing_external_and_carry_no_key():
         nb = json.loads(path.read_text())
         for cell in nb["cells"]:
             source = "".join(cell["source"])
-            assert not re.search(r"sk-[A-Za-z0-9_-]{6,}", source), f"{path.name}: a key-shaped string in a cell"
+            assert not re.search(r"sk-[A-Za-z0-9_-]{6,}", source), (
+                f"{path.name}: a key-shaped string in a cell"
+            )
             if cell["cell_type"] == "code":
                 assert not re.search(r"https?://", source), f"{path.name}: a code cell names a URL:\n{source}"
 
@@ -269,7 +299,17 @@ def test_every_third_party_import_is_a_declared_dependency():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     runtime = {_canon(Requirement(r).name) for r in project["dependencies"]}
     extras = {_canon(Requirement(r).name) for reqs in project["optional-dependencies"].values() for r in reqs}
-    extras -= {"pytest", "hypothesis", "nbval", "playwright", "schemathesis", "build", "psutil", "mypy", "ruff"}
+    extras -= {
+        "pytest",
+        "hypothesis",
+        "nbval",
+        "playwright",
+        "schemathesis",
+        "build",
+        "psutil",
+        "mypy",
+        "ruff",
+    }
     distributions = importlib.metadata.packages_distributions()  # import name -> distributions (this venv)
     imports = _third_party_imports()
     assert {"openai", "anywidget", "httpx"} <= set(imports), sorted(imports)  # the scan sees the package
@@ -278,12 +318,25 @@ def test_every_third_party_import_is_a_declared_dependency():
         dists = {_canon(d) for d in distributions.get(module, [module])}
         if not dists & (runtime | extras):
             undeclared[module] = sorted(files)
-    assert not undeclared, f"imported but not declared in pyproject.toml (dependencies or an extra): {undeclared}"
+    assert not undeclared, (
+        f"imported but not declared in pyproject.toml (dependencies or an extra): {undeclared}"
+    )
 
 
 # ---- the wheel with its dependencies, in a clean venv ------------------------------------------------------
 
-_HEAVY = ("openai", "httpx", "IPython", "ipywidgets", "anywidget", "traitlets", "numpy", "av", "PIL", "starlette")
+_HEAVY = (
+    "openai",
+    "httpx",
+    "IPython",
+    "ipywidgets",
+    "anywidget",
+    "traitlets",
+    "numpy",
+    "av",
+    "PIL",
+    "starlette",
+)
 
 _IMPORT_PROBE = r"""
 import json, sys, time
@@ -308,7 +361,11 @@ def clean_venv(wheel, tmp_path_factory) -> tuple[Path, dict[str, str]]:
     root = tmp_path_factory.mktemp("clean")
     venv_dir = root / "venv"
     venv.EnvBuilder(with_pip=True, clear=True, system_site_packages=False).create(venv_dir)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "PYTHON", "VIRTUAL_ENV", "SORA_WIDGETS_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("OPENAI_", "PYTHON", "VIRTUAL_ENV", "SORA_WIDGETS_"))
+    }
     env["PATH"] = f"{venv_dir / 'bin'}{os.pathsep}{env.get('PATH', '')}"
     env["VIRTUAL_ENV"] = str(venv_dir)
     env["SORA_WIDGETS_HOME"] = str(root / "sora-home")
@@ -318,16 +375,26 @@ def clean_venv(wheel, tmp_path_factory) -> tuple[Path, dict[str, str]]:
     python = venv_dir / "bin" / "python"
     proc = subprocess.run(
         [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", str(wheel)],
-        env=env, cwd=root, capture_output=True, text=True, timeout=240,
+        env=env,
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=240,
     )
-    assert proc.returncode == 0, f"pip install of the wheel (with deps) failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    assert proc.returncode == 0, (
+        f"pip install of the wheel (with deps) failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    )
     return python, env
 
 
 def _run_in(clean_venv, args: list[str], cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     python, env = clean_venv
-    proc = subprocess.run([str(python), *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout)
-    assert proc.returncode == 0, f"{args} exited {proc.returncode}\n--- stdout\n{proc.stdout[-3000:]}\n--- stderr\n{proc.stderr[-3000:]}"
+    proc = subprocess.run(
+        [str(python), *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout
+    )
+    assert proc.returncode == 0, (
+        f"{args} exited {proc.returncode}\n--- stdout\n{proc.stdout[-3000:]}\n--- stderr\n{proc.stderr[-3000:]}"
+    )
     return proc
 
 
@@ -340,11 +407,17 @@ def test_clean_venv_has_no_jupyterlab_and_pip_check_passes(clean_venv, tmp_path)
 
 @pytest.mark.slow
 def test_clean_venv_cli_generates_on_the_embedded_emulator(clean_venv, tmp_path):
-    _run_in(clean_venv, ["-m", "sora_widgets", "generate", "a red cube", "--seconds", "4", "-o", "out.mp4"], tmp_path)
+    _run_in(
+        clean_venv,
+        ["-m", "sora_widgets", "generate", "a red cube", "--seconds", "4", "-o", "out.mp4"],
+        tmp_path,
+    )
     video = tmp_path / "out.mp4"
     assert video.is_file() and video.read_bytes()[4:8] == b"ftyp", "no MP4 written"
     # the issue's reproduction: a remote base URL (nothing listens on port 9) makes api.py import httpx
-    listing = _run_in(clean_venv, ["-m", "sora_widgets", "--base-url", "http://127.0.0.1:9/v1", "jobs"], tmp_path)
+    listing = _run_in(
+        clean_venv, ["-m", "sora_widgets", "--base-url", "http://127.0.0.1:9/v1", "jobs"], tmp_path
+    )
     assert "ModuleNotFoundError" not in listing.stderr
 
 
@@ -367,4 +440,6 @@ def test_clean_venv_import_stays_cheap(clean_venv, tmp_path, record_property):
     assert "anywidget" in theirs["heavy"]  # the probe does see what an import loads
     record_property("import_sora_widgets_s", ours["seconds"])
     record_property("import_anywidget_s", theirs["seconds"])
-    print(f"import sora_widgets {ours['seconds'] * 1000:.1f} ms, import anywidget {theirs['seconds'] * 1000:.1f} ms")
+    print(
+        f"import sora_widgets {ours['seconds'] * 1000:.1f} ms, import anywidget {theirs['seconds'] * 1000:.1f} ms"
+    )

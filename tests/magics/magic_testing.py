@@ -62,6 +62,8 @@ def fails_the_cell(ip: TestingShell, source: str, capsys) -> str:
     captured = capsys.readouterr()
     assert "Traceback" not in captured.out + captured.err
     assert "\n" not in message and message.strip()
-    assert [line for line in captured.err.splitlines() if line.strip()] == [f"UsageError: {message}"], captured.err
+    assert [line for line in captured.err.splitlines() if line.strip()] == [f"UsageError: {message}"], (
+        captured.err
+    )
     assert ip.user_ns.get("_", _UNSET) is before, "a failed cell changed _"
     return message

@@ -155,7 +155,10 @@ def test_subcommands(line, expected):
         ("--ref 'my file.png a fox", "unbalanced quote"),
         ("a fox \\", None),  # a trailing backslash inside a plain prompt is text
         ('"quoted" then words', "unexpected text 'then'"),
-        ("--fit stretch a fox", "argument --fit: invalid choice: 'stretch' (choose from 'cover', 'contain', 'error')"),
+        (
+            "--fit stretch a fox",
+            "argument --fit: invalid choice: 'stretch' (choose from 'cover', 'contain', 'error')",
+        ),
         ("-o 2fast a fox", "-o/--out: needs a Python variable name, got '2fast'"),
         ("-o class a fox", "-o/--out: needs a Python variable name, got 'class'"),
         ("--wait=yes a fox", "argument --wait: ignored explicit argument 'yes'"),
@@ -168,7 +171,10 @@ def test_subcommands(line, expected):
         ("--profile openai a fox", "unknown option --profile for %sora; allowed:"),
         ("remix", "%sora remix: the following arguments are required: ID"),
         ("remix job_1", "needs a prompt"),
-        ("remix --model x job_1 p", "unknown option --model for %sora remix; allowed: --help, --out, --wait, -h, -o"),
+        (
+            "remix --model x job_1 p",
+            "unknown option --model for %sora remix; allowed: --help, --out, --wait, -h, -o",
+        ),
         ("cost a fox", "%sora cost: unexpected text 'a'"),
         ("show 'job_1", "unbalanced"),
         ("a\x00b", "NUL"),

@@ -163,7 +163,9 @@ def test_bad_input_fails_the_cell_and_leaves_underscore(live_ip, capsys, line, n
 
 def test_reference_that_is_not_an_image(live_ip, capsys, tmp_path):
     (tmp_path / "notes.png").write_text("not an image")
-    assert "not a readable image" in fails_the_cell(live_ip, f"%sora --ref {tmp_path / 'notes.png'} a fox", capsys)
+    assert "not a readable image" in fails_the_cell(
+        live_ip, f"%sora --ref {tmp_path / 'notes.png'} a fox", capsys
+    )
 
 
 def test_budget_set_show_exceeded_and_off(live_ip, capsys):
@@ -232,7 +234,9 @@ def test_show_remix_delete_round_trip(tiny_ip, capsys):
 
 def test_remix_of_unfinished_job_says_why(tiny_ip, capsys):
     pending = magic(tiny_ip, "a slow snail")
-    assert "only a completed video can be remixed" in fails_the_cell(tiny_ip, f"%sora remix {pending.id} faster", capsys)
+    assert "only a completed video can be remixed" in fails_the_cell(
+        tiny_ip, f"%sora remix {pending.id} faster", capsys
+    )
 
 
 def test_cell_remix_takes_the_body(tiny_ip):
@@ -305,7 +309,9 @@ def test_backend_profile_option(tiny_ip, capsys):
     magic(tiny_ip, "backend --profile openai")
     assert "profile openai" in capsys.readouterr().out
     assert sw.backend_info()["profile"] == "openai"
-    assert "unknown profile 'no-such-profile'" in fails_the_cell(tiny_ip, "%sora backend --profile no-such-profile", capsys)
+    assert "unknown profile 'no-such-profile'" in fails_the_cell(
+        tiny_ip, "%sora backend --profile no-such-profile", capsys
+    )
 
 
 # -------------------------------------------------------------------------------------- fuzz the whole magic

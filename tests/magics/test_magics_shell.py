@@ -77,7 +77,10 @@ def test_config_object_sets_defaults():
         ("show", "the following arguments are required: ID"),
         ("", "no prompt given"),
         ("budget lots", "budget must be an amount in US dollars"),
-        ("budget {n}x", "budget must be an amount in US dollars like 5 or 2.50 (or 'off'), got '3x'"),  # checked after filling in
+        (
+            "budget {n}x",
+            "budget must be an amount in US dollars like 5 or 2.50 (or 'off'), got '3x'",
+        ),  # checked after filling in
         ("backend ftp://x", "backend must be a URL like https://host/v1"),
         ("--ref /no/such/file.png a fox", "--ref file not found: /no/such/file.png"),
         ("{n:zz} a fox", "cannot fill in the braces in '{n:zz} a fox'"),
