@@ -27,7 +27,7 @@ import keyword
 import math
 import re
 import shlex
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
@@ -39,7 +39,6 @@ __all__ = [
     "parse_line",
     "parse_usd",
     "usage",
-    "with_defaults",
 ]
 
 FITS = ("cover", "contain", "error")  # same as params.FITS; repeated so the parser imports nothing heavy
@@ -208,6 +207,14 @@ def _shown(word: str) -> str:
 
 # ------------------------------------------------------------------------------------------ shlex, by word
 
+#: Every character ``str.isspace()`` accepts, so shlex splits where the prompt scan (``str.split``) does
+#: (shlex's default is only " \t\r\n"); tests/magics checks the list against ``isspace``.
+WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680"
+    + "".join(map(chr, range(0x2000, 0x200B)))
+    + "\u2028\u2029\u202f\u205f\u3000"
+)
+
 
 class _Words:
     """shlex (POSIX rules) over ``line``, one word at a time, knowing where the next word starts.
@@ -221,6 +228,7 @@ class _Words:
         self._stream = io.StringIO(line)
         self._stream.seek(pos)
         self._lexer = shlex.shlex(self._stream, posix=True)
+        self._lexer.whitespace = WHITESPACE
         self._lexer.whitespace_split = True
         self._lexer.commenters = ""  # "#" is text in a prompt
 
@@ -280,7 +288,8 @@ def _scan(line: str, pos: int, command: str, *, positionals: int, cell: bool) ->
         raw = line[start:]
         if raw.startswith("--") and (len(raw) == 2 or raw[2].isspace()):  # a bare --: the rest is the prompt
             if cell:
-                raise ParseError(f"%%sora {command} takes the prompt from the cell body, not after --")
+                name = "%%sora" if command == "generate" else f"%%sora {command}"
+                raise ParseError(f"{name} takes the prompt from the cell body, not after --")
             return taken, _literal(raw[2:])
         if _looks_like_option(raw):
             option = words.take()
@@ -291,7 +300,7 @@ def _scan(line: str, pos: int, command: str, *, positionals: int, cell: bool) ->
                     taken.append(words.take())
             continue
         if positionals or cell or raw[0] in "'\"":
-            # remix's ID, a %%sora line (argparse says what is wrong with it), or a quoted prompt
+            # remix's ID, a plain word on a %%sora line (an error), or a quoted prompt: one shlex word
             word = words.take()
             if positionals:
                 taken.append(word)
@@ -404,9 +413,3 @@ def parse_usd(text: str) -> float | None:
     if not math.isfinite(amount) or amount < 0:
         raise ParseError(f"budget must be an amount in US dollars like 5 or 2.50 (or 'off'), got {text!r}")
     return amount
-
-
-def with_defaults(options: GenerateOptions, **defaults: Any) -> GenerateOptions:
-    """``options`` with each None field taken from ``defaults`` (config values)."""
-    changes = {k: v for k, v in defaults.items() if getattr(options, k) is None and v is not None}
-    return replace(options, **changes)

@@ -1,8 +1,8 @@
-"""``{name}`` in a ``%sora`` line: filled in from the user's namespace with :class:`string.Formatter`.
+"""What a parsed ``%sora`` line leaves open, filled in: ``{name}`` from the user's namespace, config defaults.
 
-Applied after parsing (:mod:`sora_widgets.magic_args`), to the prompt, option values and ids, so a value can
-never add options. The rules are :meth:`str.format`'s, and a name that is not defined is an error (a prompt
-with a typo must not pay for a video of the literal text).
+``{name}`` is filled with :class:`string.Formatter` after parsing (:mod:`sora_widgets.magic_args`), in the
+prompt, option values and ids, so a value can never add options. The rules are :meth:`str.format`'s, and a
+name that is not defined is an error (a prompt with a typo must not pay for a video of the literal text).
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from .magic_args import Command, ParseError
+from .magic_args import Command, GenerateOptions, ParseError
 
-__all__ = ["interpolate", "interpolated"]
+__all__ = ["interpolate", "interpolated", "with_defaults"]
 
 
 class _Filler(string.Formatter):
@@ -94,3 +94,9 @@ def interpolated(command: Command, namespace: Mapping[str, Any]) -> Command:
         ),
         args=tuple(interpolate(a, namespace) for a in command.args),
     )
+
+
+def with_defaults(options: GenerateOptions, **defaults: Any) -> GenerateOptions:
+    """``options`` with each None field taken from ``defaults`` (config values)."""
+    changes = {k: v for k, v in defaults.items() if getattr(options, k) is None and v is not None}
+    return replace(options, **changes)

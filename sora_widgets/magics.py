@@ -34,9 +34,8 @@ from .magic_args import (
     parse_line,
     parse_usd,
     usage,
-    with_defaults,
 )
-from .magic_fill import interpolated
+from .magic_fill import interpolated, with_defaults
 from .magic_table import JobTable, one_line
 
 __all__ = ["JobTable", "SoraMagics", "load_ipython_extension", "unload_ipython_extension"]

@@ -16,9 +16,8 @@ from sora_widgets.magic_args import (
     ParseError,
     parse_line,
     parse_usd,
-    with_defaults,
 )
-from sora_widgets.magic_fill import interpolate
+from sora_widgets.magic_fill import interpolate, with_defaults
 
 # ------------------------------------------------------------------------------------------ prompts, quoting
 
@@ -352,3 +351,45 @@ def test_shlex_quoted_prompt_round_trips(words):
     prompt = " ".join(words)
     line = "--wait " + shlex.quote(prompt)
     assert parse_line(line) == Command("generate", prompt=prompt, options=GenerateOptions(wait=True))
+
+
+_KNOWN_WORDS = {"--model", "--size", "--seconds", "--ref", "--fit", "--no-cache", "--wait", "-o", "--out"}
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    prompt=st.text(min_size=1).filter(
+        lambda p: (
+            p.strip()
+            and p.strip()[0] not in "-'\""
+            and "\x00" not in p
+            and p.split()[0] not in SUBCOMMANDS
+            and not any(w.partition("=")[0] in _KNOWN_WORDS for w in p.split())
+        )
+    ),
+    wait=st.booleans(),
+)
+def test_unquoted_prompt_is_kept_as_written(prompt, wait):
+    """Whatever free text follows the options (apostrophes, backslashes, braces, odd spacing), it is the prompt
+    exactly as typed, minus the outer whitespace."""
+    line = ("--wait --seconds 4 " if wait else "") + prompt
+    command = parse_line(line)
+    assert command.prompt == prompt.strip()
+    assert command.options.wait is wait
+
+
+def test_cell_line_rejects_double_dash():
+    with pytest.raises(ParseError, match=r"^%%sora takes the prompt from the cell body, not after --$"):
+        parse_line("-- a fox", "body")
+
+
+def test_shlex_whitespace_is_what_isspace_accepts():
+    from sora_widgets.magic_args import WHITESPACE
+
+    assert set(WHITESPACE) == {c for c in map(chr, range(0x110000)) if c.isspace()}
+
+
+@pytest.mark.parametrize("space", ["\u00a0", "\u2028", "\u3000", "\x1f"])
+def test_unicode_spaces_separate_options_like_plain_spaces(space):
+    command = parse_line(f"--model{space}sora-2{space}a{space}fox")
+    assert (command.options.model, command.prompt) == ("sora-2", f"a{space}fox")
