@@ -1,11 +1,10 @@
 """The wheel carries the front-end, installs with its declared dependencies alone, and every public name is
 shown to users somewhere.
 
-The wheel is built once per module (``pip wheel --no-deps``, hatchling in an isolated build env). It is used
-twice: installed with ``pip install --no-deps --target`` into a temporary directory imported with ``python -S``
-on top of the .venv's site-packages (the front-end files resolve inside the install); and installed *with its
-dependencies* into a clean venv (no system site-packages, no JupyterLab), where the CLI and ``sw.generate``
-run on the embedded emulator. Only the second catches an import that no dependency declares.
+The wheel is built once per module (``pip wheel --no-deps``, hatchling in an isolated build env) and installed
+*with its dependencies* into a clean venv (no system site-packages, no JupyterLab, not the dev .venv): there
+the widgets' front-end files resolve inside the install, the CLI and ``sw.generate`` run on the embedded
+emulator, and an import that no dependency declares fails (``--no-deps`` on top of the dev venv hid that).
 """
 
 from __future__ import annotations
@@ -17,7 +16,6 @@ import os
 import re
 import subprocess
 import sys
-import sysconfig
 import venv
 import zipfile
 from pathlib import Path
@@ -48,29 +46,46 @@ def wheel(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def installed(wheel, tmp_path_factory) -> Path:
-    target = tmp_path_factory.mktemp("site")
+def clean_venv(wheel, tmp_path_factory) -> tuple[Path, dict[str, str]]:
+    """A venv without system site-packages and with nothing but the wheel and what it declares."""
+    root = tmp_path_factory.mktemp("clean")
+    venv_dir = root / "venv"
+    venv.EnvBuilder(with_pip=True, clear=True, system_site_packages=False).create(venv_dir)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("OPENAI_", "PYTHON", "VIRTUAL_ENV", "SORA_WIDGETS_"))
+    }
+    env["PATH"] = f"{venv_dir / 'bin'}{os.pathsep}{env.get('PATH', '')}"
+    env["VIRTUAL_ENV"] = str(venv_dir)
+    env["SORA_WIDGETS_HOME"] = str(root / "sora-home")
+    # the suite's fast emulator (tests/conftest.py): a 4 s clip renders in a fraction of a second
+    env["SORA_WIDGETS_EMULATOR_SPEED"] = os.environ.get("SORA_WIDGETS_EMULATOR_SPEED", "40")
+    env.setdefault("PIP_CACHE_DIR", os.path.join(os.path.expanduser("~"), ".cache", "pip"))
+    python = venv_dir / "bin" / "python"
     proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--no-deps",
-            "--no-index",
-            "-q",
-            "--target",
-            str(target),
-            str(wheel),
-        ],
+        [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", str(wheel)],
+        env=env,
+        cwd=root,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=240,
     )
     assert proc.returncode == 0, (
-        f"pip install of the wheel failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+        f"pip install of the wheel (with deps) failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
     )
-    return target
+    return python, env
+
+
+def _run_in(clean_venv, args: list[str], cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    python, env = clean_venv
+    proc = subprocess.run(
+        [str(python), *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout
+    )
+    assert proc.returncode == 0, (
+        f"{args} exited {proc.returncode}\n--- stdout\n{proc.stdout[-3000:]}\n--- stderr\n{proc.stderr[-3000:]}"
+    )
+    return proc
 
 
 def _static_files() -> list[str]:
@@ -120,21 +135,9 @@ print(json.dumps(report))
 
 
 @pytest.mark.slow
-def test_installed_wheel_imports_and_resolves_widget_esm(installed, tmp_path):
-    site_packages = sysconfig.get_paths()["purelib"]
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "OPENAI_"))}
-    env["PYTHONPATH"] = os.pathsep.join([str(installed), site_packages])
-    env["SORA_WIDGETS_HOME"] = str(tmp_path / "home")
-    proc = subprocess.run(
-        [sys.executable, "-S", "-c", _PROBE],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == 0, f"import from the wheel failed:\n{proc.stderr[-4000:]}"
-    report = json.loads(proc.stdout.strip().splitlines()[-1])
+def test_installed_wheel_imports_and_resolves_widget_esm(clean_venv, tmp_path):
+    installed = clean_venv[0].parent.parent  # the clean venv: the package can only come from the wheel
+    report = json.loads(_run_in(clean_venv, ["-c", _PROBE], tmp_path).stdout.strip().splitlines()[-1])
     assert Path(report["package"]).is_relative_to(installed), f"imported the wrong copy: {report['package']}"
     assert report["version"] == sora_widgets.__version__
     for name, attrs in report["widgets"].items():
@@ -353,49 +356,6 @@ import sora_widgets as sw
 job = sw.generate("a blue sphere", seconds=4)
 print(json.dumps({"status": job.status, "path": str(job.video_path), "emulator": sw.backend_info()["is_emulator"]}))
 """
-
-
-@pytest.fixture(scope="module")
-def clean_venv(wheel, tmp_path_factory) -> tuple[Path, dict[str, str]]:
-    """A venv without system site-packages and with nothing but the wheel and what it declares."""
-    root = tmp_path_factory.mktemp("clean")
-    venv_dir = root / "venv"
-    venv.EnvBuilder(with_pip=True, clear=True, system_site_packages=False).create(venv_dir)
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("OPENAI_", "PYTHON", "VIRTUAL_ENV", "SORA_WIDGETS_"))
-    }
-    env["PATH"] = f"{venv_dir / 'bin'}{os.pathsep}{env.get('PATH', '')}"
-    env["VIRTUAL_ENV"] = str(venv_dir)
-    env["SORA_WIDGETS_HOME"] = str(root / "sora-home")
-    # the suite's fast emulator (tests/conftest.py): a 4 s clip renders in a fraction of a second
-    env["SORA_WIDGETS_EMULATOR_SPEED"] = os.environ.get("SORA_WIDGETS_EMULATOR_SPEED", "40")
-    env.setdefault("PIP_CACHE_DIR", os.path.join(os.path.expanduser("~"), ".cache", "pip"))
-    python = venv_dir / "bin" / "python"
-    proc = subprocess.run(
-        [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", str(wheel)],
-        env=env,
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
-    assert proc.returncode == 0, (
-        f"pip install of the wheel (with deps) failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
-    )
-    return python, env
-
-
-def _run_in(clean_venv, args: list[str], cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    python, env = clean_venv
-    proc = subprocess.run(
-        [str(python), *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout
-    )
-    assert proc.returncode == 0, (
-        f"{args} exited {proc.returncode}\n--- stdout\n{proc.stdout[-3000:]}\n--- stderr\n{proc.stderr[-3000:]}"
-    )
-    return proc
 
 
 @pytest.mark.slow
