@@ -7,11 +7,11 @@ No IPython and no engine here, so it can be fuzzed on its own. The standard libr
   (``--opt=value``, switches, choices, counts).
 - :class:`string.Formatter` fills in ``{name}`` afterwards (:mod:`sora_widgets.magic_fill`).
 
-What is still written by hand is what those cannot do; each such part says why where it is. The rules a user
-sees: the first word may be a subcommand (``list``, ``show ID``, ``remix ID PROMPT``...); otherwise options come
-first, then the prompt, taken *as written* (``a cat's toy`` needs no quotes); known options at the end of an
-unquoted prompt are options too (``%sora a fox --wait``); a prompt that starts with a quote is one quoted word;
-``--`` ends the options, so ``%sora -- list of things`` is a prompt.
+What is still written by hand is what those cannot do; each such part says why. The rules a user sees: the
+first word may be a subcommand (``list``, ``show ID``, ``remix ID PROMPT``...); otherwise options come first,
+then the prompt, taken *as written* (``a cat's toy`` needs no quotes); known options at the end of an unquoted
+prompt are options too (``%sora a fox --wait``); a prompt that starts with a quote is one quoted word; ``--``
+ends the options, so ``%sora -- list of things`` is a prompt.
 
 ``shlex``'s ``punctuation_chars`` is not used: it would split ``(``, ``;``, ``&``... out of words, changing paths
 like ``--ref shot(1).png``; IPython's ``magic_arguments`` is not used either: it splits the whole line into
@@ -24,7 +24,6 @@ import argparse
 import difflib
 import io
 import keyword
-import math
 import re
 import shlex
 from dataclasses import dataclass, field
@@ -37,7 +36,6 @@ __all__ = [
     "GenerateOptions",
     "ParseError",
     "parse_line",
-    "parse_usd",
     "usage",
 ]
 
@@ -320,7 +318,10 @@ def _scan(line: str, pos: int, command: str, *, positionals: int, cell: bool) ->
 
 
 def _literal(rest: str) -> str:
-    """The text after ``--``: as written, unless it is exactly one quoted word (then unquoted)."""
+    """The text after ``--``: as written, unless it is exactly one quoted word (then unquoted).
+
+    hand-written: argparse's own ``--`` would hand over the words after it, not the text as typed.
+    """
     rest = rest.strip()
     if rest[:1] in ("'", '"'):
         try:
@@ -363,7 +364,9 @@ def _parse(line: str, cell: str | None) -> Command:
     words = _Words(line)
     start = words.peek()
     first = line[start:].split(maxsplit=1)[0] if start is not None else ""
-    if first in SUBCOMMANDS:  # unquoted only: '"list"' is a prompt
+    # hand-written: argparse's subparsers have no default, and here the default (any other first word) is a
+    # prompt, so the first word picks the subparser; unquoted only: '"list"' is a prompt
+    if first in SUBCOMMANDS:
         words.take()
         if first == "remix":
             return _parse_prompted("remix", line, words.peek() or len(line), cell)
@@ -399,17 +402,3 @@ def _args(parsed: argparse.Namespace) -> tuple[str, ...]:
 def _options(parsed: argparse.Namespace) -> GenerateOptions:
     values = vars(parsed)
     return GenerateOptions(**{k: values[k] for k in GenerateOptions.__dataclass_fields__ if k in values})
-
-
-def parse_usd(text: str) -> float | None:
-    """``"5"``, ``"$2.50"`` → dollars; ``"off"``/``"none"`` → None (no budget). ParseError otherwise."""
-    word = text.strip().lstrip("$").replace("_", "")
-    if word.lower() in ("off", "none", "unlimited"):
-        return None
-    try:
-        amount = float(word)
-    except ValueError:
-        amount = math.nan
-    if not math.isfinite(amount) or amount < 0:
-        raise ParseError(f"budget must be an amount in US dollars like 5 or 2.50 (or 'off'), got {text!r}")
-    return amount

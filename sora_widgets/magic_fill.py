@@ -1,4 +1,5 @@
-"""What a parsed ``%sora`` line leaves open, filled in: ``{name}`` from the user's namespace, config defaults.
+"""What a parsed ``%sora`` line leaves open, filled in: ``{name}`` from the user's namespace, config defaults,
+the budget amount.
 
 ``{name}`` is filled with :class:`string.Formatter` after parsing (:mod:`sora_widgets.magic_args`), in the
 prompt, option values and ids, so a value can never add options. The rules are :meth:`str.format`'s, and a
@@ -7,6 +8,7 @@ name that is not defined is an error (a prompt with a typo must not pay for a vi
 
 from __future__ import annotations
 
+import math
 import re
 import string
 from collections.abc import Mapping
@@ -15,7 +17,7 @@ from typing import Any
 
 from .magic_args import Command, GenerateOptions, ParseError
 
-__all__ = ["interpolate", "interpolated", "with_defaults"]
+__all__ = ["interpolate", "interpolated", "parse_usd", "with_defaults"]
 
 
 class _Filler(string.Formatter):
@@ -100,3 +102,20 @@ def with_defaults(options: GenerateOptions, **defaults: Any) -> GenerateOptions:
     """``options`` with each None field taken from ``defaults`` (config values)."""
     changes = {k: v for k, v in defaults.items() if getattr(options, k) is None and v is not None}
     return replace(options, **changes)
+
+
+def parse_usd(text: str) -> float | None:
+    """``"5"``, ``"$2.50"`` → dollars; ``"off"``/``"none"`` → None (no budget). ParseError otherwise.
+
+    Checked after ``{name}`` is filled in (``%sora budget {limit}``), so not by :func:`parse_line`.
+    """
+    word = text.strip().lstrip("$").replace("_", "")
+    if word.lower() in ("off", "none", "unlimited"):
+        return None
+    try:
+        amount = float(word)
+    except ValueError:
+        amount = math.nan
+    if not math.isfinite(amount) or amount < 0:
+        raise ParseError(f"budget must be an amount in US dollars like 5 or 2.50 (or 'off'), got {text!r}")
+    return amount

@@ -32,10 +32,9 @@ from .magic_args import (
     GenerateOptions,
     ParseError,
     parse_line,
-    parse_usd,
     usage,
 )
-from .magic_fill import interpolated, with_defaults
+from .magic_fill import interpolated, parse_usd, with_defaults
 from .magic_table import JobTable, one_line
 
 __all__ = ["JobTable", "SoraMagics", "load_ipython_extension", "unload_ipython_extension"]

@@ -7,7 +7,7 @@ import os
 import pytest
 from magic_testing import base_config, dispose, make_shell
 
-from sora_widgets.profiles import BackendProfile, ModelSpec, register_profile
+from sora_widgets import BackendProfile, ModelSpec, register_profile
 
 #: Tiny clips, so the tests that wait for videos (or leave them rendering) cost little CPU.
 TINY_PROFILE = BackendProfile(

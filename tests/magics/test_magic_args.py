@@ -15,9 +15,8 @@ from sora_widgets.magic_args import (
     GenerateOptions,
     ParseError,
     parse_line,
-    parse_usd,
 )
-from sora_widgets.magic_fill import interpolate, with_defaults
+from sora_widgets.magic_fill import interpolate, parse_usd, with_defaults
 
 # ------------------------------------------------------------------------------------------ prompts, quoting
 
