@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 from typing import Any
 
 import sora_page as sp
@@ -65,13 +66,13 @@ def check_live_progress(nb: NotebookPage, job_id: str) -> None:
     assert len(running) >= 4, f"too few progress values while {job_id} ran: {ticks}"
     values = [float(t["value"]) for t in running]
     assert values == sorted(values), f"the progress went backwards: {values}"
-    rises = [t for prev, t in zip(running, running[1:], strict=False) if float(t["value"]) > float(prev["value"])]
+    rises = [t for prev, t in pairwise(running) if float(t["value"]) > float(prev["value"])]
     times = [running[0]["t"]] + [t["t"] for t in rises]
-    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    gaps = [b - a for a, b in pairwise(times)]
     # the view's ticker runs every 500 ms; 1 s is the bar, plus slack for a busy 2-core machine
     assert gaps and max(gaps) <= 1250, f"the progress value stood still for {max(gaps):.0f} ms: {values}"
     etas = [int(m[1]) * 60 + int(m[2]) for t in running if (m := _LEFT.search(t["text"]))]
-    downs = sum(1 for a, b in zip(etas, etas[1:], strict=False) if b < a)
+    downs = sum(1 for a, b in pairwise(etas) if b < a)
     assert downs >= 2, f"the ETA did not count down: {[t['text'] for t in running]}"
 
 
@@ -107,7 +108,7 @@ def check_play_from_start_and_portrait(nb: NotebookPage, job_id: str) -> None:
     expect(unmute).to_be_visible()
     unmute.click()
     nb.wait_for(
-        "(id) => { const v = document.querySelector(`.sora-card[data-job-id=\"${id}\"] video`); return v && !v.muted; }",
+        '(id) => { const v = document.querySelector(`.sora-card[data-job-id="${id}"] video`); return v && !v.muted; }',
         "Unmute to turn the sound on",
         timeout_s=5,
         arg=job_id,
