@@ -75,18 +75,31 @@ export function renderGalleryView({ model, el }) {
   };
   let pageSize = layout().pageSize;
 
-  // a card's height, measured once one is laid out: the estimate the off-screen cards of a big page keep
-  // (content-visibility), so scrolling does not shift the page when they render
+  // a card's height, measured on laid-out cards (the median of the first few): the estimate the off-screen
+  // cards of a big page keep (content-visibility), so scrolling does not shift the page when they render
   let measured = 0;
   const measureCard = () => {
-    const first = cardsEl.querySelector(".sora-card");
-    if (!(first instanceof HTMLElement)) return;
-    const hgt = first.getBoundingClientRect().height;
-    if (hgt > 0 && Math.abs(hgt - measured) > 1) {
-      measured = hgt;
-      cardsEl.style.setProperty("--sora-card-h", `${Math.round(hgt)}px`);
+    const heights = [];
+    for (const c of [...cardsEl.children].slice(0, 12)) {
+      // a skipped card (content-visibility) reports the estimate itself, not its height
+      const shown = typeof c.checkVisibility === "function" ? c.checkVisibility({ contentVisibilityAuto: true }) : true;
+      const hgt = c.getBoundingClientRect().height;
+      if (shown && hgt > 0) heights.push(hgt);
+    }
+    if (!heights.length) return;
+    heights.sort((x, y) => x - y);
+    const median = heights[Math.floor(heights.length / 2)];
+    if (Math.abs(median - measured) > 1) {
+      measured = median;
+      cardsEl.style.setProperty("--sora-card-h", `${Math.round(median)}px`);
     }
   };
+  // a gallery rendered below the fold has no laid-out card yet: measure when it scrolls into view
+  const seen = new IntersectionObserver((entries) => {
+    if (entries.some((e) => e.isIntersecting)) requestAnimationFrame(measureCard);
+  });
+  seen.observe(cardsEl);
+  cleanups.push(() => seen.disconnect());
 
   const refresh = () => {
     lookup.invalidate();

@@ -1311,14 +1311,25 @@ function renderGalleryView({ model, el }) {
   let pageSize = layout().pageSize;
   let measured = 0;
   const measureCard = () => {
-    const first = cardsEl.querySelector(".sora-card");
-    if (!(first instanceof HTMLElement)) return;
-    const hgt = first.getBoundingClientRect().height;
-    if (hgt > 0 && Math.abs(hgt - measured) > 1) {
-      measured = hgt;
-      cardsEl.style.setProperty("--sora-card-h", `${Math.round(hgt)}px`);
+    const heights = [];
+    for (const c of [...cardsEl.children].slice(0, 12)) {
+      const shown = typeof c.checkVisibility === "function" ? c.checkVisibility({ contentVisibilityAuto: true }) : true;
+      const hgt = c.getBoundingClientRect().height;
+      if (shown && hgt > 0) heights.push(hgt);
+    }
+    if (!heights.length) return;
+    heights.sort((x, y) => x - y);
+    const median = heights[Math.floor(heights.length / 2)];
+    if (Math.abs(median - measured) > 1) {
+      measured = median;
+      cardsEl.style.setProperty("--sora-card-h", `${Math.round(median)}px`);
     }
   };
+  const seen = new IntersectionObserver((entries) => {
+    if (entries.some((e) => e.isIntersecting)) requestAnimationFrame(measureCard);
+  });
+  seen.observe(cardsEl);
+  cleanups.push(() => seen.disconnect());
   const refresh = () => {
     lookup.invalidate();
     const all = collectionItems(model);
