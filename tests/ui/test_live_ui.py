@@ -20,7 +20,12 @@ def _panel_flow(nb) -> None:
 
 
 def test_live_progress_play_from_start_portrait_in_jupyterlab(lab) -> None:
-    _panel_flow(lab.open("panel.ipynb", name="live_panel.ipynb"))
+    nb = lab.open("panel.ipynb", name="live_panel.ipynb")
+    _panel_flow(nb)
+    # and the deliberate start from a scrubbed frame
+    other = lc.generate_long(nb, "A red kite climbing over green dunes")
+    sp.wait_status(nb, other, ("completed",))
+    lc.check_shift_click_starts_at_the_frame(nb, other)
 
 
 def test_live_progress_play_from_start_portrait_in_notebook7(nb7) -> None:
