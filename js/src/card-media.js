@@ -45,14 +45,15 @@ export function mountCardMedia(getItem, deps) {
     "aria-label": "Play video",
     title: "Play from the start (Shift+click: from the frame shown)",
   });
-  thumbButton.append(thumbImg, sprite, canvas, playBadge, timeChip, scrubHint, scrubLine);
+  thumbButton.append(thumbImg, sprite, canvas, playBadge, timeChip);
   const placeholder = h("div", { class: "sora-placeholder" });
   const placeholderText = h("span", { class: "sora-placeholder-text" });
   placeholder.append(placeholderText);
   const unmute = h("button", { type: "button", class: "sora-btn sora-unmute", "aria-label": "Unmute", title: "Unmute", hidden: true });
   unmute.append(icon("muted"), h("span", { class: "sora-btn-label", text: "Unmute" }));
   frameBox.append(thumbButton);
-  media.append(backdrop, placeholder, frameBox, unmute);
+  // hint and scrub line span the whole box (the scrub track), not a portrait frame's third of it
+  media.append(backdrop, placeholder, frameBox, scrubHint, scrubLine, unmute);
 
   /** @param {number} f */
   const showFrame = (f) => {
@@ -86,15 +87,22 @@ export function mountCardMedia(getItem, deps) {
     if (playing || hoverFraction == null || !geom) return;
     showFrame(frameFromPointer(hoverFraction, 1, geom.frames));
   };
-  thumbButton.addEventListener("pointermove", (ev) => {
-    const rect = thumbButton.getBoundingClientRect();
+  // the whole media box scrubs, not only the frame: a portrait thumbnail is a third of the box's width,
+  // and its blurred sides are the rest of the scrub track (and play on click, like the frame)
+  media.addEventListener("pointermove", (ev) => {
+    if (playing) return;
+    const rect = media.getBoundingClientRect();
     if (!(rect.width > 0)) return;
     hoverFraction = clamp((ev.clientX - rect.left) / rect.width, 0, 0.999999);
     scrubToHover();
   });
-  thumbButton.addEventListener("pointerleave", () => {
+  media.addEventListener("pointerleave", () => {
     hoverFraction = null;
     if (!playing) showFrame(-1);
+  });
+  media.addEventListener("click", (ev) => {
+    if (playing || thumbButton.hidden || thumbButton.contains(/** @type {Node} */ (ev.target))) return;
+    play(ev.shiftKey);
   });
   thumbButton.addEventListener("keydown", (ev) => {
     const geom = getItem().sprite;

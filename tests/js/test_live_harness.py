@@ -156,3 +156,25 @@ def test_drop_zone_keyboard_focus_and_coach_hint_as_text(harness) -> None:
     outline = page.evaluate("getComputedStyle(document.querySelector('.sora-drop')).outlineStyle")
     assert outline != "none", "the drop zone shows no keyboard focus"
     assert page.errors == []
+
+
+def test_portrait_card_scrubs_across_the_whole_box(harness) -> None:
+    page = harness("view=gallery&count=500")
+    card = page.locator('.sora-card[data-job-id="job_x1"]')
+    media = card.locator(".sora-media")
+    assert media.get_attribute("data-orientation") == "portrait"
+    page.wait_for_function(
+        """() => document.querySelector('.sora-card[data-job-id="job_x1"] .sora-sprite').style.backgroundImage !== ''"""
+    )
+    box = media.bounding_box()
+    frame = card.locator(".sora-frame").bounding_box()
+    assert frame["width"] < box["width"] * 0.5  # the thumbnail keeps its shape at rest
+    y = box["y"] + box["height"] / 2
+    # the blurred sides are part of the scrub track: the far left and right reach the first and last frames
+    page.mouse.move(box["x"] + box["width"] * 0.02, y)
+    assert card.get_attribute("data-scrub-frame") == "0"
+    page.mouse.move(box["x"] + box["width"] * 0.98, y)
+    assert card.get_attribute("data-scrub-frame") == "15"
+    page.mouse.move(1, 1)
+    assert card.get_attribute("data-scrub-frame") == "-1"
+    assert page.errors == []
