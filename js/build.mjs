@@ -26,8 +26,12 @@ export const OPTIONS = {
 /** The bundle's text, as the sources build it now. */
 export async function bundleText() {
   const result = await build({ ...OPTIONS, outfile });
-  // paths in esbuild's "// file" comments are relative to the working directory: make them stable
-  return result.outputFiles[0].text;
+  const text = result.outputFiles[0].text;
+  // esbuild writes the entry's default export as `export { x as default }`; spell it `export default x`,
+  // the form anywidget's docs (and tests/test_packaging.py) look for
+  const m = /^ {2}(\w+) as default,?\n/m.exec(text);
+  if (!m) throw new Error("js/build.mjs: the bundle has no default export");
+  return `${text.replace(m[0], "").replace(/,(\n\};\n)$/, "$1")}export default ${m[1]};\n`;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

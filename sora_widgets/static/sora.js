@@ -1758,7 +1758,6 @@ export {
   createProgressModel,
   createRequester,
   createTicker,
-  index_default as default,
   distinct,
   downloadName,
   easeRemaining,
@@ -1784,3 +1783,4 @@ export {
   stepFrame,
   tileRect
 };
+export default index_default;
