@@ -135,9 +135,16 @@ test("status words, terminal statuses, unknown statuses from other backends", ()
 });
 
 test("progressText: percent, ETA, elapsed; indeterminate without progress", () => {
-  assert.equal(progressText({ status: "in_progress", progress: 42.4, eta_s: 31 }, 12), "42% · 0:31 left · 0:12 elapsed");
-  assert.equal(progressText({ status: "in_progress", progress: null, eta_s: null }, 5), "Working (no progress reported) · 0:05 elapsed");
-  assert.equal(progressText({ status: "queued", progress: 0, eta_s: null }, 1), "Waiting in the queue · 0:01 elapsed");
+  const item = { status: "in_progress", progress: 42.4, eta_s: 31 };
+  assert.equal(progressText(item, { value: 42.4, eta: 31, elapsed: 12 }), "42% · 0:31 left · 0:12 elapsed");
+  assert.equal(progressText(item, { value: 97.2, eta: 0.2, elapsed: 60 }), "97% · finishing… · 1:00 elapsed");
+  const none = { status: "in_progress", progress: null, eta_s: null };
+  assert.equal(progressText(none, { value: null, eta: null, elapsed: 5 }), "Working (no progress reported) · 0:05 elapsed");
+  assert.equal(
+    progressText({ ...none, typical_s: 70 }, { value: null, eta: null, elapsed: 5 }),
+    "Working (no progress reported) · 0:05 elapsed · usually ~1:10",
+  );
+  assert.equal(progressText({ status: "queued", progress: 0, eta_s: null }, { value: 0, eta: null, elapsed: 1 }), "Waiting in the queue · 0:01 elapsed");
 });
 
 test("errorText names the blocked input for moderation", () => {
@@ -145,6 +152,9 @@ test("errorText names the blocked input for moderation", () => {
   assert.equal(errorText({ code: "moderation_blocked", message: msg, blocked_input: "prompt" }), `${msg} (the prompt was flagged)`);
   assert.equal(errorText({ code: "moderation_blocked", message: msg, blocked_input: "image" }), `${msg} (the reference image was flagged)`);
   assert.equal(errorText({ code: "x", message: msg, blocked_input: null }), msg);
+  // the emulator (and the real API) may say which input already: not twice
+  const said = `${msg} The prompt was flagged: named character ('Mario').`;
+  assert.equal(errorText({ code: "moderation_blocked", message: said, blocked_input: "prompt" }), said);
   assert.equal(errorText(null), "");
 });
 
