@@ -11,8 +11,10 @@ process that embeds it (a notebook kernel) is never slowed. The handle stops the
 leaving the ``with`` block, at interpreter exit, and - because the child watches its stdin - even when the
 parent dies without cleaning up.
 
-Modules: :mod:`.app` (routes), :mod:`.engine` (lifecycle, faults, persistence), :mod:`.render` (procedural
-media), :mod:`.moderation` (the blocklist), ``__main__`` (the CLI).
+Modules: :mod:`.app` (the app and its routes; handlers in :mod:`.handlers`/:mod:`.derived`), :mod:`.engine`
+(lifecycle, renders, persistence; :mod:`.faults`, :mod:`.webhooks`, :mod:`.config`), :mod:`.render` (procedural
+media), :mod:`.moderation` (the blocklist), :mod:`.dialects` (carriers' and providers' accents), ``__main__``
+(the CLI).
 """
 
 from __future__ import annotations
@@ -195,6 +197,7 @@ def start_emulator(
     webhook_url: str | None = None,
     webhook_secret: str | None = None,
     startup_timeout: float = 60.0,
+    dialect: str = "openai",
 ) -> EmulatorHandle:
     """Start an emulator in a child process and return its :class:`EmulatorHandle` once it accepts requests.
 
@@ -240,6 +243,10 @@ def start_emulator(
         ``whsec_<base64>``; a random one when None.
     startup_timeout
         Seconds to wait for the server to accept requests.
+    dialect
+        The accent to speak: ``openai`` (default), a carrier's (``litellm``, ``litellm-veo``, ``vllm-omni``,
+        ``sglang``, ``reseller``) or a provider's own API (``gemini``, ``fal``); see the emulator's README.
+        Without ``profile``, the dialect's own models are served.
     """
     from ..profiles import get_profile
     from .engine import EmulatorConfig, profile_to_dict
@@ -252,7 +259,7 @@ def start_emulator(
         api_key=key, data_dir=Path("."), speed=speed, job_duration_s=job_duration_s, fail_rate=fail_rate,
         lost_create_rate=lost_create_rate, rate_limit_per_minute=rate_limit_per_minute, latency_ms=latency_ms,
         drop_download_rate=drop_download_rate, seed=seed, max_concurrent_renders=max_concurrent_renders,
-        expires_after_s=expires_after_s, webhook_url=webhook_url, webhook_secret=webhook_secret,
+        expires_after_s=expires_after_s, webhook_url=webhook_url, webhook_secret=webhook_secret, dialect=dialect,
         **({"profile": profile} if profile is not None else {}),
     )
     owns = data_dir is None
@@ -270,6 +277,7 @@ def start_emulator(
         "--data-dir", str(root),
         "--max-concurrent-renders", str(int(max_concurrent_renders)),
         "--exit-on-stdin-eof",
+        "--dialect", dialect,
     ]
     if job_duration_s is not None:
         args += ["--job-duration-s", repr(float(job_duration_s))]

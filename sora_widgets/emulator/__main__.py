@@ -22,7 +22,8 @@ import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from ..profiles import BackendProfile, get_profile
+from ..profiles import OPENAI_PROFILE, BackendProfile, get_profile
+from .dialects import dialect_names, get_dialect
 
 API_KEY_ENV = "SORA_EMULATOR_API_KEY"
 WEBHOOK_SECRET_ENV = "SORA_EMULATOR_WEBHOOK_SECRET"
@@ -82,8 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", default=None,
                    help="where videos and state are kept across restarts (default: a temporary directory, "
                    "removed at exit)")
-    p.add_argument("--profile", default="openai",
-                   help="backend profile: a registered name (openai, ...), a JSON object or a .json file")
+    p.add_argument("--profile", default=None,
+                   help="backend profile: a registered name (openai, ...), a JSON object or a .json file "
+                   "(default: the dialect's models; OpenAI's for the openai dialect)")
+    p.add_argument("--dialect", default="openai", choices=dialect_names(),
+                   help="the carrier or provider accent to speak (default: openai); see the emulator's README")
     p.add_argument("--max-concurrent-renders", type=int, default=2,
                    help="renders at once (each in a worker process); the rest stay queued (default: 2)")
     p.add_argument("--expires-after-s", type=float, default=None,
@@ -153,6 +157,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         data_dir = Path(args.data_dir).expanduser().resolve()
         data_dir.mkdir(parents=True, exist_ok=True)
     try:
+        dialect = get_dialect(args.dialect)
+        if args.profile is not None:
+            profile = load_profile(args.profile)
+        else:
+            profile = dialect.default_profile() or OPENAI_PROFILE
         config = EmulatorConfig(
             api_key=api_key,
             data_dir=data_dir,
@@ -164,7 +173,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             latency_ms=args.latency_ms,
             drop_download_rate=args.drop_download_rate,
             seed=args.seed,
-            profile=load_profile(args.profile),
+            profile=profile,
+            dialect=args.dialect,
             max_concurrent_renders=args.max_concurrent_renders,
             expires_after_s=args.expires_after_s,
             webhook_url=args.webhook_url,
@@ -174,7 +184,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         port = sock.getsockname()[1]
         host = f"[{args.host}]" if ":" in args.host else args.host
         base_url = f"http://{host}:{port}/v1"
-        app = build_app(Engine(config))
+        app = build_app(Engine(config, new_id=dialect.new_id), dialect)
 
         def ready() -> None:
             print(f"base_url: {base_url}", flush=True)
