@@ -162,6 +162,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             profile = load_profile(args.profile)
         else:
             profile = dialect.default_profile() or OPENAI_PROFILE
+        profile = dialect.adapt_profile(profile)
         config = EmulatorConfig(
             api_key=api_key,
             data_dir=data_dir,

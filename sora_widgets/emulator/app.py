@@ -107,7 +107,7 @@ def video_routes(engine: Engine, dialect: Dialect) -> list[Route]:
         feature = FEATURE_OF.get(kind)
         if kind in overrides:
             endpoint = api(kind, overrides[kind])
-        elif feature is not None and not engine.profile.supports(feature):
+        elif kind in dialect.absent or (feature is not None and not engine.profile.supports(feature)):
             endpoint = missing_route
         else:
             endpoint = api(kind, handler)

@@ -353,6 +353,7 @@ class Engine:
         video.status = "failed"
         video.error = {"code": code, "message": message}
         video.completed_at = None
+        video.failed_at = int(time.time())
         self._save(video)
         self.webhook_sender.emit(video.id, "video.failed")
 
@@ -370,6 +371,25 @@ class Engine:
             task.cancel()
         self.videos.pop(video_id, None)
         shutil.rmtree(self.job_dir(video_id), ignore_errors=True)
+        return video
+
+    def forget(self, video_id: str) -> Video | None:
+        """Drop the record but let its render run to the end (a server that deletes without aborting)."""
+        video = self.get(video_id)
+        if video is None:
+            return None
+        video.deleted = True  # _run removes the media once the render is done
+        self.videos.pop(video_id, None)
+        if video_id not in self._tasks:
+            shutil.rmtree(self.job_dir(video_id), ignore_errors=True)
+        return video
+
+    async def wait(self, video: Video) -> Video:
+        """Until the job is completed or failed (its task has ended)."""
+        task = self._tasks.get(video.id)
+        if task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.shield(task)
         return video
 
     def listing(self, order: str = "desc") -> list[Video]:

@@ -40,6 +40,7 @@ class Video:
     media: dict[str, Any] | None = None
     deleted: bool = False
     expires_ts: float | None = None  # precise expiry (expires_at is whole seconds)
+    failed_at: int | None = None
 
     def progress(self, now: float | None = None) -> int:
         if self.status == "completed":

@@ -13,7 +13,12 @@ __all__ = ["DIALECTS", "Dialect", "dialect_names", "get_dialect"]
 
 
 def _registry() -> dict[str, type[Dialect]]:
-    return {"openai": Dialect}
+    from .litellm import LiteLLM, LiteLLMVeo
+    from .reseller import Reseller
+    from .servers import SGLang, SGLangImageToVideo, VllmOmni
+
+    classes: list[type[Dialect]] = [Dialect, LiteLLM, LiteLLMVeo, VllmOmni, SGLang, SGLangImageToVideo, Reseller]
+    return {cls.name: cls for cls in classes}
 
 
 DIALECTS = _registry()

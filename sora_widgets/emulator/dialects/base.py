@@ -9,6 +9,7 @@ lifecycle, the media) is shared, so every dialect renders the same videos.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
@@ -35,10 +36,20 @@ class Dialect:
     summary = "OpenAI's Videos API (the default)"
     #: a multipart/JSON create without ``input_reference`` is a 400 (an image-to-video-only server)
     require_reference = False
+    #: the profile features this carrier can have at all (None: every one); see :meth:`adapt_profile`
+    features: frozenset[str] | None = None
+    #: route kinds this carrier does not have: answered like an unknown URL
+    absent: frozenset[str] = frozenset()
 
     def default_profile(self) -> BackendProfile | None:
         """The models this carrier serves when no profile is given (None: the configured one, OpenAI's)."""
         return None
+
+    def adapt_profile(self, profile: BackendProfile) -> BackendProfile:
+        """``profile`` limited to what this carrier can do (a test's tiny profile keeps the carrier's limits)."""
+        if self.features is None:
+            return profile
+        return replace(profile, features=frozenset(profile.features) & self.features)
 
     def new_id(self, now: float) -> str:
         from ..engine import default_id
