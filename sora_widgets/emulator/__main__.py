@@ -96,6 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="POST signed video.completed / video.failed events here (loopback URLs only)")
     p.add_argument("--webhook-secret", default=None,
                    help=f"whsec_... signing secret (default: ${WEBHOOK_SECRET_ENV}, else a random one, printed)")
+    p.add_argument("--tls-certfile", default=None,
+                   help="serve HTTPS with this PEM certificate (clients that only speak https, such as fal-client)")
+    p.add_argument("--tls-keyfile", default=None, help="the certificate's PEM private key (with --tls-certfile)")
     p.add_argument("--exit-on-stdin-eof", action="store_true",
                    help="stop when stdin closes (used by start_emulator so no server outlives its parent)")
     p.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
@@ -181,10 +184,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             webhook_url=args.webhook_url,
             webhook_secret=args.webhook_secret or os.environ.get(WEBHOOK_SECRET_ENV),
         )
+        if (args.tls_certfile is None) != (args.tls_keyfile is None):
+            raise SystemExit("--tls-certfile and --tls-keyfile go together")
         sock = _bind(args.host, args.port)
         port = sock.getsockname()[1]
         host = f"[{args.host}]" if ":" in args.host else args.host
-        base_url = f"http://{host}:{port}/v1"
+        scheme = "https" if args.tls_certfile else "http"
+        base_url = f"{scheme}://{host}:{port}/v1"
         app = build_app(Engine(config, new_id=dialect.new_id), dialect)
 
         def ready() -> None:
@@ -198,7 +204,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         app.state.on_ready = ready
         install_log_filter()
         server = _server_class()(uvicorn.Config(app, log_level=args.log_level, access_log=False, lifespan="on",
-                                               timeout_graceful_shutdown=3))
+                                               timeout_graceful_shutdown=3, ssl_certfile=args.tls_certfile,
+                                               ssl_keyfile=args.tls_keyfile))
         if args.exit_on_stdin_eof:
             def watch_stdin() -> None:
                 try:

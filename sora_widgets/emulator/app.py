@@ -89,15 +89,17 @@ async def http_exception(request: Request, exc: Exception) -> Response:
     if status in (404, 405):
         context(request).engine.stats["unknown"] += 1
         return invalid_url(request)
-    return ApiError(status, str(getattr(exc, "detail", "error")),
-                    type="server_error" if status >= 500 else "invalid_request_error").response()
+    err = ApiError(status, str(getattr(exc, "detail", "error")),
+                   type="server_error" if status >= 500 else "invalid_request_error")
+    return context(request).dialect.error_response(err)
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
     if not isinstance(exc, DropConnection):  # a dropped connection is an injected fault, not a bug
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return ApiError(500, "The server had an error while processing your request. Sorry about that!",
-                    type="server_error").response()
+    err = ApiError(500, "The server had an error while processing your request. Sorry about that!",
+                   type="server_error")
+    return context(request).dialect.error_response(err)
 
 
 def video_routes(engine: Engine, dialect: Dialect) -> list[Route]:

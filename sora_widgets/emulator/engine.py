@@ -203,6 +203,7 @@ class Engine:
         source: Video | None = None,
         extension_seconds: str | None = None,
         seed: int | None = None,
+        audio: bool = False,
     ) -> Video:
         """Make a job (queued) and schedule it. Inputs are already validated."""
         now = time.time()
@@ -214,6 +215,8 @@ class Engine:
         if seed is not None:  # the client's seed: another take of the same inputs (none: the inputs decide)
             seed_parts.append(f"seed={seed}")
         render: dict[str, Any] = {"prompt": prompt, "width": width, "height": height, "seconds": float(seconds)}
+        if audio:
+            render["audio"] = True
         d = self.job_dir(video_id)
         d.mkdir(parents=True, exist_ok=True)
         if reference:
@@ -260,6 +263,7 @@ class Engine:
             seq=self._seq,
             duration_s=job_duration(model, size, duration_seconds, self.config.speed, self.config.job_duration_s),
             seed=render_seed,
+            client_seed=seed,
             render=render,
             blocked=(
                 {"blocked_input": blocked.blocked_input, "message": blocked.message} if blocked is not None else None

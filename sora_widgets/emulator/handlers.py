@@ -45,7 +45,7 @@ async def create(request: Request) -> Response:
                        "image).", param="input_reference", code="missing_required_parameter")
     reference, ref_name = await reference_from(fields, size)
     video = ctx.engine.create(model=spec.name, prompt=prompt, size=size, seconds=seconds, reference=reference,
-                              reference_name=ref_name, seed=seed)
+                              reference_name=ref_name, seed=seed, audio=ctx.dialect.audio_for(spec.name))
     return lost(request, video_response(ctx, video))
 
 

@@ -10,7 +10,7 @@ import secrets
 from collections.abc import Callable
 
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from .context import context
 from .dialects.base import Handler
@@ -21,8 +21,9 @@ __all__ = ["CREATE_KINDS", "api", "check_auth", "injected_failure", "invalid_url
 CREATE_KINDS = frozenset({"create", "remix", "edit", "extend"})
 
 
-def invalid_url(request: Request) -> JSONResponse:
-    return ApiError(404, f"Invalid URL ({request.method} {request.url.path})").response()
+def invalid_url(request: Request) -> Response:
+    err = ApiError(404, f"Invalid URL ({request.method} {request.url.path})")
+    return context(request).dialect.error_response(err)
 
 
 def bearer_token(request: Request) -> str:
@@ -94,7 +95,7 @@ def api(kind: str, handler: Handler, *, auth: Callable[[Request], None] | None =
             request.state.lose_response = fate == "lost"
             response = await handler(request)
         except ApiError as err:
-            response = err.response()
+            response = ctx.dialect.error_response(err)
         except ClientDisconnect:
             return Response(status_code=499)
         response.headers.update(extra)

@@ -41,6 +41,7 @@ class Video:
     deleted: bool = False
     expires_ts: float | None = None  # precise expiry (expires_at is whole seconds)
     failed_at: int | None = None
+    client_seed: int | None = None  # the request's `seed`, when it had one
 
     def progress(self, now: float | None = None) -> int:
         if self.status == "completed":

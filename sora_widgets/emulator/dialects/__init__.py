@@ -13,11 +13,14 @@ __all__ = ["DIALECTS", "Dialect", "dialect_names", "get_dialect"]
 
 
 def _registry() -> dict[str, type[Dialect]]:
+    from .fal import Fal
+    from .gemini import Gemini
     from .litellm import LiteLLM, LiteLLMVeo
     from .reseller import Reseller
     from .servers import SGLang, SGLangImageToVideo, VllmOmni
 
-    classes: list[type[Dialect]] = [Dialect, LiteLLM, LiteLLMVeo, VllmOmni, SGLang, SGLangImageToVideo, Reseller]
+    classes: list[type[Dialect]] = [Dialect, LiteLLM, LiteLLMVeo, VllmOmni, SGLang, SGLangImageToVideo, Reseller,
+                                   Gemini, Fal]
     return {cls.name: cls for cls in classes}
 
 

@@ -24,9 +24,13 @@ if TYPE_CHECKING:
     from ..config import EmulatorConfig
     from ..records import Video
 
-__all__ = ["Dialect", "Handler"]
+__all__ = ["VIDEO_ROUTE_KINDS", "Dialect", "Handler"]
 
 Handler = Callable[[Request], Awaitable[Response]]
+
+#: Every route kind of ``/v1/videos`` (a provider's dialect, which serves its own API, has none of them).
+VIDEO_ROUTE_KINDS = frozenset({"create", "list", "retrieve", "delete", "content", "remix", "edit", "extend",
+                               "character_create", "character_get"})
 
 
 class Dialect:
@@ -59,6 +63,14 @@ class Dialect:
     def shape(self, body: dict[str, Any], video: Video) -> dict[str, Any]:
         """The video object as this carrier sends it (``body`` is OpenAI's)."""
         return body
+
+    def audio_for(self, model: str) -> bool:
+        """Whether this model's MP4s carry an audio track (Veo 3's do)."""
+        return False
+
+    def error_response(self, err: ApiError) -> Response:
+        """An error in this API's shape (OpenAI's ``{"error": {message, type, param, code}}`` by default)."""
+        return err.response()
 
     def poll_headers(self, config: EmulatorConfig) -> dict[str, str]:
         return {"openai-poll-after-ms": str(config.poll_after_ms)}

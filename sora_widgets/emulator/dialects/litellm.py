@@ -163,6 +163,9 @@ class LiteLLMVeo(LiteLLM):
     def default_profile(self) -> BackendProfile:
         return LITELLM_VEO_PROFILE
 
+    def audio_for(self, model: str) -> bool:
+        return "veo-3" in model
+
     def shape(self, body: dict[str, Any], video: Video) -> dict[str, Any]:
         body = super().shape(body, video)
         body["progress"] = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import os
 import time
@@ -79,6 +80,7 @@ def render_video(
     continue_scene: bool = False,
     crf: int = 28,
     preset: str = "superfast",
+    audio: bool = False,
 ) -> dict[str, Any]:
     """Render ``video.mp4``, ``thumbnail.webp`` and ``spritesheet.jpg`` into ``out_dir``.
 
@@ -89,6 +91,7 @@ def render_video(
     ``seconds`` new seconds continue from its last frame; with ``continue_scene`` (the source was rendered here
     from ``base_chain``) they continue the source's scene and motion instead, changed by ``prompt``.
     ``base_video`` (an edit) keeps the source's frames and draws the new prompt's shapes and caption over them.
+    ``audio`` adds an AAC track (a soft chord picked by ``seed``, as long as the video), as Veo 3 clips have.
     Returns facts about the result (sizes, frame count, timings).
     """
     import av
@@ -133,6 +136,8 @@ def render_video(
             "tune": "animation",
             "x264-params": "colorprim=smpte170m:transfer=smpte170m:colormatrix=smpte170m",
         }
+        # every stream exists before the first packet (the MP4 header lists them)
+        audio_stream = container.add_stream("aac", rate=AUDIO_RATE, layout="mono") if audio else None
         for index in range(total):
             if index % 12 == 11 and not out.is_dir():
                 raise RenderCancelled(f"{out} was removed (the job was deleted)")
@@ -168,6 +173,8 @@ def render_video(
                 container.mux(packet)
         for packet in stream.encode():
             container.mux(packet)
+        if audio_stream is not None:
+            write_tone(container, audio_stream, duration, seed)
     except BaseException:
         with contextlib.suppress(Exception):
             container.close()
@@ -190,6 +197,7 @@ def render_video(
         "frames": total,
         "fps": FPS,
         "duration_s": duration,
+        "audio": "aac" if audio else None,
         "video_bytes": (out / "video.mp4").stat().st_size,
         "thumbnail": {"width": tw, "height": th, "bytes": len(thumbnail)},
         "sprite": geometry.to_dict(),
@@ -197,6 +205,36 @@ def render_video(
         "render_s": round(encoded - started, 3),
         "total_s": round(time.perf_counter() - started, 3),
     }
+
+
+AUDIO_RATE = 48000
+_AAC_FRAME = 1024
+
+
+def tone(duration: float, seed: str) -> np.ndarray:
+    """A soft two-note chord with fades, mono float32 at :data:`AUDIO_RATE`; ``seed`` picks the root note."""
+    digest = hashlib.sha256(f"tone:{seed}".encode()).digest()
+    root = 220.0 * 2 ** ((digest[0] % 12) / 12)  # A3 .. G#4
+    n = max(1, int(round(duration * AUDIO_RATE)))
+    t = np.arange(n, dtype=np.float32) / AUDIO_RATE
+    wave = 0.18 * np.sin(2 * np.pi * root * t) + 0.10 * np.sin(2 * np.pi * root * 1.5 * t)
+    fade = np.minimum(1.0, np.minimum(t, duration - t) / 0.05).clip(0.0, 1.0)
+    return (wave * fade).astype(np.float32)
+
+
+def write_tone(container: Any, stream: Any, duration: float, seed: str) -> None:
+    """Encode :func:`tone` into ``stream`` (an AAC stream of ``container``, added before the first packet)."""
+    import av
+
+    samples = tone(duration, seed)
+    for start in range(0, len(samples), _AAC_FRAME):
+        frame = av.AudioFrame.from_ndarray(samples[None, start:start + _AAC_FRAME], format="fltp", layout="mono")
+        frame.sample_rate = AUDIO_RATE
+        frame.pts = start
+        for packet in stream.encode(frame):
+            container.mux(packet)
+    for packet in stream.encode():
+        container.mux(packet)
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
