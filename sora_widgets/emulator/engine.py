@@ -28,12 +28,9 @@ import logging
 import os
 import secrets
 import shutil
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import Executor, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -42,6 +39,7 @@ from . import moderation
 from .config import EmulatorConfig, allowed_list, job_duration, profile_from_dict, profile_to_dict
 from .faults import FaultInjector
 from .records import VARIANT_FILES, VARIANT_TYPES, Video
+from .renders import RenderPool
 from .webhooks import WebhookSender
 
 log = logging.getLogger("sora_widgets.emulator")
@@ -54,30 +52,6 @@ __all__ = ["VARIANT_FILES", "VARIANT_TYPES", "EmulatorConfig", "Engine", "Video"
 def default_id(now: float) -> str:
     """OpenAI's shape: ``video_`` + 48 hex characters (the first 8 are the creation time)."""
     return f"video_{int(now):08x}{secrets.token_hex(20)}"
-
-
-def _worker_init() -> None:  # pragma: no cover - runs in the render processes
-    # renders yield to the server process, and die with it
-    with contextlib.suppress(Exception):
-        os.nice(10)
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(Exception):
-            import ctypes
-            import signal
-
-            ctypes.CDLL("libc.so.6").prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    from . import render  # noqa: F401  (warm the imports)
-
-
-def _render_in_worker(spec: dict[str, Any]) -> dict[str, Any]:  # pragma: no cover - worker process
-    from .render import render_job
-
-    return render_job(spec)
-
-
-def _warm() -> int:  # pragma: no cover - worker process
-    return os.getpid()
-
 
 
 class Engine:
@@ -101,7 +75,8 @@ class Engine:
         self.webhooks = self.webhook_sender.counts
         self._slots: asyncio.Semaphore | None = None
         self._tasks: dict[str, asyncio.Task[None]] = {}
-        self._pool: Executor | None = None
+        # a render whose job is gone (deleted while it ran) has its output removed when it finishes
+        self.renders = RenderPool(config.max_concurrent_renders, keep=lambda video_id: video_id in self.videos)
         self._seq = 0
         self.rendering = 0
         self.started = time.time()
@@ -111,20 +86,8 @@ class Engine:
     async def start(self) -> None:
         self.videos_dir.mkdir(parents=True, exist_ok=True)
         self._slots = asyncio.Semaphore(self.config.max_concurrent_renders)
-        self._pool = self._new_pool()
-        # start the workers now (without waiting for them), so the first render does not pay for their imports
-        for _ in range(self.config.max_concurrent_renders):
-            self._pool.submit(_warm)
+        self.renders.start()
         self._load()
-
-    def _new_pool(self) -> Executor:
-        import multiprocessing
-
-        return ProcessPoolExecutor(
-            max_workers=self.config.max_concurrent_renders,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=_worker_init,
-        )
 
     async def stop(self) -> None:
         self.webhook_sender.cancel()
@@ -133,17 +96,7 @@ class Engine:
         for task in list(self._tasks.values()):
             with contextlib.suppress(BaseException):
                 await task
-        if self._pool is not None:
-            # renders in flight are not waited for: their jobs are re-queued by the next start
-            processes = list(getattr(self._pool, "_processes", {}).values())
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            for proc in processes:
-                with contextlib.suppress(Exception):
-                    proc.terminate()
-            for proc in processes:
-                with contextlib.suppress(Exception):
-                    proc.join(timeout=5)
-            self._pool = None
+        self.renders.shutdown()  # renders in flight are not waited for: the next start re-queues their jobs
 
     def _load(self) -> None:
         records: list[Video] = []
@@ -299,7 +252,7 @@ class Engine:
             self.rendering += 1
             try:
                 spec = dict(video.render, out_dir=str(self.job_dir(video.id)))
-                result = await self._render(spec)
+                result = await self.renders.render(spec)
                 remaining = video.started_ts + video.duration_s - time.time()
                 if remaining > 0:
                     await asyncio.sleep(remaining)
@@ -323,34 +276,6 @@ class Engine:
             video.expires_ts = finished + self.config.expiry_s
             self._save(video)
             self.webhook_sender.emit(video.id, "video.completed")
-
-    async def _render(self, spec: dict[str, Any]) -> dict[str, Any]:
-        try:
-            return await self._submit(spec)
-        except BrokenProcessPool:
-            log.warning("render pool broke; starting a new one")
-            self._pool = self._new_pool()
-            return await self._submit(spec)
-
-    async def _submit(self, spec: dict[str, Any]) -> dict[str, Any]:
-        assert self._pool is not None
-        future = self._pool.submit(_render_in_worker, spec)
-        try:
-            return await asyncio.wrap_future(future)
-        except asyncio.CancelledError:
-            # the job was deleted (or the server is stopping) while its render runs in a worker: the render
-            # cannot be interrupted, so clean its output up once it is done
-            if future.cancel():  # still waiting for a worker: it will not run at all
-                raise
-            out_dir = spec["out_dir"]
-            video_id = Path(out_dir).name
-
-            def cleanup(_f: Any) -> None:
-                if video_id not in self.videos:
-                    shutil.rmtree(out_dir, ignore_errors=True)
-
-            future.add_done_callback(cleanup)
-            raise
 
     def _fail(self, video: Video, code: str, message: str) -> None:
         video.progress_final = video.progress()
