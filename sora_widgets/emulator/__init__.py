@@ -277,7 +277,8 @@ def start_emulator(
         **({"profile": profile} if profile is not None else {}),
     )
     owns = data_dir is None
-    root = Path(tempfile.mkdtemp(prefix="sora-emulator-")) if owns else Path(data_dir).expanduser().resolve()
+    root = Path(tempfile.mkdtemp(prefix="sora-emulator-")) if data_dir is None else Path(data_dir).expanduser()
+    root = root.resolve()
     root.mkdir(parents=True, exist_ok=True)
     log_path = root / "emulator.log"
     args = [

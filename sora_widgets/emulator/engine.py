@@ -230,7 +230,8 @@ class Engine:
     def _schedule(self, video: Video) -> None:
         task = asyncio.get_running_loop().create_task(self._run(video), name=f"render-{video.id}")
         self._tasks[video.id] = task
-        task.add_done_callback(lambda _t, vid=video.id: self._tasks.pop(vid, None))
+        video_id = video.id
+        task.add_done_callback(lambda _t: self._tasks.pop(video_id, None))
 
     async def _run(self, video: Video) -> None:
         assert self._slots is not None

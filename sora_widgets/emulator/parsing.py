@@ -224,7 +224,7 @@ def probe_video(data: bytes) -> tuple[int, int, float]:
     """Width, height and duration (s) of an uploaded video; ValueError when it is not one."""
     import av
 
-    with av.open(io.BytesIO(data)) as container:
+    with av.open(io.BytesIO(data), "r") as container:
         stream = container.streams.video[0]
         width, height = stream.codec_context.width, stream.codec_context.height
         if stream.duration is not None and stream.time_base is not None:

@@ -152,8 +152,8 @@ def render_video(
                     maker = FrameMaker(scene, width, height, total / FPS, seed=seed, reference=ref_img)
                 elif maker is None:
                     # made here, so an extension of an upload can start from its last frame
-                    reference = ref_img if ref_img is not None or last_frame is None else last_frame.to_image()
-                    maker = FrameMaker(scene, width, height, seconds, seed=seed, reference=reference,
+                    start = ref_img if ref_img is not None or last_frame is None else last_frame.to_image()
+                    maker = FrameMaker(scene, width, height, seconds, seed=seed, reference=start,
                                        caption_top=bool(prefix_video or base_video))
                 if edit_iter is not None:
                     for dst, src in zip(planes, next(edit_iter), strict=True):
@@ -219,7 +219,8 @@ def tone(duration: float, seed: str) -> np.ndarray:
     t = np.arange(n, dtype=np.float32) / AUDIO_RATE
     wave = 0.18 * np.sin(2 * np.pi * root * t) + 0.10 * np.sin(2 * np.pi * root * 1.5 * t)
     fade = np.minimum(1.0, np.minimum(t, duration - t) / 0.05).clip(0.0, 1.0)
-    return (wave * fade).astype(np.float32)
+    samples: np.ndarray = (wave * fade).astype(np.float32)
+    return samples
 
 
 def write_tone(container: Any, stream: Any, duration: float, seed: str) -> None:

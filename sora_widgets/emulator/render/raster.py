@@ -307,7 +307,8 @@ class FrameMaker:
     def frame(self, index: int) -> np.ndarray:
         """Frame ``index`` as an RGB ``(height, width, 3)`` uint8 array (for tests and previews)."""
         vf = self.video_frame(index)
-        return vf.to_ndarray(format="rgb24")
+        rgb: np.ndarray = vf.to_ndarray(format="rgb24")
+        return rgb
 
     def video_frame(self, index: int) -> Any:
         """Frame ``index`` as a PyAV ``VideoFrame`` in yuv420p."""
@@ -323,7 +324,7 @@ def new_frame(width: int, height: int) -> tuple[Any, tuple[np.ndarray, np.ndarra
     vf = av.VideoFrame(width, height, "yuv420p")
     views = []
     for plane in vf.planes:
-        buf = np.frombuffer(plane, dtype=np.uint8).reshape(plane.height, plane.line_size)
+        buf = np.frombuffer(memoryview(plane), dtype=np.uint8).reshape(plane.height, plane.line_size)
         views.append(buf[:, : plane.width])
     return vf, (views[0], views[1], views[2])
 

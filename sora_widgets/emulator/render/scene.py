@@ -137,6 +137,11 @@ def shift_hue(colour: tuple[int, int, int], shift: float) -> tuple[int, int, int
     return int(r * 255), int(g * 255), int(b * 255)
 
 
+def hsv_colour(h: float, s: float, v: float) -> tuple[int, int, int]:
+    r, g, b = colorsys.hsv_to_rgb(h, s, v)
+    return int(r * 255), int(g * 255), int(b * 255)
+
+
 def parse_prompt(prompt: str, seed: str = "", base: Scene | None = None, vary: bool = True) -> Scene:
     """Read colours, shapes and motion words from ``prompt``.
 
@@ -208,17 +213,10 @@ def parse_prompt(prompt: str, seed: str = "", base: Scene | None = None, vary: b
 
     if not scene.background_named:
         hue = float(rng.uniform(0, 1))
-        top = colorsys.hsv_to_rgb(hue, 0.45, 0.35)
-        bottom = colorsys.hsv_to_rgb((hue + 0.08) % 1, 0.6, 0.12)
-        scene.background = (
-            tuple(int(c * 255) for c in top),  # type: ignore[assignment]
-            tuple(int(c * 255) for c in bottom),
-        )
+        scene.background = (hsv_colour(hue, 0.45, 0.35), hsv_colour((hue + 0.08) % 1, 0.6, 0.12))
     if not kinds:
         kinds = [(("circle", "square", "triangle", "star", "ring")[int(rng.integers(0, 5))], int(rng.integers(1, 3)))]
-    palette = scene.colours or [
-        tuple(int(c * 255) for c in colorsys.hsv_to_rgb(float(rng.uniform(0, 1)), 0.7, 0.95)) for _ in range(3)
-    ]
+    palette = scene.colours or [hsv_colour(float(rng.uniform(0, 1)), 0.7, 0.95) for _ in range(3)]
     shapes: list[ShapeSpec] = []
     total = min(10, sum(n for _, n in kinds))
     for kind, count in kinds:
@@ -228,14 +226,14 @@ def parse_prompt(prompt: str, seed: str = "", base: Scene | None = None, vary: b
             idx = len(shapes)
             colour = palette[idx % len(palette)]
             if scene.hue_shift:
-                colour = shift_hue(colour, scene.hue_shift)  # type: ignore[arg-type]
+                colour = shift_hue(colour, scene.hue_shift)
             if total == 1:
                 x, y = 0.5, 0.45
             else:
                 x = 0.15 + 0.7 * (idx + 0.5) / total + float(rng.uniform(-0.04, 0.04))
                 y = 0.42 + float(rng.uniform(-0.15, 0.1))
             size = (0.42 if total == 1 else max(0.12, 0.36 / math.sqrt(total))) * float(rng.uniform(0.9, 1.1))
-            shapes.append(ShapeSpec(kind, colour, x, y, size, float(rng.uniform(0, 2 * math.pi))))  # type: ignore[arg-type]
+            shapes.append(ShapeSpec(kind, colour, x, y, size, float(rng.uniform(0, 2 * math.pi))))
     scene.shapes = shapes
     return scene
 
