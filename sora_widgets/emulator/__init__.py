@@ -39,7 +39,6 @@ from ..profiles import BackendProfile
 __all__ = ["EmulatorError", "EmulatorHandle", "start_emulator"]
 
 _API_KEY_ENV = "SORA_EMULATOR_API_KEY"
-_DIALECT_ENV = "SORA_EMULATOR_DIALECT"
 # running handles, held until stopped: an emulator lives until stop() or interpreter exit, even when the caller
 # keeps no reference to its handle
 _LIVE: set[EmulatorHandle] = set()
@@ -201,7 +200,7 @@ def start_emulator(
     webhook_url: str | None = None,
     webhook_secret: str | None = None,
     startup_timeout: float = 60.0,
-    dialect: str | None = None,
+    dialect: str = "openai",
     tls_certfile: str | os.PathLike[str] | None = None,
     tls_keyfile: str | os.PathLike[str] | None = None,
 ) -> EmulatorHandle:
@@ -252,8 +251,7 @@ def start_emulator(
     dialect
         The accent to speak: ``openai`` (default), a carrier's (``litellm``, ``litellm-veo``, ``vllm-omni``,
         ``sglang``, ``reseller``) or a provider's own API (``gemini``, ``fal``); see the emulator's README.
-        Without ``profile``, the dialect's own models are served. None: ``$SORA_EMULATOR_DIALECT``, else
-        ``openai`` (so a whole test run can be pointed at one carrier's accent).
+        Without ``profile``, the dialect's own models are served.
     tls_certfile, tls_keyfile
         Serve HTTPS with this PEM certificate and key (for clients that only speak https, such as
         ``fal-client``); ``base_url`` then starts with ``https://`` and :meth:`EmulatorHandle.stats` trusts the
@@ -262,7 +260,6 @@ def start_emulator(
     from ..profiles import get_profile
     from .engine import EmulatorConfig, profile_to_dict
 
-    dialect = dialect or os.environ.get(_DIALECT_ENV) or "openai"
     if (tls_certfile is None) != (tls_keyfile is None):
         raise ValueError("tls_certfile and tls_keyfile go together (a PEM certificate and its key)")
     if isinstance(profile, str):  # resolved here: the child does not see profiles registered in this process

@@ -116,16 +116,6 @@ def test_unknown_dialect_is_refused_before_starting():
         start_emulator(dialect="nope")
 
 
-def test_the_environment_picks_the_dialect_for_a_whole_run(monkeypatch, tmp_path):
-    from sora_widgets import start_emulator
-
-    monkeypatch.setenv("SORA_EMULATOR_DIALECT", "reseller")
-    profile = BackendProfile("tiny-env", (MODELS["reseller"],))
-    with start_emulator(speed=40, profile=profile, data_dir=tmp_path) as emu, client_for(emu) as client:
-        assert emu.stats()["config"]["dialect"] == "reseller"
-        assert create(client, "reseller").status == "pending"
-
-
 # ---------------------------------------------------------------- litellm
 
 
