@@ -114,4 +114,4 @@ def lost(request: Request, response: Response) -> Response:
         engine.faults["lost_create_dropped"] += 1
         return DroppedResponse(bytes(response.body), response.status_code, {}, "application/json", 0.0)
     engine.faults["lost_create_500"] += 1
-    return injected_failure(500).response()
+    return context(request).dialect.error_response(injected_failure(500))

@@ -126,3 +126,17 @@ def test_the_key_is_required_in_header_or_query(client, gemini_emulator):
     resp = httpx.get(url, params={"alt": "media", "key": gemini_emulator.api_key})
     assert resp.status_code == 200 and resp.headers["content-type"] == "video/mp4"
     assert resp.content == client.files.download(file=operation.response.generated_videos[0].video)
+
+
+def test_faults_apply_to_the_provider_api_too(tmp_path):
+    from sora_widgets import start_emulator
+
+    with start_emulator(speed=40, seed=2, dialect="gemini", lost_create_rate=1.0, data_dir=tmp_path) as emu:
+        client = genai.Client(api_key=emu.api_key, vertexai=False,
+                              http_options=types.HttpOptions(base_url=emu.root_url, retry_options=None))
+        with pytest.raises((errors.ServerError, httpx.TransportError)):
+            client.models.generate_videos(model="veo-3.0-generate-001", source=types.GenerateVideosSource(prompt="x"),
+                                          config=types.GenerateVideosConfig(duration_seconds=4))
+        stats = emu.stats()
+        assert stats["faults"]["lost_create"] >= 1
+        assert stats["videos"] == stats["faults"]["lost_create"]  # the job exists although the client saw a failure

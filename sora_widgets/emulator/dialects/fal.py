@@ -29,7 +29,7 @@ from starlette.routing import BaseRoute, Route
 from ...profiles import BackendProfile, ModelSpec
 from ..context import context
 from ..errors import ApiError
-from ..middleware import api
+from ..middleware import api, lost
 from ..records import Video
 from .base import VIDEO_ROUTE_KINDS, Dialect
 
@@ -113,8 +113,8 @@ async def submit(request: Request) -> Response:
         raise invalid("seed", "seed must be an integer between 0 and 4294967295")
     audio = bool(args.get("generate_audio", True)) and "veo3" in app
     video = ctx.engine.create(model=app, prompt=prompt, size=size, seconds=seconds, seed=seed, audio=audio)
-    return JSONResponse({"request_id": video.id, **_urls(request, app, video),
-                         "queue_position": queue_position(ctx.engine.videos.values(), video)})
+    return lost(request, JSONResponse({"request_id": video.id, **_urls(request, app, video),
+                                       "queue_position": queue_position(ctx.engine.videos.values(), video)}))
 
 
 def queue_position(videos: Any, video: Video) -> int:

@@ -34,7 +34,7 @@ from starlette.routing import BaseRoute, Route
 from ...profiles import BackendProfile, ModelSpec
 from ..context import context
 from ..errors import ApiError
-from ..middleware import api
+from ..middleware import api, lost
 from ..parsing import IMAGE_FORMATS
 from ..records import Video
 from .base import VIDEO_ROUTE_KINDS, Dialect
@@ -171,7 +171,7 @@ async def predict(request: Request) -> Response:
         raise google_error(400, f"Invalid value at 'parameters.seed': expected a uint32, got {seed!r}.")
     video = ctx.engine.create(model=spec.name, prompt=prompt, size=size, seconds=str(duration), reference=reference,
                               seed=seed, audio=ctx.dialect.audio_for(spec.name))
-    return JSONResponse({"name": operation_name(video)})
+    return lost(request, JSONResponse({"name": operation_name(video)}))
 
 
 async def get_operation(request: Request) -> Response:
