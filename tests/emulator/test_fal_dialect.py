@@ -28,13 +28,21 @@ import json, os, sys
 import fal_client
 from fal_client.client import FalClientHTTPError
 
-app, jobs = sys.argv[1], json.loads(sys.argv[2])
+app, jobs, cancel_last = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3] == "cancel-last"
 client = fal_client.SyncClient(key=os.environ["FAL_KEY"])
 try:
     handles = [client.submit(app, arguments=args) for args in jobs]
 except FalClientHTTPError as exc:
     print(json.dumps({"submit_error": {"status": exc.status_code, "message": str(exc)}}))
     sys.exit(0)
+cancelled = None
+if cancel_last:  # while it waits in the queue behind the others
+    handle = handles.pop()
+    handle.cancel()
+    try:
+        handle.status()
+    except FalClientHTTPError as exc:
+        cancelled = {"request_id": handle.request_id, "status_after": exc.status_code}
 first = [handle.status(with_logs=True) for handle in handles]  # right after submitting them all
 out = []
 for handle, status in zip(handles, first):
@@ -47,7 +55,7 @@ for handle, status in zip(handles, first):
         result, error = None, {"status": exc.status_code, "message": str(exc)}
     out.append({"request_id": handle.request_id, "status_url": handle.status_url, "events": events,
                 "result": result, "error": error})
-print(json.dumps({"jobs": out}, default=str))
+print(json.dumps({"jobs": out, "cancelled": cancelled}, default=str))
 '''
 
 
@@ -61,13 +69,13 @@ def fal_emulator(tmp_path_factory):
         yield emu, cert
 
 
-def run_fal_client(emu, cert, app, jobs, key=None, tmp_path=None):
+def run_fal_client(emu, cert, app, jobs, key=None, tmp_path=None, cancel_last=False):
     script = tmp_path / "fal_run.py"
     script.write_text(CLIENT_SCRIPT)
     env = dict(os.environ, FAL_QUEUE_RUN_HOST=f"127.0.0.1:{emu.port}", FAL_KEY=key or emu.api_key,
                SSL_CERT_FILE=cert)
-    proc = subprocess.run([sys.executable, str(script), app, json.dumps(jobs)], env=env, capture_output=True,
-                          text=True, timeout=180)
+    proc = subprocess.run([sys.executable, str(script), app, json.dumps(jobs), "cancel-last" if cancel_last else "-"],
+                          env=env, capture_output=True, text=True, timeout=180)
     assert proc.returncode == 0, proc.stderr[-4000:]
     return json.loads(proc.stdout)
 
@@ -112,3 +120,11 @@ def test_content_policy_and_validation_and_key(fal_emulator, tmp_path):
     assert bad["submit_error"]["status"] == 422 and "'4s', '6s', '8s'" in bad["submit_error"]["message"]
     wrong = run_fal_client(emu, cert, "fal-ai/veo3", [{"prompt": "a cube"}], key="not-the-key", tmp_path=tmp_path)
     assert wrong["submit_error"]["status"] == 401
+
+
+def test_a_queued_request_can_be_cancelled(fal_emulator, tmp_path):
+    emu, cert = fal_emulator
+    jobs = [{"prompt": "A white ring pulsing", "duration": "4s"}, {"prompt": "A black ring pulsing", "duration": "4s"}]
+    out = run_fal_client(emu, cert, "fal-ai/veo3/fast", jobs, tmp_path=tmp_path, cancel_last=True)
+    assert out["cancelled"]["status_after"] == 404  # gone from the queue
+    assert [job["events"][-1]["type"] for job in out["jobs"]] == ["Completed"]
