@@ -64,7 +64,7 @@ def fal_emulator(tmp_path_factory):
     from sora_widgets import start_emulator
 
     cert, key = self_signed_cert(tmp_path_factory.mktemp("tls"))
-    with start_emulator(speed=40, seed=9, dialect="fal", job_duration_s=0.8, max_concurrent_renders=1,
+    with start_emulator(speed=40, seed=9, dialect="fal", job_duration_s=1.2, max_concurrent_renders=1,
                         tls_certfile=cert, tls_keyfile=key, data_dir=tmp_path_factory.mktemp("fal")) as emu:
         yield emu, cert
 
