@@ -11,8 +11,10 @@ process that embeds it (a notebook kernel) is never slowed. The handle stops the
 leaving the ``with`` block, at interpreter exit, and - because the child watches its stdin - even when the
 parent dies without cleaning up.
 
-Modules: :mod:`.app` (routes), :mod:`.engine` (lifecycle, faults, persistence), :mod:`.render` (procedural
-media), :mod:`.moderation` (the blocklist), ``__main__`` (the CLI).
+Modules: :mod:`.app` (the app and its routes; handlers in :mod:`.handlers`/:mod:`.derived`), :mod:`.engine`
+(lifecycle, renders, persistence; :mod:`.faults`, :mod:`.webhooks`, :mod:`.config`), :mod:`.render` (procedural
+media), :mod:`.moderation` (the blocklist), :mod:`.dialects` (carriers' and providers' accents), ``__main__``
+(the CLI).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import os
 import queue
 import secrets
 import shutil
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -85,12 +88,14 @@ class EmulatorHandle:
         self._log_file = log_file
         self._lock = threading.Lock()
         self._stopped = False
-        rest = base_url.split("://", 1)[1].split("/", 1)[0]
+        rest = base_url.split("://", 1)[1].split("/", 1)[0]  # http or https
         host, _, port = rest.rpartition(":")
         self.host = host.strip("[]")
         self.port = int(port)
         self.root_url = base_url[: -len("/v1")]
         self.webhook_secret: str | None = None
+        #: what httpx should verify TLS with (the emulator's own certificate when it serves https)
+        self.verify: ssl.SSLContext | bool = True
         _LIVE.add(self)
 
     @property
@@ -109,7 +114,7 @@ class EmulatorHandle:
         import httpx
 
         resp = httpx.get(f"{self.root_url}/_emulator/stats", headers={"Authorization": f"Bearer {self.api_key}"},
-                         timeout=10.0)
+                         timeout=10.0, verify=self.verify)
         resp.raise_for_status()
         data: dict[str, Any] = resp.json()
         return data
@@ -195,6 +200,9 @@ def start_emulator(
     webhook_url: str | None = None,
     webhook_secret: str | None = None,
     startup_timeout: float = 60.0,
+    dialect: str = "openai",
+    tls_certfile: str | os.PathLike[str] | None = None,
+    tls_keyfile: str | os.PathLike[str] | None = None,
 ) -> EmulatorHandle:
     """Start an emulator in a child process and return its :class:`EmulatorHandle` once it accepts requests.
 
@@ -240,10 +248,20 @@ def start_emulator(
         ``whsec_<base64>``; a random one when None.
     startup_timeout
         Seconds to wait for the server to accept requests.
+    dialect
+        The accent to speak: ``openai`` (default), a carrier's (``litellm``, ``litellm-veo``, ``vllm-omni``,
+        ``sglang``, ``reseller``) or a provider's own API (``gemini``, ``fal``); see the emulator's README.
+        Without ``profile``, the dialect's own models are served.
+    tls_certfile, tls_keyfile
+        Serve HTTPS with this PEM certificate and key (for clients that only speak https, such as
+        ``fal-client``); ``base_url`` then starts with ``https://`` and :meth:`EmulatorHandle.stats` trusts the
+        certificate.
     """
     from ..profiles import get_profile
     from .engine import EmulatorConfig, profile_to_dict
 
+    if (tls_certfile is None) != (tls_keyfile is None):
+        raise ValueError("tls_certfile and tls_keyfile go together (a PEM certificate and its key)")
     if isinstance(profile, str):  # resolved here: the child does not see profiles registered in this process
         profile = get_profile(profile)
     key = api_key or f"sk-emulator-{secrets.token_hex(16)}"
@@ -252,11 +270,12 @@ def start_emulator(
         api_key=key, data_dir=Path("."), speed=speed, job_duration_s=job_duration_s, fail_rate=fail_rate,
         lost_create_rate=lost_create_rate, rate_limit_per_minute=rate_limit_per_minute, latency_ms=latency_ms,
         drop_download_rate=drop_download_rate, seed=seed, max_concurrent_renders=max_concurrent_renders,
-        expires_after_s=expires_after_s, webhook_url=webhook_url, webhook_secret=webhook_secret,
+        expires_after_s=expires_after_s, webhook_url=webhook_url, webhook_secret=webhook_secret, dialect=dialect,
         **({"profile": profile} if profile is not None else {}),
     )
     owns = data_dir is None
-    root = Path(tempfile.mkdtemp(prefix="sora-emulator-")) if owns else Path(data_dir).expanduser().resolve()
+    root = Path(tempfile.mkdtemp(prefix="sora-emulator-")) if data_dir is None else Path(data_dir).expanduser()
+    root = root.resolve()
     root.mkdir(parents=True, exist_ok=True)
     log_path = root / "emulator.log"
     args = [
@@ -270,6 +289,7 @@ def start_emulator(
         "--data-dir", str(root),
         "--max-concurrent-renders", str(int(max_concurrent_renders)),
         "--exit-on-stdin-eof",
+        "--dialect", dialect,
     ]
     if job_duration_s is not None:
         args += ["--job-duration-s", repr(float(job_duration_s))]
@@ -283,6 +303,8 @@ def start_emulator(
         args += ["--expires-after-s", repr(float(expires_after_s))]
     if profile is not None:
         args += ["--profile", json.dumps(profile_to_dict(profile))]
+    if tls_certfile is not None and tls_keyfile is not None:
+        args += ["--tls-certfile", str(Path(tls_certfile).resolve()), "--tls-keyfile", str(Path(tls_keyfile).resolve())]
 
     env = dict(os.environ)
     env[_API_KEY_ENV] = key  # not on the command line, where `ps` would show it
@@ -350,4 +372,6 @@ def start_emulator(
         raise EmulatorError(f"the emulator did not start (exit code {proc.returncode}). Its log ends with:\n{tail}")
     handle = EmulatorHandle(proc, base_url, key, root, log_path, owns, log_file)
     handle.webhook_secret = found.get("webhook_secret")
+    if tls_certfile is not None:
+        handle.verify = ssl.create_default_context(cafile=str(Path(tls_certfile).resolve()))
     return handle

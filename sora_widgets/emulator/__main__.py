@@ -22,7 +22,8 @@ import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from ..profiles import BackendProfile, get_profile
+from ..profiles import OPENAI_PROFILE, BackendProfile, get_profile
+from .dialects import dialect_names, get_dialect
 
 API_KEY_ENV = "SORA_EMULATOR_API_KEY"
 WEBHOOK_SECRET_ENV = "SORA_EMULATOR_WEBHOOK_SECRET"
@@ -82,8 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", default=None,
                    help="where videos and state are kept across restarts (default: a temporary directory, "
                    "removed at exit)")
-    p.add_argument("--profile", default="openai",
-                   help="backend profile: a registered name (openai, ...), a JSON object or a .json file")
+    p.add_argument("--profile", default=None,
+                   help="backend profile: a registered name (openai, ...), a JSON object or a .json file "
+                   "(default: the dialect's models; OpenAI's for the openai dialect)")
+    p.add_argument("--dialect", default="openai", choices=dialect_names(),
+                   help="the carrier or provider accent to speak (default: openai); see the emulator's README")
     p.add_argument("--max-concurrent-renders", type=int, default=2,
                    help="renders at once (each in a worker process); the rest stay queued (default: 2)")
     p.add_argument("--expires-after-s", type=float, default=None,
@@ -92,6 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="POST signed video.completed / video.failed events here (loopback URLs only)")
     p.add_argument("--webhook-secret", default=None,
                    help=f"whsec_... signing secret (default: ${WEBHOOK_SECRET_ENV}, else a random one, printed)")
+    p.add_argument("--tls-certfile", default=None,
+                   help="serve HTTPS with this PEM certificate (clients that only speak https, such as fal-client)")
+    p.add_argument("--tls-keyfile", default=None, help="the certificate's PEM private key (with --tls-certfile)")
     p.add_argument("--exit-on-stdin-eof", action="store_true",
                    help="stop when stdin closes (used by start_emulator so no server outlives its parent)")
     p.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
@@ -153,6 +160,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         data_dir = Path(args.data_dir).expanduser().resolve()
         data_dir.mkdir(parents=True, exist_ok=True)
     try:
+        dialect = get_dialect(args.dialect)
+        if args.profile is not None:
+            profile = load_profile(args.profile)
+        else:
+            profile = dialect.default_profile() or OPENAI_PROFILE
+        profile = dialect.adapt_profile(profile)
         config = EmulatorConfig(
             api_key=api_key,
             data_dir=data_dir,
@@ -164,17 +177,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             latency_ms=args.latency_ms,
             drop_download_rate=args.drop_download_rate,
             seed=args.seed,
-            profile=load_profile(args.profile),
+            profile=profile,
+            dialect=args.dialect,
             max_concurrent_renders=args.max_concurrent_renders,
             expires_after_s=args.expires_after_s,
             webhook_url=args.webhook_url,
             webhook_secret=args.webhook_secret or os.environ.get(WEBHOOK_SECRET_ENV),
         )
+        if (args.tls_certfile is None) != (args.tls_keyfile is None):
+            raise SystemExit("--tls-certfile and --tls-keyfile go together")
         sock = _bind(args.host, args.port)
         port = sock.getsockname()[1]
         host = f"[{args.host}]" if ":" in args.host else args.host
-        base_url = f"http://{host}:{port}/v1"
-        app = build_app(Engine(config))
+        scheme = "https" if args.tls_certfile else "http"
+        base_url = f"{scheme}://{host}:{port}/v1"
+        app = build_app(Engine(config, new_id=dialect.new_id), dialect)
 
         def ready() -> None:
             print(f"base_url: {base_url}", flush=True)
@@ -187,7 +204,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         app.state.on_ready = ready
         install_log_filter()
         server = _server_class()(uvicorn.Config(app, log_level=args.log_level, access_log=False, lifespan="on",
-                                               timeout_graceful_shutdown=3))
+                                               timeout_graceful_shutdown=3, ssl_certfile=args.tls_certfile,
+                                               ssl_keyfile=args.tls_keyfile))
         if args.exit_on_stdin_eof:
             def watch_stdin() -> None:
                 try:
