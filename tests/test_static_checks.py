@@ -22,7 +22,7 @@ CORE_MODULES = [
     "sora_widgets/client.py",
     "sora_widgets/poller.py",
     "sora_widgets/store.py",
-    "sora_widgets/jobs.py",
+    "sora_widgets/job.py",
     "sora_widgets/engine.py",
     "sora_widgets/errors.py",
     "sora_widgets/api.py",

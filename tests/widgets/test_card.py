@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from widget_testing import state_text, wait_until
 
@@ -85,11 +87,12 @@ def test_card_commands_media_download_remix_delete(configured, frontend, tmp_pat
     assert result["mime"] == "video/mp4"
     assert buffers[0][4:8] == b"ftyp" and len(buffers[0]) == result["bytes"]
 
-    # download: saved next to the notebook (cwd) as <video_id>.mp4 AND sent for the browser download
+    # download: the browser gets the file; nothing is written next to the notebook (cwd)
+    cwd_before = sorted(p.name for p in Path.cwd().iterdir())
     result, buffers = fe.ok("download", job_id=job.id)
-    saved = tmp_path / "notebook-dir" / f"{job.video_id}.mp4"
-    assert result["filename"] == saved.name and saved.exists()
-    assert saved.read_bytes() == buffers[0] == job.video_path.read_bytes()
+    assert result == {"filename": f"{job.id}.mp4", "mime": "video/mp4", "size": len(buffers[0])}
+    assert buffers[0] == job.video_path.read_bytes()
+    assert sorted(p.name for p in Path.cwd().iterdir()) == cwd_before
 
     # remix: a new job, shown as a new card under this one
     result, _ = fe.ok("remix", job_id=job.id, prompt="Same shot, but at night under neon light")

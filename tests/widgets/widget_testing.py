@@ -34,17 +34,27 @@ class FrontEnd:
     def request(
         self, cmd: str, buffers: list[bytes] | None = None, **args: Any
     ) -> tuple[dict[str, Any], list[bytes]]:
-        """Send one command; return the reply (content, buffers). Every request must get exactly one."""
+        """Send one command; return the reply (content, buffers). Every request gets exactly one, at once or
+        (slow commands, answered off the shell thread) within a deadline."""
+        req_id = self.send_request(cmd, buffers, **args)
+        return self.reply(req_id, cmd)
+
+    def send_request(self, cmd: str, buffers: list[bytes] | None = None, **args: Any) -> str:
+        """Send one command and return its id at once (the handler must not block on slow work)."""
         self._seq += 1
         req_id = f"test-{self._seq}"
-        before = len(self.sent)
         self.widget._handle_custom_msg(
             {"kind": "sora-request", "id": req_id, "cmd": cmd, "args": args}, buffers or []
         )
-        replies = [
-            (c, b) for c, b in self.sent[before:] if c.get("kind") == "sora-reply" and c.get("id") == req_id
-        ]
-        assert len(replies) == 1, f"expected one reply to {cmd!r}, got {self.sent[before:]!r}"
+        return req_id
+
+    def replies_to(self, req_id: str) -> list[tuple[dict[str, Any], list[bytes]]]:
+        return [(c, b) for c, b in list(self.sent) if c.get("kind") == "sora-reply" and c.get("id") == req_id]
+
+    def reply(self, req_id: str, cmd: str = "", timeout: float = 60.0) -> tuple[dict[str, Any], list[bytes]]:
+        wait_until(lambda: self.replies_to(req_id), timeout, f"a reply to {cmd or req_id}")
+        replies = self.replies_to(req_id)
+        assert len(replies) == 1, f"expected one reply to {cmd!r}, got {replies!r}"
         return replies[0]
 
     def ok(self, cmd: str, buffers: list[bytes] | None = None, **args: Any) -> tuple[Any, list[bytes]]:
