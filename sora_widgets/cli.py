@@ -41,7 +41,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from . import api
 
-    config = {k: getattr(args, k) for k in ("base_url", "profile", "home", "budget_usd") if getattr(args, k)}
+    # `is not None`: `--budget 0` is a budget of zero, not "no budget"
+    config = {k: getattr(args, k) for k in ("base_url", "profile", "home", "budget_usd") if getattr(args, k) is not None}
     try:
         if config:
             api.configure(**config)

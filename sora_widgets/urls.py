@@ -31,8 +31,8 @@ def port_of(base_url: str) -> int | None:
 
 
 def public_url(base_url: str) -> str:
-    """``base_url`` without credentials, query or fragment (safe to show, log and store)."""
+    """``base_url`` without credentials, query, fragment or trailing slash (safe to show, log and store)."""
     parsed = urlparse(base_url)
     if not parsed.hostname:
         return base_url.split("?", 1)[0].split("#", 1)[0]
-    return parsed._replace(netloc=label_of(base_url), query="", fragment="").geturl()
+    return parsed._replace(netloc=label_of(base_url), path=parsed.path.rstrip("/"), query="", fragment="").geturl()

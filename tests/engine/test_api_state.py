@@ -3,14 +3,13 @@ forcing the embedded emulator, and what ``backend_info()`` tells widgets."""
 
 from __future__ import annotations
 
-import sora_widgets.embedded
-
 import threading
 import time
 
 import pytest
 
 import sora_widgets as sw
+import sora_widgets.embedded
 from sora_widgets import api
 from sora_widgets.profiles import BackendProfile, ModelSpec
 from sora_widgets.store import Journal

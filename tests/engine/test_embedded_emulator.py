@@ -3,11 +3,10 @@ with ``sw.start_emulator()`` in this process counts as an emulator in ``backend_
 
 from __future__ import annotations
 
-import sora_widgets.embedded
-
 import pytest
 
 import sora_widgets as sw
+import sora_widgets.embedded
 from sora_widgets import api
 from sora_widgets.profiles import BackendProfile, ModelSpec, register_profile
 

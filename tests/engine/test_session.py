@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from test_resume import SLOW_PROFILE, run_and_kill, slow_emulator  # noqa: F401  (the fixture)
+from test_resume import SLOW_PROFILE, run_and_kill
 
 import sora_widgets as sw
 from sora_widgets import api

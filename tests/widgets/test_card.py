@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -173,4 +174,21 @@ def test_play_right_at_completion_waits_for_the_media_step(configured, frontend)
     wait_until(lambda: job.status == "completed", timeout=120, what="completed")
     result, buffers = fe.ok("media", job_id=job.id, variant="video")
     assert result["mime"] == "video/mp4" and buffers[0][4:8] == b"ftyp"
+    card.close()
+
+
+def test_slow_commands_answer_off_the_shell_thread(configured, frontend):
+    sw = configured
+    job = sw.generate(PROMPT, seconds="4")
+    card = sw.VideoCard(job)
+    fe = frontend(card)
+    shell = threading.current_thread().name
+    for cmd, args in (("download", {}), ("media", {"variant": "video"}), ("delete", {})):
+        req = fe.send_request(cmd, job_id=job.id, **args)
+        content, _ = fe.reply(req, cmd)
+        assert content["ok"], content
+        assert fe.reply_threads[req] != shell, f"{cmd} was answered on the shell thread"
+    # a quick one still answers at once, on the calling thread
+    req = fe.send_request("previews", job_ids=[job.id], variant="thumbnail")
+    assert fe.reply_threads[req] == shell
     card.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -24,9 +25,12 @@ class FrontEnd:
     def __init__(self, widget: Any, monkeypatch: pytest.MonkeyPatch) -> None:
         self.widget = widget
         self.sent: list[tuple[dict[str, Any], list[bytes]]] = []
+        self.reply_threads: dict[str, str] = {}  # request id -> name of the thread that sent its reply
         self._seq = 0
 
         def record(content: Any, buffers: Any = None) -> None:
+            if isinstance(content, dict) and content.get("kind") == "sora-reply":
+                self.reply_threads[str(content.get("id"))] = threading.current_thread().name
             self.sent.append((content, [bytes(b) for b in (buffers or [])]))
 
         monkeypatch.setattr(widget, "send", record)
