@@ -42,7 +42,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from . import api
 
     # `is not None`: `--budget 0` is a budget of zero, not "no budget"
-    config = {k: getattr(args, k) for k in ("base_url", "profile", "home", "budget_usd") if getattr(args, k) is not None}
+    names = ("base_url", "profile", "home", "budget_usd")
+    config = {k: getattr(args, k) for k in names if getattr(args, k) is not None}
     try:
         if config:
             api.configure(**config)
