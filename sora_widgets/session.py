@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import Backend, Limits
-from .engine import Engine
+from .engine import Engine, Settings
 from .errors import BackendUnavailableError, BudgetExceededError, ValidationError
 from .job import VideoJob
 from .params import VideoParams, VideoRequest, cache_key, estimate_cost, validate_request
@@ -60,6 +60,17 @@ class Session:
         self._retired.set()
         self._retiring_thread: threading.Thread | None = None
         self.closed = False
+
+    @classmethod
+    def standalone(cls, settings: Settings) -> Session:
+        """A session of its own driving one engine built from ``settings`` (benchmarks, tools): no api state."""
+        from .urls import public_url
+
+        key = settings.backend_key or public_url(settings.base_url or "")
+        session = cls(settings.home, lambda job: None)
+        backend = Backend(settings.profile, settings.home, settings.is_emulator, settings.base_url, key)
+        session.replace(backend, lambda s: Engine(settings, s))
+        return session
 
     def __repr__(self) -> str:
         return f"Session(home={str(self.home)!r}, backend={self.backend.backend_key if self.backend else None!r})"
