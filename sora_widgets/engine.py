@@ -75,6 +75,7 @@ class Engine(LoopThread):
         self._progress_saved: dict[str, float] = {}
         self._guessed: dict[str, str] = {}  # job id -> video id found by listing after an unknown outcome
         self._download_sem: asyncio.Semaphore | None = None
+        self._fetching: set[str] = set()  # job ids whose media step runs (one at a time per job)
         self._state_lock = threading.RLock()
 
     def __repr__(self) -> str:
@@ -135,7 +136,7 @@ class Engine(LoopThread):
             self.start_task(create_flow(self, job, self.params_from_row(row),
                                         outcome_unknown=row.get("sent_at") is not None))
         elif status == "completed":  # the media step did not finish (or never started) in this process
-            self.start_task(fetch_media(self, job))
+            self._start_fetch(job)
         elif row.get("video_id") and status not in TERMINAL:
             video_id = str(row["video_id"])
             with self._state_lock:
@@ -193,10 +194,14 @@ class Engine(LoopThread):
 
         return self.run(run(), timeout=120)
 
-    def start_create(self, job: VideoJob, params: VideoParams) -> None:
-        """A job just journaled by the session: send its create."""
+    def claim(self, job: VideoJob) -> None:
+        """A job just journaled: this engine drives it (so nobody attaches it a second time and pays twice)."""
         with self._state_lock:
             self._active.add(job.id)
+
+    def start_create(self, job: VideoJob, params: VideoParams) -> None:
+        """A job just journaled and claimed by the session: send its create."""
+        self.claim(job)
         self.spawn(create_flow(self, job, params))
 
     def params_from_row(self, row: dict[str, Any]) -> VideoParams:
@@ -312,9 +317,25 @@ class Engine(LoopThread):
         if self.closed:
             return  # replaced while the callbacks ran (one called sw.configure()): the next engine goes on
         if status == "completed":
-            self.start_task(fetch_media(self, job))
+            self._start_fetch(job)
         elif status in TERMINAL:
             self._release(job)
+
+    def _start_fetch(self, job: VideoJob) -> None:
+        """On the loop: the media step of ``job``, unless it already runs (a second "completed" observation)."""
+        with self._state_lock:
+            if job.id in self._fetching:
+                return
+            self._fetching.add(job.id)
+
+        async def run() -> None:
+            try:
+                await fetch_media(self, job)
+            finally:
+                with self._state_lock:
+                    self._fetching.discard(job.id)
+
+        self.start_task(run())
 
     def _on_gone(self, video_id: str, error: BaseException) -> None:
         job = self._job_for_video(video_id)

@@ -264,6 +264,7 @@ class Session:
             self._submits.append(time.monotonic())
             job = self.job(row)
             self._followed.add(job.id)
+            engine.claim(job)  # before anyone hears of it: an on_job_added subscriber must not attach it again
         self._announce(job)
         engine.start_create(job, params)
         return job
@@ -307,7 +308,7 @@ class Session:
                 )
         if limits.max_concurrent is not None and len(self._in_flight(engine)) >= limits.max_concurrent:
             raise BudgetExceededError(
-                f"max_concurrent={limits.max_concurrent} jobs are already in flight on {engine.label}; wait for "
+                f"max_concurrent={limits.max_concurrent} jobs are already in flight; wait for "
                 "one to finish or raise the limit with sw.configure(max_concurrent=...)"
             )
         if limits.max_per_minute is not None:

@@ -145,3 +145,16 @@ def test_a_budget_refuses_a_model_without_a_price(emulator, tmp_path):
     assert sw.jobs() == []  # refused before anything was journaled or sent
     sw.configure(budget_usd=None)
     assert sw.submit(PROMPT).wait(60).status == "completed"
+
+
+def test_a_subscriber_that_watches_a_new_job_does_not_create_it_twice(configured, emulator):
+    """``on_job_added`` fires before the create is sent; a widget subscribing there must not attach it again."""
+    creates = emulator.stats()["requests"].get("create", 0)
+    unsubscribe = sw.on_job_added(lambda job: job.on_change(lambda j: None))
+    try:
+        job = sw.submit("A kite above a beach, one create only", seconds="4", cache=False)
+        job.wait(120)
+    finally:
+        unsubscribe()
+    assert job.status == "completed", job.error
+    assert emulator.stats()["requests"].get("create", 0) - creates == 1
