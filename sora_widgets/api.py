@@ -140,12 +140,14 @@ def _retire(sess: Session, old: Engine | None, old_emulator: Any, *, close: bool
         return
 
     def run() -> None:
-        if old is not None:
-            old.close()
-        embedded.stop(old_emulator)
-        if close:
-            sess.close()
-        sess.retired()
+        try:
+            if old is not None:
+                old.close()
+            embedded.stop(old_emulator)
+            if close:
+                sess.close()
+        finally:
+            sess.retired()  # even after a failed teardown: the session must not wait for it forever
 
     if old is not None and threading.current_thread() is old.thread:
         threading.Thread(target=run, name="sora-engine-teardown", daemon=True).start()

@@ -240,7 +240,10 @@ class VideoJob:
         with self._listeners_lock:
             self._listeners.append(callback)
         if not self.done:
-            self._session.follow(self)
+            try:
+                self._session.follow(self)
+            except Exception:  # e.g. the embedded emulator did not start: wait()/actions will say so
+                log.exception("could not attach %s to the engine", self.id)
 
         def unsubscribe() -> None:
             with self._listeners_lock:
