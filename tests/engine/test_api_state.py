@@ -201,6 +201,7 @@ def test_an_object_from_a_replaced_configuration_acts_through_the_current_one(co
     old = sw.generate("a lighthouse at dusk", seconds=4)
     sw.configure(base_url=emulator.base_url, api_key=emulator.api_key, home=tmp_path / "home")
 
+    assert sw.get_job(old.id) is old  # the same object whatever the configuration
     remix = old.remix("the lighthouse in fog")
     assert remix.wait(60).status == "completed"
     assert remix.remixed_from == old.id
