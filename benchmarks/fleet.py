@@ -23,8 +23,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sora_widgets import start_emulator
-from sora_widgets.engine import Engine, Settings
+from sora_widgets.engine import Settings
+from sora_widgets.params import VideoRequest
 from sora_widgets.profiles import BackendProfile, ModelSpec
+from sora_widgets.session import Session
 
 warnings.filterwarnings("ignore", message="The Sora API is scheduled", category=DeprecationWarning)
 
@@ -51,9 +53,10 @@ def status_requests(emu) -> int:
 def run_mode(name: str, use_list: bool, jobs: int, window: float, tmp: Path) -> tuple[float, float, float, int]:
     with start_emulator(speed=1.0, seed=5, profile=PROFILE, job_duration_s=3600, max_concurrent_renders=4,
                         data_dir=tmp / f"emu-{name}") as emu:
-        engine = Engine(Settings(profile=PROFILE, home=tmp / name, base_url=emu.base_url, api_key=emu.api_key,
-                                 list_threshold=8 if use_list else 10**9))
-        submitted = [engine.submit(f"fleet {name} job {i}", cache=False) for i in range(jobs)]
+        session = Session.standalone(Settings(profile=PROFILE, home=tmp / name, base_url=emu.base_url,
+                                              api_key=emu.api_key, list_threshold=8 if use_list else 10**9))
+        engine = session.engine()
+        submitted = [session.submit(VideoRequest(f"fleet {name} job {i}", cache=False)) for i in range(jobs)]
         deadline = time.monotonic() + 120
         while not all(j.video_id for j in submitted):
             if time.monotonic() > deadline:
@@ -82,6 +85,7 @@ def run_mode(name: str, use_list: bool, jobs: int, window: float, tmp: Path) -> 
         idle_thread.join(5)
         in_flight = sum(1 for j in submitted if not j.done)
         engine.close()
+        session.close()
     rpm = (after - before) / elapsed * 60.0
     return rpm, pct(samples, 0.99) * 1000, pct(idle_samples, 0.99) * 1000, in_flight
 

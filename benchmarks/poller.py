@@ -30,8 +30,10 @@ import openai
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sora_widgets import start_emulator
-from sora_widgets.engine import Engine, Settings
+from sora_widgets.engine import Settings
+from sora_widgets.params import VideoRequest
 from sora_widgets.profiles import BackendProfile, ModelSpec
+from sora_widgets.session import Session
 
 warnings.filterwarnings("ignore", message="The Sora API is scheduled", category=DeprecationWarning)
 
@@ -77,20 +79,22 @@ class Oracle:
 
 
 async def run_engine(emu, profile, plan, home: Path, *, use_list: bool) -> tuple[dict[str, float], int]:
-    engine = Engine(Settings(profile=profile, home=home, base_url=emu.base_url, api_key=emu.api_key,
-                             list_threshold=8 if use_list else 10**9))
+    session = Session.standalone(Settings(profile=profile, home=home, base_url=emu.base_url, api_key=emu.api_key,
+                                          list_threshold=8 if use_list else 10**9))
+    engine = session.engine()
     detected: dict[str, float] = {}
 
     def on_change(job) -> None:
         if job.status in ("completed", "failed") and job.video_id not in detected:
             detected[job.video_id] = time.monotonic()
 
-    jobs = [engine.submit(prompt, seconds=seconds, cache=False) for prompt, seconds in plan]
+    jobs = [session.submit(VideoRequest(prompt, seconds=seconds, cache=False)) for prompt, seconds in plan]
     for job in jobs:
         job.on_change(on_change)
     await asyncio.gather(*(asyncio.wrap_future(job._finished) for job in jobs))
     requests = engine.poller().requests["get"] + engine.poller().requests["list"]
     engine.close()
+    session.close()
     return detected, requests
 
 

@@ -13,7 +13,7 @@ __version__ = "0.1.0"
 
 # public name -> module that defines it
 _EXPORTS: dict[str, str] = {
-    # engine (api.py / jobs.py)
+    # engine (api.py / job.py)
     "configure": "api",
     "submit": "api",
     "generate": "api",
@@ -26,8 +26,8 @@ _EXPORTS: dict[str, str] = {
     "backend_info": "api",
     "spend": "api",
     "budget_remaining": "api",
-    "VideoJob": "jobs",
-    "JobError": "jobs",
+    "VideoJob": "job",
+    "JobError": "job",
     # errors
     "SoraWidgetsError": "errors",
     "ValidationError": "errors",

@@ -1,13 +1,13 @@
-"""The public engine API: ``sw.configure``, ``sw.submit``, ``sw.generate``, ``sw.jobs``, ``sw.resume``, ...
+"""The public engine API (``sw.configure``, ``sw.submit``, ``sw.generate``, ``sw.jobs``, ...): a thin facade over the
+:class:`~sora_widgets.session.Session` of the configured ``home``.
 
-One engine per process. It is built on first use from ``configure()`` arguments, else from
-``OPENAI_API_KEY``/``OPENAI_BASE_URL``, else against a local emulator started on demand (announced once).
-Reading the journal (``jobs``, ``get_job``, ``spend``, ``budget_remaining``) never builds it: before the first
-action those read the SQLite journal under ``home`` directly.
+The backend is, in order: ``configure()`` arguments, ``OPENAI_API_KEY``/``OPENAI_BASE_URL``, else a local emulator
+started on demand (announced once). Reading (``jobs``, ``get_job``, ``spend``, ``budget_remaining``,
+``backend_info``) starts nothing: no emulator, no thread, no network.
 
-Locking: ``_lock`` guards the module state and is only held for quick swaps; an old engine (and emulator) is torn
-down after it is released, so an ``on_change`` callback on a dying engine's thread that calls back into this
-module never waits for that engine's own shutdown.
+Locking: ``_lock`` guards the module state and is held only for quick swaps; an old engine (and emulator) is torn
+down after it is released, on a helper thread when the caller is that engine's own thread (an ``on_change``
+callback that reconfigures), so nothing waits for itself.
 """
 
 from __future__ import annotations
@@ -17,45 +17,29 @@ import os
 import sys
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-from .client import host_of, label_of, public_url
-from .engine import Engine, Settings, job_from_row
-from .errors import ValidationError
-from .jobs import VideoJob
-from .profiles import DEFAULT_PROFILE, BackendProfile, get_profile
-from .store import Journal, default_home
+from . import embedded
+from .config import EMULATOR, LIMITS, Backend, check_arguments, limits_of, plan
+from .engine import Engine, Settings
+from .job import VideoJob
+from .params import VideoRequest
+from .profiles import DEFAULT_PROFILE
+from .session import Session
+from .urls import host_of, label_of, port_of
+from .waiting import in_notebook, raise_if_failed, wait_with_bar
 
 __all__ = [
-    "agenerate",
-    "backend_info",
-    "budget_remaining",
-    "configure",
-    "engine",
-    "estimate_cost",
-    "generate",
-    "get_job",
-    "jobs",
-    "on_job_added",
-    "reset",
-    "resume",
-    "spend",
-    "submit",
+    "agenerate", "backend_info", "budget_remaining", "configure", "engine", "estimate_cost", "generate",
+    "get_job", "jobs", "on_job_added", "reset", "resume", "session", "spend", "submit",
 ]
 
-_T = TypeVar("_T")
 _UNSET: Any = object()
-EMULATOR = "emulator"  # configure(base_url="emulator"): the embedded emulator even when OPENAI_API_KEY is set
-_LIMITS = frozenset({"budget_usd", "max_concurrent", "max_per_minute"})
 _lock = threading.RLock()
 _config: dict[str, Any] = {}
-_engine: Engine | None = None
-_reader: _JournalReader | None = None
-_emulator: Any = None
-_emulator_made: tuple[BackendProfile, Path] | None = None  # (profile, data_dir) the embedded emulator serves
-_announced = False
+_sessions: dict[Path, Session] = {}
+_current: Session | None = None
 _added_callbacks: list[Callable[[VideoJob], Any]] = []
 
 
@@ -64,7 +48,7 @@ def configure(
     base_url: str | None = _UNSET,
     api_key: str | None = _UNSET,
     client: Any = _UNSET,
-    profile: str | BackendProfile | None = _UNSET,
+    profile: Any = _UNSET,
     home: str | os.PathLike[str] | None = _UNSET,
     budget_usd: float | None = _UNSET,
     max_concurrent: int | None = _UNSET,
@@ -100,299 +84,128 @@ def configure(
         "base_url": base_url, "api_key": api_key, "client": client, "profile": profile, "home": home,
         "budget_usd": budget_usd, "max_concurrent": max_concurrent, "max_per_minute": max_per_minute,
     }
-    given = {k: v for k, v in given.items() if v is not _UNSET}
-    if isinstance(given.get("profile"), str):
-        try:
-            given["profile"] = get_profile(given["profile"])
-        except KeyError as exc:
-            raise ValidationError(str(exc.args[0]), "profile") from None
-    for name in ("budget_usd",):
-        if given.get(name) is not None and float(given[name]) < 0:
-            raise ValidationError(f"{name} must be >= 0, got {given[name]!r}", name)
-    for name in ("max_concurrent", "max_per_minute"):
-        if given.get(name) is not None and int(given[name]) < 1:
-            raise ValidationError(f"{name} must be at least 1 (or None for no limit), got {given[name]!r}", name)
-    old: tuple[Engine | None, _JournalReader | None] = (None, None)
+    given = check_arguments({k: v for k, v in given.items() if v is not _UNSET})
+    retire: list[tuple[Session, Engine | None]] = []
     old_emulator = None
     with _lock:
         _config.update(given)
-        if set(given) <= _LIMITS:
-            # Limits only: keep the engine (and every job in flight), just change its settings.
-            if _engine is not None:
-                for name in given:
-                    setattr(_engine.settings, name, given[name])
-        else:
-            old = _detach()
-            plan = _plan()
-            if plan.is_emulator and not _emulator_matches(plan):
-                # another profile or home: the next engine starts an emulator that serves them
-                old_emulator = _drop_emulator()
-    _teardown(*old, old_emulator)
+        target = plan(_config)
+        current = _session_locked(target, retire)
+        current.limits = limits_of(_config)
+        if not set(given) <= LIMITS:
+            # Another backend (or key, client, profile): a new engine; the job objects stay.
+            snapshot = dict(_config)
+            retire.append((current, current.replace(target, lambda s: _build_engine(s, target, snapshot))))
+            if target.is_emulator and not embedded.matches(target.profile, target.home):
+                old_emulator = embedded.drop()  # another profile or home: the next engine starts its own
+    for sess, old in retire:
+        _retire(sess, old, old_emulator)
     return backend_info()
 
 
-def reset() -> None:
-    """Forget all configuration and stop the engine (and an embedded emulator). For tests and fresh starts."""
-    global _announced
+def _session_locked(target: Backend, retire: list[tuple[Session, Engine | None]]) -> Session:
+    """Under ``_lock``: the session of ``target.home`` made current (a session elsewhere stops acting; its
+    engine is added to ``retire``, to tear down once the lock is released)."""
+    global _current
+    sess = _sessions.get(target.home)
+    if sess is None:
+        sess = _sessions[target.home] = Session(target.home, _announce)
+    if _current is not sess:
+        if _current is not None:
+            retire.append((_current, _current.replace(None, None)))
+        snapshot = dict(_config)
+        sess.replace(target, lambda s: _build_engine(s, target, snapshot))
+        sess.limits = limits_of(_config)
+        _current = sess
+    return sess
+
+
+def session() -> Session:
+    """The session of the configured ``home`` (opens its journal; starts nothing else)."""
+    retire: list[tuple[Session, Engine | None]] = []
     with _lock:
-        old_engine, old_reader = _detach()
-        old_emulator = _drop_emulator()
-        _config.clear()
-        _added_callbacks.clear()
-        _announced = False
-    _teardown(old_engine, old_reader, old_emulator)
+        if _current is not None and _current.backend is not None:
+            return _current
+        sess = _session_locked(plan(_config), retire)
+    for old_session, old in retire:
+        _retire(old_session, old, None)
+    return sess
 
 
-def _emulator_matches(plan: _Plan) -> bool:
-    """Under ``_lock``: the embedded emulator (if any) serves ``plan``'s profile under ``plan``'s home."""
-    if _emulator is None or _emulator_made is None:
-        return True
-    profile, data_dir = _emulator_made
-    return profile == plan.profile and data_dir == plan.home / "emulator" and bool(_emulator.running)
-
-
-def _drop_emulator() -> Any:
-    """Under ``_lock``: forget the embedded emulator and return it (to stop outside the lock)."""
-    global _emulator, _emulator_made
-    old, _emulator, _emulator_made = _emulator, None, None
-    return old
-
-
-def _detach() -> tuple[Engine | None, _JournalReader | None]:
-    """Under ``_lock``: forget the engine and the journal reader (marking the engine closed), return them."""
-    global _engine, _reader
-    old_engine, old_reader = _engine, _reader
-    _engine = _reader = None
-    if old_engine is not None:
-        old_engine.mark_closed()
-    return old_engine, old_reader
-
-
-def _teardown(old_engine: Engine | None, old_reader: _JournalReader | None = None, old_emulator: Any = None) -> None:
-    """Outside ``_lock``: close what :func:`_detach` returned. From the old engine's own thread (an ``on_change``
-    callback that reconfigures) it runs on a helper thread, so that thread never waits for itself."""
-    if old_engine is None and old_reader is None and old_emulator is None:
+def _retire(sess: Session, old: Engine | None, old_emulator: Any, *, close: bool = False) -> None:
+    """Tear ``old`` down (and ``old_emulator``), then let ``sess`` move its followed jobs to the new engine.
+    From ``old``'s own thread it runs on a helper thread, so that thread never waits for itself."""
+    if old is None and old_emulator is None and not close:
+        sess.retired()
         return
 
     def run() -> None:
-        if old_engine is not None:
-            old_engine.close()
-        if old_reader is not None:
-            old_reader.close()
-        if old_emulator is not None:
-            try:
-                old_emulator.stop()
-            except Exception:
-                pass
+        try:
+            if old is not None:
+                old.close()
+            embedded.stop(old_emulator)
+            if close:
+                sess.close()
+        finally:
+            sess.retired()  # even after a failed teardown: the session must not wait for it forever
 
-    if old_engine is not None and threading.current_thread() is old_engine.thread:
+    if old is not None and threading.current_thread() is old.thread:
         threading.Thread(target=run, name="sora-engine-teardown", daemon=True).start()
     else:
         run()
 
 
-def _at_exit() -> None:
-    with _lock:
-        old_engine, old_reader = _detach()
-        old_emulator = _drop_emulator()
-    _teardown(old_engine, old_reader, old_emulator)
-
-
-atexit.register(_at_exit)
-
-
-@dataclass(frozen=True)
-class _Plan:
-    """What the configuration (and environment) points at, worked out without starting anything."""
-
-    profile: BackendProfile
-    home: Path
-    is_emulator: bool
-    base_url: str | None  # normalized like the SDK does (no trailing slash); None for the embedded emulator
-    backend_key: str
-
-
-def _plan() -> _Plan:
-    profile = _config.get("profile") or DEFAULT_PROFILE
-    home = Path(_config.get("home") or default_home()).expanduser()
-    client = _config.get("client")
-    base_url = _config.get("base_url")
+def _build_engine(sess: Session, target: Backend, config: dict[str, Any]) -> Engine:
+    settings = Settings(profile=target.profile, home=target.home)
+    client = config.get("client")
     if client is not None:
-        url = str(getattr(client, "base_url", "")).rstrip("/")
-    elif base_url == EMULATOR:
-        url = None
-    elif base_url or _config.get("api_key") or os.environ.get("OPENAI_API_KEY") or os.environ.get("OPENAI_BASE_URL"):
-        import httpx
-
-        raw = base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1"
-        url = str(httpx.URL(raw)).rstrip("/")  # what VideoClient.base_url will be (the SDK adds a "/")
+        settings.client = client
+    elif not target.is_emulator:
+        settings.base_url = config.get("base_url") or os.environ.get("OPENAI_BASE_URL") or None
+        settings.api_key = config.get("api_key") or os.environ.get("OPENAI_API_KEY") or "none"
     else:
-        url = None
-    if url is None:
-        # The embedded emulator gets a new port each process; its videos live under home, so key by that.
-        return _Plan(profile, home, True, None, f"local-emulator:{home / 'emulator'}")
-    return _Plan(profile, home, False, url, url)
+        emu = embedded.start(target.home, target.profile, forced=config.get("base_url") == EMULATOR)
+        settings.base_url = emu.base_url
+        settings.api_key = emu.api_key
+        settings.label = "local emulator"
+        settings.is_emulator = True
+        settings.backend_key = target.backend_key
+    return Engine(settings, sess)
 
 
-class _JournalReader:
-    """The journal under ``home`` read directly, before any engine exists: no emulator, thread or network.
-
-    Its job objects are handed to the engine when it is built (so callers keep the objects they hold); a job of
-    the configured backend builds the engine on its first action (remix, delete, retry)."""
-
-    def __init__(self, plan: _Plan) -> None:
-        self.plan = plan
-        self._lock = threading.Lock()
-        self._journal: Journal | None = None
-        self._jobs: dict[str, VideoJob] = {}
-        self.closed = False
-
-    def _open(self) -> Journal:
-        if self.closed:
-            raise _Stale
-        if self._journal is None:
-            self._journal = Journal(self.plan.home)
-        return self._journal
-
-    def _job(self, row: dict[str, Any]) -> VideoJob:
-        job = self._jobs.get(row["id"])
-        if job is None:
-            job = job_from_row(row, self.plan.backend_key, None)
-            if job.backend_key == self.plan.backend_key:
-                job._attach = _attach_job
-            self._jobs[job.id] = job
-        return job
-
-    def all_jobs(self) -> list[VideoJob]:
-        with self._lock:
-            return [self._job(row) for row in self._open().all()]
-
-    def get_job(self, key: str) -> VideoJob:
-        with self._lock:
-            return self._job(self._open().find(key))
-
-    def spend(self) -> float:
-        with self._lock:
-            return self._open().spend(self.plan.backend_key)
-
-    def budget_remaining(self) -> float | None:
-        budget = _config.get("budget_usd")
-        return None if budget is None else max(0.0, float(budget) - self.spend())
-
-    def hand_over(self) -> list[VideoJob]:
-        """Close, returning the job objects made so far (for the new engine to adopt)."""
-        with self._lock:
-            self.closed = True
-            if self._journal is not None:
-                self._journal.close()
-                self._journal = None
-            return list(self._jobs.values())
-
-    def close(self) -> None:
-        self.hand_over()
-
-
-class _Stale(Exception):
-    """The reader was replaced (the engine was built or the configuration changed) while a call was starting."""
-
-
-def _source() -> Engine | _JournalReader:
-    """The engine when there is one, else the journal reader (built on demand; starts nothing)."""
-    global _reader
+def reset() -> None:
+    """Forget all configuration and stop the engine (and an embedded emulator). For tests and fresh starts."""
+    global _current
     with _lock:
-        if _engine is not None:
-            return _engine
-        if _reader is None:
-            _reader = _JournalReader(_plan())
-        return _reader
+        sessions = list(_sessions.values())
+        _sessions.clear()
+        _current = None
+        _config.clear()
+        _added_callbacks.clear()
+        retiring = [(sess, sess.replace(None, None)) for sess in sessions]
+        old_emulator = embedded.drop()
+        embedded.forget_announcement()
+    for sess, old in retiring:
+        _retire(sess, old, None, close=True)
+    embedded.stop(old_emulator)
 
 
-def _read(op: Callable[[Engine | _JournalReader], _T]) -> _T:
-    for _ in range(10):
-        try:
-            return op(_source())
-        except _Stale:
-            continue
-    return op(engine())
-
-
-def _attach_job(job: VideoJob) -> None:
-    """A job read from the journal before the engine existed: build the engine and let it take the job over."""
-    eng = engine()
-    eng.adopt([job])
-    if job._engine is None and job.backend_key == eng.backend_key:
-        job._engine = eng
-
-
-def _start_embedded_emulator(home: Path, profile: BackendProfile, *, forced: bool = False) -> Any:
-    """Under ``_lock``: the embedded emulator for ``profile`` under ``home``; one serving another profile or
-    home (or one that died) is replaced. ``configure()`` already drops a mismatched one outside the lock; this
-    covers the rest (e.g. an emulator stopped by hand)."""
-    global _emulator, _emulator_made, _announced
-    data_dir = home / "emulator"
-    if _emulator is not None and not (
-        _emulator_made == (profile, data_dir) and bool(getattr(_emulator, "running", True))
-    ):
-        stale = _drop_emulator()
-        try:
-            stale.stop()
-        except Exception:
-            pass
-    if _emulator is None:
-        from .emulator import start_emulator
-
-        speed = float(os.environ.get("SORA_WIDGETS_EMULATOR_SPEED", "1.0"))
-        kwargs: dict[str, Any] = {"speed": speed, "data_dir": data_dir}
-        if profile is not DEFAULT_PROFILE:
-            kwargs["profile"] = profile
-        _emulator = start_emulator(**kwargs)
-        _emulator_made = (profile, data_dir)
-    if not _announced:
-        # Information, not an error: stdout (a notebook shows stderr as a red box).
-        print(
-            f"sora_widgets: {'as configured' if forced else 'no OPENAI_API_KEY set'}, "
-            f"using the local emulator at {_emulator.base_url}",
-            file=sys.stdout,
-            flush=True,
-        )
-        _announced = True
-    return _emulator
+atexit.register(reset)
 
 
 def engine() -> Engine:
-    """The process's engine, built from the configuration on first use."""
-    global _engine, _reader
-    with _lock:
-        if _engine is not None:
-            return _engine
-        plan = _plan()
-        client = _config.get("client")
-        settings = Settings(
-            profile=plan.profile,
-            home=plan.home,
-            budget_usd=_config.get("budget_usd"),
-            max_concurrent=_config.get("max_concurrent"),
-            max_per_minute=_config.get("max_per_minute"),
-        )
-        if client is not None:
-            settings.client = client
-        elif not plan.is_emulator:
-            settings.base_url = _config.get("base_url") or os.environ.get("OPENAI_BASE_URL") or None
-            settings.api_key = _config.get("api_key") or os.environ.get("OPENAI_API_KEY") or "none"
-        else:
-            emu = _start_embedded_emulator(plan.home, plan.profile, forced=_config.get("base_url") == EMULATOR)
-            settings.base_url = emu.base_url
-            settings.api_key = emu.api_key
-            settings.label = "local emulator"
-            settings.is_emulator = True
-            settings.backend_key = plan.backend_key
-        eng = Engine(settings)
-        eng.added_callbacks = _added_callbacks
-        if _reader is not None:
-            eng.adopt(_reader.hand_over())
-            _reader = None
-        _engine = eng
-        return eng
+    """The configured session's engine, built on first use (tests and diagnostics)."""
+    return session().engine()
+
+
+def _announce(job: VideoJob) -> None:
+    for callback in list(_added_callbacks):
+        try:
+            callback(job)
+        except Exception:
+            import logging
+
+            logging.getLogger(__name__).exception("on_job_added callback %r failed", callback)
 
 
 def submit(
@@ -427,57 +240,7 @@ def submit(
     BudgetExceededError
         The job would exceed ``budget_usd``, ``max_concurrent`` or ``max_per_minute``.
     """
-    return engine().submit(
-        prompt, model=model, size=size, seconds=seconds, input_reference=input_reference, fit=fit, cache=cache
-    )
-
-
-def _in_notebook() -> bool:
-    shell = sys.modules.get("IPython")
-    if shell is None or "ipykernel" not in sys.modules:
-        return False
-    try:
-        ip = shell.get_ipython()
-    except Exception:
-        return False
-    return ip is not None and type(ip).__name__ == "ZMQInteractiveShell"
-
-
-def _wait_with_bar(job: VideoJob, timeout: float | None) -> None:
-    from tqdm import tqdm
-
-    done = threading.Event()
-    bar = tqdm(total=100, desc=job.id, unit="%", bar_format="{desc}: {percentage:3.0f}%|{bar}| {postfix}",
-               file=sys.stderr)
-
-    def refresh(j: VideoJob) -> None:
-        if j.progress is not None:
-            bar.n = j.progress
-        bar.set_postfix_str(f"{j.status} {j.elapsed_s:.0f}s", refresh=False)
-        bar.refresh()
-        if j.done:
-            done.set()
-
-    unsubscribe = job.on_change(refresh)
-    try:
-        if not job.done:
-            job.wait(timeout)
-        refresh(job)
-    finally:
-        unsubscribe()
-        bar.close()
-
-
-def _raise_if_failed(job: VideoJob) -> VideoJob:
-    if job.status in ("failed", "expired", "unknown") and job.error is not None:
-        exc = job.error.exception()
-        exc.job = job  # type: ignore[attr-defined]
-        raise exc
-    if job.status == "completed" and job.video_path is None and job.error is not None:
-        exc = job.error.exception()
-        exc.job = job  # type: ignore[attr-defined]
-        raise exc
-    return job
+    return session().submit(VideoRequest(prompt, model, size, seconds, input_reference, fit, cache))
 
 
 def generate(
@@ -500,14 +263,13 @@ def generate(
     ContentPolicyError, AuthenticationError, RateLimitError, BackendUnavailableError, SoraWidgetsError
         When the job fails (the exception's ``.job`` is the failed job); TimeoutError after ``timeout``.
     """
-    job = submit(prompt, model=model, size=size, seconds=seconds, input_reference=input_reference, fit=fit,
-                 cache=cache)
-    show = progress if progress is not None else (not _in_notebook() and sys.stderr.isatty())
+    job = session().submit(VideoRequest(prompt, model, size, seconds, input_reference, fit, cache))
+    show = progress if progress is not None else (not in_notebook() and sys.stderr.isatty())
     if show:
-        _wait_with_bar(job, timeout)
+        wait_with_bar(job, timeout)
     else:
         job.wait(timeout)
-    return _raise_if_failed(job)
+    return raise_if_failed(job)
 
 
 async def agenerate(
@@ -521,26 +283,25 @@ async def agenerate(
     cache: bool = True,
 ) -> VideoJob:
     """:func:`generate` for ``await`` (a notebook cell, any running event loop). Same errors."""
-    job = submit(prompt, model=model, size=size, seconds=seconds, input_reference=input_reference, fit=fit,
-                 cache=cache)
+    job = session().submit(VideoRequest(prompt, model, size, seconds, input_reference, fit, cache))
     await job
-    return _raise_if_failed(job)
+    return raise_if_failed(job)
 
 
 def jobs() -> list[VideoJob]:
     """Every journaled job under ``home``, from this and earlier processes, oldest first."""
-    return _read(lambda source: source.all_jobs())
+    return session().jobs()
 
 
 def get_job(key: str) -> VideoJob:
-    """The job with this local id or backend video id (a unique prefix is enough). KeyError if none."""
-    return _read(lambda source: source.get_job(key))
+    """Close, returning the job objects made so far (for the new engine to adopt)."""
+    return session().get_job(key)
 
 
 def resume() -> list[VideoJob]:
     """Re-attach to in-flight jobs of the configured backend (polling again), finish creates whose outcome a
     dead process never saw (looking for them first), and fetch completed-but-missing media. Returns those jobs."""
-    return engine().resume()
+    return session().resume()
 
 
 def on_job_added(callback: Callable[[VideoJob], Any]) -> Callable[[], None]:
@@ -559,8 +320,7 @@ def estimate_cost(model: str | None = None, size: str | None = None, seconds: in
     """USD for one video with these parameters on the configured profile; None when it has no price."""
     from .params import estimate_cost as _estimate
 
-    profile = _config.get("profile") or DEFAULT_PROFILE
-    return _estimate(profile, model, size, seconds)
+    return _estimate(_config.get("profile") or DEFAULT_PROFILE, model, size, seconds)
 
 
 def backend_info() -> dict[str, Any]:
@@ -575,58 +335,27 @@ def backend_info() -> dict[str, Any]:
     describes the emulator that will be started.
     """
     with _lock:
-        eng = _engine
-        plan = _plan()
+        target = plan(_config)
+        sess = _current
+    eng = sess.current_engine() if sess is not None and sess.backend == target else None
     if eng is not None:
         url = eng.client.base_url
-        return {
-            "label": eng.label,
-            "base_url_host": eng.client.host,
-            "port": _port_of(url),
-            "is_emulator": eng.settings.is_emulator or _is_live_emulator(url),
-            "profile": eng.profile.name,
-            "profile_object": eng.profile,
-            "backend_key": eng.backend_key if eng.settings.is_emulator else public_url(eng.backend_key),
-        }
-    if plan.is_emulator or plan.base_url is None:
+        return {"label": eng.label, "base_url_host": eng.client.host, "port": port_of(url),
+                "is_emulator": eng.settings.is_emulator or embedded.is_live_emulator(url),
+                "profile": eng.profile.name, "profile_object": eng.profile, "backend_key": eng.backend_key}
+    if target.is_emulator or target.base_url is None:
         return {"label": "local emulator", "base_url_host": "127.0.0.1", "port": None, "is_emulator": True,
-                "profile": plan.profile.name, "profile_object": plan.profile, "backend_key": plan.backend_key}
-    return {
-        "label": label_of(plan.base_url),
-        "base_url_host": host_of(plan.base_url),
-        "port": _port_of(plan.base_url),
-        "is_emulator": _is_live_emulator(plan.base_url),
-        "profile": plan.profile.name,
-        "profile_object": plan.profile,
-        "backend_key": public_url(plan.backend_key),
-    }
-
-
-def _is_live_emulator(url: str | None) -> bool:
-    """``url`` is the base URL of an emulator started in this process (``sw.start_emulator()``) and running."""
-    emulator = sys.modules.get("sora_widgets.emulator")  # not imported: none was started
-    if emulator is None or not url:
-        return False
-    wanted = url.rstrip("/")
-    return any(
-        handle.base_url.rstrip("/") == wanted and handle.running for handle in list(getattr(emulator, "_LIVE", ()))
-    )
-
-
-def _port_of(url: str) -> int | None:
-    from urllib.parse import urlparse
-
-    try:
-        return urlparse(url).port
-    except ValueError:
-        return None
+                "profile": target.profile.name, "profile_object": target.profile, "backend_key": target.backend_key}
+    return {"label": label_of(target.base_url), "base_url_host": host_of(target.base_url),
+            "port": port_of(target.base_url), "is_emulator": embedded.is_live_emulator(target.base_url),
+            "profile": target.profile.name, "profile_object": target.profile, "backend_key": target.backend_key}
 
 
 def spend() -> float:
-    """USD committed on the configured backend (all journaled jobs that were sent), from the estimates."""
-    return _read(lambda source: source.spend())
+    """Close, returning the job objects made so far (for the new engine to adopt)."""
+    return session().spend()
 
 
 def budget_remaining() -> float | None:
-    """``budget_usd`` minus :func:`spend`, or None without a budget."""
-    return _read(lambda source: source.budget_remaining())
+    """Close, returning the job objects made so far (for the new engine to adopt)."""
+    return session().budget_remaining()

@@ -41,7 +41,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from . import api
 
-    config = {k: getattr(args, k) for k in ("base_url", "profile", "home", "budget_usd") if getattr(args, k)}
+    # `is not None`: `--budget 0` is a budget of zero, not "no budget"
+    names = ("base_url", "profile", "home", "budget_usd")
+    config = {k: getattr(args, k) for k in names if getattr(args, k) is not None}
     try:
         if config:
             api.configure(**config)

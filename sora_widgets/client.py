@@ -2,7 +2,7 @@
 
 Each method makes exactly one request (no SDK retries: ``max_retries=0``), returns plain dicts and the
 response headers, and maps failures onto :mod:`errors` or onto the two internal outcomes the engine acts on:
-:class:`~sora_widgets.poller.Transient` (safe to repeat later) and :class:`UnknownOutcome` (a create that
+:class:`~sora_widgets.outcomes.Transient` (safe to repeat later) and :class:`UnknownOutcome` (a create that
 may or may not have happened: look for it with ``list`` before any new create).
 """
 
@@ -15,7 +15,6 @@ import warnings
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 import openai
 
@@ -28,8 +27,9 @@ from .errors import (
     ValidationError,
     redact,
 )
+from .outcomes import Gone, Transient, header_seconds
 from .params import VideoParams
-from .poller import Gone, Transient, header_seconds
+from .urls import host_of, label_of
 
 __all__ = ["UnknownOutcome", "VideoClient", "blocked_input_of", "host_of", "is_moderation"]
 
@@ -50,33 +50,6 @@ def _quiet_shutdown_warning() -> Iterator[None]:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=_SHUTDOWN_WARNING, category=DeprecationWarning)
         yield
-
-
-def host_of(base_url: str) -> str:
-    return urlparse(base_url).hostname or base_url
-
-
-def label_of(base_url: str) -> str:
-    """``host`` or ``host:port`` when the URL names a port: never credentials, path or query."""
-    parsed = urlparse(base_url)
-    host = parsed.hostname
-    if not host:
-        return base_url.split("?", 1)[0].split("@")[-1]
-    if ":" in host:  # IPv6 literal
-        host = f"[{host}]"
-    try:
-        port = parsed.port
-    except ValueError:
-        port = None
-    return f"{host}:{port}" if port is not None else host
-
-
-def public_url(base_url: str) -> str:
-    """``base_url`` without credentials, query or fragment (safe to show or log)."""
-    parsed = urlparse(base_url)
-    if not parsed.hostname:
-        return base_url.split("?", 1)[0]
-    return parsed._replace(netloc=label_of(base_url), query="", fragment="").geturl()
 
 
 def blocked_input_of(error: Mapping[str, Any] | None) -> str | None:

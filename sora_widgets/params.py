@@ -18,6 +18,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from .errors import ValidationError
 from .media import parse_size
 from .profiles import BackendProfile, ModelSpec
+from .vocab import FITS, MAX_PROMPT_CHARS, MAX_REFERENCE_BYTES
 
 __all__ = [
     "FITS",
@@ -26,18 +27,18 @@ __all__ = [
     "REFERENCE_TYPES",
     "Reference",
     "VideoParams",
+    "VideoRequest",
     "cache_key",
+    "choose_size_seconds",
     "estimate_cost",
     "fit_reference",
     "load_reference",
     "resolve_model",
     "validate",
+    "validate_request",
 ]
 
-FITS = ("cover", "contain", "error")
 REFERENCE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
-MAX_REFERENCE_BYTES = 20 * 1024 * 1024
-MAX_PROMPT_CHARS = 32_000
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,19 @@ class Reference:
     def filename(self) -> str:
         """Upload name: the caller's file stem (backends may report it) with the extension of the type sent."""
         return self.stem + "." + self.mime.split("/")[1].replace("jpeg", "jpg")
+
+
+@dataclass(frozen=True)
+class VideoRequest:
+    """What a caller asks for, before validation: the arguments of ``sw.submit`` / ``sw.generate`` in one place."""
+
+    prompt: Any
+    model: str | None = None
+    size: str | None = None
+    seconds: int | str | None = None
+    input_reference: Any = None
+    fit: str = "cover"
+    cache: bool = True
 
 
 @dataclass(frozen=True)
@@ -102,6 +116,29 @@ def _normalise_seconds(seconds: Any) -> str:
     return str(seconds).strip()
 
 
+def choose_size_seconds(spec: ModelSpec, size: Any, seconds: Any) -> tuple[str, str]:
+    """``size`` and ``seconds`` normalised (``"1280X720 "`` -> ``"1280x720"``, ``8`` -> ``"8"``) and checked
+    against ``spec``; None picks the model's default. The one place both are validated."""
+    chosen_size = spec.default_size if size is None else str(size).strip().lower()
+    if chosen_size not in spec.sizes:
+        raise ValidationError(
+            f"size {size!r} is not available for model {spec.name!r}; allowed: {_listing(spec.sizes)}", "size"
+        )
+    chosen_seconds = spec.default_seconds if seconds is None else _normalise_seconds(seconds)
+    if chosen_seconds not in spec.seconds:
+        raise ValidationError(
+            f"seconds {seconds!r} is not available for model {spec.name!r}; allowed: {_listing(spec.seconds)}",
+            "seconds",
+        )
+    return chosen_size, chosen_seconds
+
+
+def validate_request(profile: BackendProfile, request: VideoRequest) -> VideoParams:
+    """:func:`validate` for a :class:`VideoRequest`."""
+    return validate(profile, request.prompt, model=request.model, size=request.size, seconds=request.seconds,
+                    input_reference=request.input_reference, fit=request.fit)
+
+
 def validate(
     profile: BackendProfile,
     prompt: Any,
@@ -137,17 +174,7 @@ def validate(
     if len(prompt) > MAX_PROMPT_CHARS:
         raise ValidationError(f"prompt is {len(prompt)} characters; at most {MAX_PROMPT_CHARS} allowed", "prompt")
     spec = resolve_model(profile, model)
-    chosen_size = spec.default_size if size is None else str(size).strip().lower()
-    if chosen_size not in spec.sizes:
-        raise ValidationError(
-            f"size {size!r} is not available for model {spec.name!r}; allowed: {_listing(spec.sizes)}", "size"
-        )
-    chosen_seconds = spec.default_seconds if seconds is None else _normalise_seconds(seconds)
-    if chosen_seconds not in spec.seconds:
-        raise ValidationError(
-            f"seconds {seconds!r} is not available for model {spec.name!r}; allowed: {_listing(spec.seconds)}",
-            "seconds",
-        )
+    chosen_size, chosen_seconds = choose_size_seconds(spec, size, seconds)
     if fit not in FITS:
         raise ValidationError(f"fit {fit!r} is not one of: {_listing(FITS)}", "fit")
     reference = None
@@ -228,17 +255,7 @@ def estimate_cost(profile: BackendProfile, model: str | None = None, size: str |
                   seconds: Any = None) -> float | None:
     """USD for one video, or None when the profile has no price for it. Validates like :func:`validate`."""
     spec = resolve_model(profile, model)
-    chosen_size = spec.default_size if size is None else str(size)
-    chosen_seconds = spec.default_seconds if seconds is None else _normalise_seconds(seconds)
-    if chosen_size not in spec.sizes:
-        raise ValidationError(
-            f"size {size!r} is not available for model {spec.name!r}; allowed: {_listing(spec.sizes)}", "size"
-        )
-    if chosen_seconds not in spec.seconds:
-        raise ValidationError(
-            f"seconds {seconds!r} is not available for model {spec.name!r}; allowed: {_listing(spec.seconds)}",
-            "seconds",
-        )
+    chosen_size, chosen_seconds = choose_size_seconds(spec, size, seconds)
     price = spec.price(chosen_size)
     if price is None:
         return None

@@ -16,10 +16,15 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .outcomes import Gone, Transient, header_seconds
+from .vocab import TERMINAL
+
 __all__ = [
     "TERMINAL",
+    "Gone",
     "Poller",
     "Sample",
+    "Transient",
     "backoff_delay",
     "estimate_eta",
     "header_seconds",
@@ -31,7 +36,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-TERMINAL = frozenset({"completed", "failed", "expired", "deleted", "unknown"})
 
 # Status words seen from backends that speak the protocol, mapped onto the spec's four (+ expired).
 _STATUS_MAP = {
@@ -174,37 +178,6 @@ def backoff_delay(
     if retry_after_s is not None:
         delay = max(delay, retry_after_s)
     return min(max(delay, 0.0), max(cap_s, retry_after_s or 0.0))
-
-
-def header_seconds(headers: Mapping[str, str] | None, name: str) -> float | None:
-    """A header in seconds: ``openai-poll-after-ms``/``retry-after-ms`` (ms) or ``retry-after`` (s)."""
-    if not headers:
-        return None
-    value = headers.get(name)
-    if value is None:
-        return None
-    try:
-        number = float(value)
-    except ValueError:
-        return None
-    if number < 0:
-        return None
-    return number / 1000.0 if name.endswith("-ms") else number
-
-
-class Transient(Exception):
-    """A request that may succeed if repeated (429, 5xx, network). ``retry_after_s`` is the server's hint."""
-
-    def __init__(self, message: str, retry_after_s: float | None = None, status: int | None = None,
-                 *, not_sent: bool = False) -> None:
-        super().__init__(message)
-        self.retry_after_s = retry_after_s
-        self.status = status
-        self.not_sent = not_sent
-
-
-class Gone(Exception):
-    """The backend no longer knows the video (404 on retrieve)."""
 
 
 @dataclass

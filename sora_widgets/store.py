@@ -1,7 +1,7 @@
 """The journal: one SQLite row per job under ``home``, written before any request, so no paid job is ever lost.
 
 Rows are keyed by the local id (``job_<hex>``); the backend id is stored the moment it is known. The backend is
-recorded by its base URL only, never its key. Media live in ``home/media/<local id>/``.
+recorded by its base URL without credentials or query (never its key). Media live in ``home/media/<local id>/``.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import platformdirs
+
+from .urls import public_url
 
 __all__ = ["JOB_COLUMNS", "Journal", "default_home"]
 
@@ -95,6 +97,21 @@ class Journal:
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA busy_timeout=30000")
             self._db.executescript(_SCHEMA)
+            self._migrate()
+
+    def _migrate(self) -> None:
+        """Bring an older journal up to date (``PRAGMA user_version``).
+
+        1: backend keys are stored cleaned of credentials, query and fragment (older journals kept the base URL
+        as given), so nothing downstream has to clean them."""
+        version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        if version < 1:
+            rows = self._db.execute("SELECT DISTINCT backend_key FROM jobs").fetchall()
+            for (key,) in rows:
+                clean = key if key.startswith("local-emulator:") else public_url(key)
+                if clean != key:
+                    self._db.execute("UPDATE jobs SET backend_key = ? WHERE backend_key = ?", (clean, key))
+            self._db.execute("PRAGMA user_version = 1")
 
     @property
     def media_root(self) -> Path:
@@ -180,6 +197,15 @@ class Journal:
                 "SELECT video_id FROM jobs WHERE backend_key = ? AND video_id IS NOT NULL", (backend_key,)
             ).fetchall()
         return {r[0] for r in rows}
+
+    def in_flight_ids(self, backend_key: str) -> list[str]:
+        """Ids of the jobs of ``backend_key`` that may be running on it (pending, queued, in progress)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id FROM jobs WHERE backend_key = ? AND status IN ('pending', 'queued', 'in_progress')",
+                (backend_key,),
+            ).fetchall()
+        return [r[0] for r in rows]
 
     def spend(self, backend_key: str) -> float:
         """USD committed on ``backend_key``: every job acknowledged (blocked clips are billed too), pending, or

@@ -22,10 +22,21 @@ CORE_MODULES = [
     "sora_widgets/client.py",
     "sora_widgets/poller.py",
     "sora_widgets/store.py",
-    "sora_widgets/jobs.py",
+    "sora_widgets/job.py",
     "sora_widgets/engine.py",
     "sora_widgets/errors.py",
     "sora_widgets/api.py",
+    "sora_widgets/session.py",
+    "sora_widgets/config.py",
+    "sora_widgets/embedded.py",
+    "sora_widgets/waiting.py",
+    "sora_widgets/loop.py",
+    "sora_widgets/create_flow.py",
+    "sora_widgets/downloads.py",
+    "sora_widgets/local_media.py",
+    "sora_widgets/outcomes.py",
+    "sora_widgets/urls.py",
+    "sora_widgets/vocab.py",
 ]
 
 

@@ -10,11 +10,11 @@ play. Two traits carry the summaries:
 
 The front end overlays ``live`` on ``items``.
 
-After ``sw.configure()`` swaps the engine, the job objects shown stop changing (the old engine's jobs no longer
-call ``on_change``). There is no configure hook, so the collection re-reads its jobs from ``sw.jobs()`` lazily:
-when a job is added (a submit from anywhere, a remix, a retry), when the browser acts on a job whose engine is
-gone, and on ``refresh()`` (panel) / ``reload()`` (gallery). Jobs that were in flight continue once the new
-engine re-attaches them (``sw.resume()``), then ``refresh()``/``reload()`` (or the next submit) follows them.
+Job objects never change identity (``sw.configure()`` swaps the engine behind them), so the collection
+subscribes once per job. Subscribing attaches a job still in flight to the engine (also one of an earlier
+process), so what is shown keeps moving. Which jobs' actions work depends on the configured backend: it is
+re-read (cheaply, starting nothing) when a job is added, when the browser acts, and on ``refresh()`` /
+``reload()``.
 """
 
 from __future__ import annotations
@@ -26,10 +26,12 @@ from typing import TYPE_CHECKING, Any
 import traitlets as t
 
 from ..errors import SoraWidgetsError
-from ._base import TERMINAL, JobCommands, SoraWidget, Throttle, backend_state, is_stale, summarize
+from ..vocab import TERMINAL
+from ._base import SoraWidget, Throttle, backend_state, summarize
+from ._commands import JobCommands
 
 if TYPE_CHECKING:
-    from ..jobs import VideoJob
+    from ..job import VideoJob
 
 __all__ = ["JobCollection"]
 
@@ -88,40 +90,19 @@ class JobCollection(JobCommands, SoraWidget):
             self._remix_ok = False
             self._report(exc, "reading the backend")
 
-    def _rebind(self, *, force: bool = False) -> None:
-        """Swap shown jobs for the live objects of ``sw.jobs()`` after an engine swap (``sw.configure()``).
-
-        Re-reads the backend first (whether each job's actions work, and remix, may have changed). Without
-        ``force`` it only re-reads the jobs when the backend changed or a shown job's engine is gone."""
-        from .. import api  # api.jobs() is sw.jobs() (mypy takes sw.jobs for the module)
-
+    def _follow_backend(self, *, force: bool = False) -> None:
+        """Re-read the configured backend; when it changed (``sw.configure()``), re-summarize every job shown
+        (whether its actions work, and remix, may have changed)."""
         before = (self._backend_key, self._remix_ok)
         self._refresh_backend()  # cheap: sw.backend_info() starts and reads nothing
-        changed = (self._backend_key, self._remix_ok) != before
-        with self._lock:
-            shown = list(self._jobs.values())
-        if not shown or not (force or changed or any(is_stale(job) for job in shown)):
+        if not (force or (self._backend_key, self._remix_ok) != before):
             return
-        current = {job.id: job for job in api.jobs()}
-        swapped: list[tuple[Callable[[], None] | None, VideoJob]] = []
         with self._lock:
-            for job_id, old in list(self._jobs.items()):
-                new = current.get(job_id)
-                if new is not None and new is not old:
-                    self._jobs[job_id] = new
-                    swapped.append((self._unsubs.pop(job_id, None), new))
-                self._dirty.add(job_id)  # summaries depend on the backend (actions allowed)
+            if not self._jobs:
+                return
+            self._dirty.update(self._jobs)
             self._snap.clear()
             self._structural = True
-        for unsub, new in swapped:
-            if unsub is not None:
-                unsub()
-            unsub_new = new.on_change(self._on_job_change)
-            with self._lock:
-                if self._jobs.get(new.id) is new:
-                    self._unsubs[new.id] = unsub_new
-                    continue
-            unsub_new()
         self._throttle.flush()
 
     def _track(self, jobs: list[VideoJob], *, flush: bool = True) -> None:
@@ -206,12 +187,9 @@ class JobCollection(JobCommands, SoraWidget):
             job = self._jobs.get(job_id) if isinstance(job_id, str) else None
         if job is None:
             raise SoraWidgetsError(f"{job_id!r} is not shown in this {type(self).__name__}")
-        if is_stale(job):  # sw.configure() ran since: act on the live object
-            self._rebind()
-            with self._lock:
-                job = self._jobs.get(job_id, job)
+        self._follow_backend()
         return job
 
     def _adopt(self, job: VideoJob) -> None:
-        self._rebind()
+        self._follow_backend()
         self._track([job])

@@ -1,6 +1,6 @@
 """``sw.VideoCard(job)``: one job, live.
 
-The card mirrors a :class:`~sora_widgets.jobs.VideoJob` into traits. Thumbnail and spritesheet travel as
+The card mirrors a :class:`~sora_widgets.job.VideoJob` into traits. Thumbnail and spritesheet travel as
 ``Bytes`` traits (binary buffers, never base64), so they reach the browser even while a cell blocks on
 ``job.wait()``; the MP4 is sent only when the user presses play. Scrubbing and playback stay in the browser.
 """
@@ -13,23 +13,25 @@ import ipywidgets
 import traitlets as t
 
 from ..errors import SoraWidgetsError
-from ._base import TERMINAL, JobCommands, SoraWidget, Throttle, backend_state, is_stale, summarize
+from ..vocab import TERMINAL
+from ._base import SoraWidget, Throttle, backend_state, mime_of, summarize
+from ._commands import JobCommands
 
 if TYPE_CHECKING:
-    from ..jobs import VideoJob
+    from ..job import VideoJob
 
 __all__ = ["VideoCard"]
 
 
 def _resolve_job(job: Any) -> VideoJob:
-    from ..jobs import VideoJob
+    from ..job import VideoJob
 
     if isinstance(job, VideoJob):
         return job
     if isinstance(job, str):
-        from .. import api
+        import sora_widgets as sw
 
-        return api.get_job(job)
+        return sw.get_job(job)
     raise TypeError(
         f"VideoCard(job) needs a VideoJob (from sw.submit) or a job id string, got {type(job).__name__}"
     )
@@ -41,7 +43,7 @@ class VideoCard(JobCommands, SoraWidget):
     Parameters
     ----------
     job
-        A :class:`~sora_widgets.jobs.VideoJob` (``sw.submit(...)``) or a job id / video id prefix.
+        A :class:`~sora_widgets.job.VideoJob` (``sw.submit(...)``) or a job id / video id prefix.
     layout
         Optional ipywidgets layout.
 
@@ -192,8 +194,6 @@ class VideoCard(JobCommands, SoraWidget):
         data = path.read_bytes()
         self._media_paths[variant] = path
         if variant == "thumbnail":
-            from ._base import mime_of
-
             self._thumbnail_mime = mime_of(path)
         setattr(self, trait, data)
 
@@ -202,22 +202,8 @@ class VideoCard(JobCommands, SoraWidget):
     def _job_for(self, job_id: Any) -> VideoJob:
         if job_id not in (None, self._job.id):
             raise SoraWidgetsError(f"this card shows {self._job.id}, not {job_id!r}")
-        if is_stale(self._job):
-            self._rebind()
+        self._read_backend()  # sw.configure() may have changed whether this job's actions work
         return self._job
-
-    def _rebind(self) -> None:
-        """``sw.configure()`` swapped the engine since: follow the live object of this job (and the backend)."""
-        import sora_widgets as sw
-
-        new = sw.get_job(self._job.id)
-        if new is not self._job:
-            self._unsubscribe()
-            self._job = new
-            self._media_paths = {"thumbnail": None, "spritesheet": None}
-            self._unsubscribe = new.on_change(self._on_job_change)
-        self._read_backend()
-        self._throttle.flush()
 
     def _adopt(self, job: VideoJob) -> None:
         self._remixes.children = (VideoCard(job), *self._remixes.children)

@@ -67,12 +67,11 @@ class Gallery(JobCollection):
         return int(value)
 
     def reload(self) -> None:
-        """Read the journal again (jobs added by other processes show up), and the backend (after
-        ``sw.configure()``: the jobs shown become the new engine's, so they keep updating)."""
-        from .. import api  # api.jobs() is sw.jobs() (mypy takes sw.jobs for the module)
+        """Read the journal again (jobs added by other processes show up) and the configured backend."""
+        import sora_widgets as sw
 
-        self._rebind(force=True)
-        jobs = sorted(api.jobs(), key=lambda job: job.created_at or 0.0, reverse=True)
+        self._follow_backend(force=True)
+        jobs = sorted(sw.jobs(), key=lambda job: job.created_at or 0.0, reverse=True)
         self._track(jobs)
 
     def close(self) -> None:
@@ -81,5 +80,5 @@ class Gallery(JobCollection):
         super().close()
 
     def _on_added(self, job: Any) -> None:
-        self._rebind()  # a submit after sw.configure(): follow the new engine's jobs
+        self._follow_backend()  # a submit after sw.configure(): other jobs' actions may have changed
         self._track([job])

@@ -14,16 +14,17 @@ import traitlets as t
 
 from ..errors import SoraWidgetsError
 from ..profiles import BackendProfile
-from ._base import JobCommands, profile_object
+from ..vocab import MAX_REFERENCE_BYTES
+from ._base import profile_object
 from ._collection import JobCollection
+from ._commands import JobCommands
 from .coach import coach_rules
 
 if TYPE_CHECKING:
-    from ..jobs import VideoJob
+    from ..job import VideoJob
 
 __all__ = ["GeneratorPanel", "cost_table", "profile_state"]
 
-_MAX_REFERENCE_BYTES = 20 * 1024 * 1024
 
 
 def profile_state(profile: BackendProfile) -> dict[str, Any]:
@@ -113,14 +114,14 @@ class GeneratorPanel(JobCollection):
     # ------------------------------------------------------------------ public
 
     def refresh(self) -> None:
-        """Re-read the backend (profile, prices, budget) and the cards' jobs, e.g. after ``sw.configure(...)``
-        (the cards then follow the new engine's jobs: call it after ``sw.resume()`` too)."""
+        """Re-read the backend (profile, prices, budget), e.g. after ``sw.configure(...)`` (the cards' jobs keep
+        updating by themselves: they are the same objects whatever the configuration)."""
         import sora_widgets as sw
 
         info = sw.backend_info()
         profile = profile_object(info)
         self._profile_obj = profile
-        self._rebind(force=True)  # re-reads the backend too
+        self._follow_backend(force=True)
         with self.hold_sync():
             self.set_trait("backend_label", str(info.get("label") or ""))
             self.set_trait("backend_is_emulator", bool(info.get("is_emulator")))
@@ -188,7 +189,7 @@ class GeneratorPanel(JobCollection):
         reference = None
         if buffers:
             reference = bytes(buffers[0])
-            if len(reference) > _MAX_REFERENCE_BYTES:
+            if len(reference) > MAX_REFERENCE_BYTES:
                 raise SoraWidgetsError(
                     f"the reference image is {len(reference)} bytes; at most 20 MiB allowed"
                 )
@@ -199,7 +200,7 @@ class GeneratorPanel(JobCollection):
             seconds=args.get("seconds") or None,
             input_reference=reference,
         )
-        self._rebind()  # the first submit after sw.configure(): the other cards follow the new engine
+        self._follow_backend()  # the first submit after sw.configure(): other cards' actions may change
         self._track([job])
         self._refresh_budget()
         return {"job_id": job.id, "status": job.status}, []

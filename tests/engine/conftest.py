@@ -48,3 +48,15 @@ def wait_until(predicate: Callable[[], object], timeout: float = 30.0, interval:
 @pytest.fixture(name="wait_until")
 def wait_until_fixture():
     return wait_until
+
+
+@pytest.fixture(scope="module")
+def slow_emulator(tmp_path_factory):
+    """An emulator whose tiny jobs take a few seconds: long enough to kill a process mid-generation."""
+    from test_resume import SLOW_PROFILE
+
+    import sora_widgets as sw
+
+    # speed 4: a job takes ~2 s in progress
+    with sw.start_emulator(speed=4, seed=3, profile=SLOW_PROFILE, data_dir=tmp_path_factory.mktemp("slow")) as emu:
+        yield emu

@@ -9,6 +9,7 @@ import time
 import pytest
 
 import sora_widgets as sw
+import sora_widgets.embedded
 from sora_widgets import api
 from sora_widgets.profiles import BackendProfile, ModelSpec
 from sora_widgets.store import Journal
@@ -133,7 +134,7 @@ def test_reading_the_journal_starts_no_backend(monkeypatch, tmp_path):
     assert sw.budget_remaining() == pytest.approx(0.6)
     assert sw.backend_info()["is_emulator"]
 
-    assert api._emulator is None and api._engine is None
+    assert sora_widgets.embedded.current() is None and api.session().current_engine() is None
     assert _threads() - before == set(), "reading the journal started threads"
 
 
@@ -143,11 +144,11 @@ def test_jobs_read_before_the_engine_are_the_ones_it_then_drives(configured, emu
     sw.configure(base_url=emulator.base_url, api_key=emulator.api_key, home=tmp_path / "home")
 
     listed = sw.jobs()
-    assert api._engine is None  # read straight from the journal
+    assert api.session().current_engine() is None  # read straight from the journal
     [again] = [j for j in listed if j.id == done.id]
     assert again.status == "completed" and again.video_path and again.video_path.exists()
     remix = again.remix("the windmill at night")  # the first action builds the engine and joins this job to it
-    assert api._engine is not None
+    assert api.session().current_engine() is not None
     assert remix.wait(60).status == "completed"
     assert sw.get_job(done.id) is again  # the same object the caller already held
     assert {j.id for j in sw.jobs()} == {done.id, remix.id}
@@ -200,6 +201,7 @@ def test_an_object_from_a_replaced_configuration_acts_through_the_current_one(co
     old = sw.generate("a lighthouse at dusk", seconds=4)
     sw.configure(base_url=emulator.base_url, api_key=emulator.api_key, home=tmp_path / "home")
 
+    assert sw.get_job(old.id) is old  # the same object whatever the configuration
     remix = old.remix("the lighthouse in fog")
     assert remix.wait(60).status == "completed"
     assert remix.remixed_from == old.id

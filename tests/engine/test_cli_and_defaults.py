@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import sora_widgets as sw
-from sora_widgets.media import probe_video
+from sora_widgets.local_media import probe_video
 
 
 def test_cli_generate_writes_the_mp4(emulator, tmp_path):

@@ -11,8 +11,8 @@ import pytest
 
 from sora_widgets.client import UnknownOutcome, VideoClient
 from sora_widgets.errors import AuthenticationError, ContentPolicyError, ValidationError
+from sora_widgets.outcomes import Gone, Transient
 from sora_widgets.params import VideoParams
-from sora_widgets.poller import Gone, Transient
 
 KEY = "sk-client-test-SECRET-987654"
 PARAMS = VideoParams("a prompt", "sora-2", "720x1280", "4")

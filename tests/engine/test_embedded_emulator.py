@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 import sora_widgets as sw
+import sora_widgets.embedded
 from sora_widgets import api
 from sora_widgets.profiles import BackendProfile, ModelSpec, register_profile
 
@@ -49,17 +50,17 @@ def test_a_new_profile_restarts_the_embedded_emulator(no_key, capfd):
 def test_same_profile_and_home_reuse_the_embedded_emulator(no_key):
     sw.configure(home=no_key / "home", profile="embedded-w")
     sw.generate("a kite over a hill", timeout=120)
-    running = api._emulator
+    running = sora_widgets.embedded.current()
     sw.configure(profile="embedded-w", budget_usd=5.0, max_concurrent=3)  # rebuilds the engine only
     job = sw.generate("a kite over a field", timeout=120)
     assert job.status == "completed"
-    assert api._emulator is running and running.running
+    assert sora_widgets.embedded.current() is running and running.running
 
 
 def test_a_new_home_restarts_the_embedded_emulator_under_it(no_key):
     sw.configure(home=no_key / "a", profile="embedded-w")
     first = sw.generate("a kite over a hill", timeout=120)
-    old = api._emulator
+    old = sora_widgets.embedded.current()
     sw.configure(home=no_key / "b")
     assert not old.running  # stopped as the configuration moved away from it
     second = sw.generate("a kite over a lake", timeout=120)
@@ -75,7 +76,7 @@ def test_backend_info_knows_an_emulator_started_in_this_process(emulator, tmp_pa
     info = sw.configure(base_url=emulator.base_url, api_key=emulator.api_key, home=tmp_path)
     assert info["is_emulator"] is True and info["label"] == f"127.0.0.1:{emulator.port}"
     sw.spend()  # reading the journal starts nothing
-    assert api._engine is None and sw.backend_info()["is_emulator"] is True
+    assert api.session().current_engine() is None and sw.backend_info()["is_emulator"] is True
     with sw.start_emulator(speed=40, profile=W_PROFILE, data_dir=tmp_path / "other") as other:
         sw.configure(base_url=other.base_url + "/", api_key=other.api_key, profile="embedded-w")
         job = sw.generate("a kite in a storm", timeout=120)  # builds the engine

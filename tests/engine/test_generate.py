@@ -9,7 +9,8 @@ import pytest
 from PIL import Image
 
 import sora_widgets as sw
-from sora_widgets.media import SpriteGeometry, probe_video
+from sora_widgets.local_media import probe_video
+from sora_widgets.media import SpriteGeometry
 
 
 def creates(emulator) -> int:

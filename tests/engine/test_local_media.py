@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from sora_widgets.media import frames_at, make_local_variants, probe_video, sprite_geometry
+from sora_widgets.local_media import frames_at, make_local_variants, probe_video
+from sora_widgets.media import sprite_geometry
 
 
 def encode(path, width=160, height=90, seconds=2, fps=24):

@@ -41,13 +41,6 @@ CHILD = textwrap.dedent(
 )
 
 
-@pytest.fixture(scope="module")
-def slow_emulator(tmp_path_factory):
-    # speed 4: a job takes ~2 s in progress, long enough to be killed mid-generation
-    with sw.start_emulator(speed=4, seed=3, profile=SLOW_PROFILE, data_dir=tmp_path_factory.mktemp("slow")) as emu:
-        yield emu
-
-
 def run_and_kill(emulator, home, mode: str, n: int) -> None:
     env = {**os.environ, "T_BASE_URL": emulator.base_url, "T_API_KEY": emulator.api_key, "T_HOME": str(home),
            "T_MODE": mode, "T_N": str(n)}

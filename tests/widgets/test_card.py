@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from pathlib import Path
+
 import pytest
 from widget_testing import state_text, wait_until
 
@@ -85,11 +88,12 @@ def test_card_commands_media_download_remix_delete(configured, frontend, tmp_pat
     assert result["mime"] == "video/mp4"
     assert buffers[0][4:8] == b"ftyp" and len(buffers[0]) == result["bytes"]
 
-    # download: saved next to the notebook (cwd) as <video_id>.mp4 AND sent for the browser download
+    # download: the browser gets the file; nothing is written next to the notebook (cwd)
+    cwd_before = sorted(p.name for p in Path.cwd().iterdir())
     result, buffers = fe.ok("download", job_id=job.id)
-    saved = tmp_path / "notebook-dir" / f"{job.video_id}.mp4"
-    assert result["filename"] == saved.name and saved.exists()
-    assert saved.read_bytes() == buffers[0] == job.video_path.read_bytes()
+    assert result == {"filename": f"{job.id}.mp4", "mime": "video/mp4", "size": len(buffers[0])}
+    assert buffers[0] == job.video_path.read_bytes()
+    assert sorted(p.name for p in Path.cwd().iterdir()) == cwd_before
 
     # remix: a new job, shown as a new card under this one
     result, _ = fe.ok("remix", job_id=job.id, prompt="Same shot, but at night under neon light")
@@ -170,4 +174,21 @@ def test_play_right_at_completion_waits_for_the_media_step(configured, frontend)
     wait_until(lambda: job.status == "completed", timeout=120, what="completed")
     result, buffers = fe.ok("media", job_id=job.id, variant="video")
     assert result["mime"] == "video/mp4" and buffers[0][4:8] == b"ftyp"
+    card.close()
+
+
+def test_slow_commands_answer_off_the_shell_thread(configured, frontend):
+    sw = configured
+    job = sw.generate(PROMPT, seconds="4")
+    card = sw.VideoCard(job)
+    fe = frontend(card)
+    shell = threading.current_thread().name
+    for cmd, args in (("download", {}), ("media", {"variant": "video"}), ("delete", {})):
+        req = fe.send_request(cmd, job_id=job.id, **args)
+        content, _ = fe.reply(req, cmd)
+        assert content["ok"], content
+        assert fe.reply_threads[req] != shell, f"{cmd} was answered on the shell thread"
+    # a quick one still answers at once, on the calling thread
+    req = fe.send_request("previews", job_ids=[job.id], variant="thumbnail")
+    assert fe.reply_threads[req] == shell
     card.close()

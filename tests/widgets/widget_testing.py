@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -24,9 +25,12 @@ class FrontEnd:
     def __init__(self, widget: Any, monkeypatch: pytest.MonkeyPatch) -> None:
         self.widget = widget
         self.sent: list[tuple[dict[str, Any], list[bytes]]] = []
+        self.reply_threads: dict[str, str] = {}  # request id -> name of the thread that sent its reply
         self._seq = 0
 
         def record(content: Any, buffers: Any = None) -> None:
+            if isinstance(content, dict) and content.get("kind") == "sora-reply":
+                self.reply_threads[str(content.get("id"))] = threading.current_thread().name
             self.sent.append((content, [bytes(b) for b in (buffers or [])]))
 
         monkeypatch.setattr(widget, "send", record)
@@ -34,17 +38,27 @@ class FrontEnd:
     def request(
         self, cmd: str, buffers: list[bytes] | None = None, **args: Any
     ) -> tuple[dict[str, Any], list[bytes]]:
-        """Send one command; return the reply (content, buffers). Every request must get exactly one."""
+        """Send one command; return the reply (content, buffers). Every request gets exactly one, at once or
+        (slow commands, answered off the shell thread) within a deadline."""
+        req_id = self.send_request(cmd, buffers, **args)
+        return self.reply(req_id, cmd)
+
+    def send_request(self, cmd: str, buffers: list[bytes] | None = None, **args: Any) -> str:
+        """Send one command and return its id at once (the handler must not block on slow work)."""
         self._seq += 1
         req_id = f"test-{self._seq}"
-        before = len(self.sent)
         self.widget._handle_custom_msg(
             {"kind": "sora-request", "id": req_id, "cmd": cmd, "args": args}, buffers or []
         )
-        replies = [
-            (c, b) for c, b in self.sent[before:] if c.get("kind") == "sora-reply" and c.get("id") == req_id
-        ]
-        assert len(replies) == 1, f"expected one reply to {cmd!r}, got {self.sent[before:]!r}"
+        return req_id
+
+    def replies_to(self, req_id: str) -> list[tuple[dict[str, Any], list[bytes]]]:
+        return [(c, b) for c, b in list(self.sent) if c.get("kind") == "sora-reply" and c.get("id") == req_id]
+
+    def reply(self, req_id: str, cmd: str = "", timeout: float = 60.0) -> tuple[dict[str, Any], list[bytes]]:
+        wait_until(lambda: self.replies_to(req_id), timeout, f"a reply to {cmd or req_id}")
+        replies = self.replies_to(req_id)
+        assert len(replies) == 1, f"expected one reply to {cmd!r}, got {replies!r}"
         return replies[0]
 
     def ok(self, cmd: str, buffers: list[bytes] | None = None, **args: Any) -> tuple[Any, list[bytes]]:

@@ -1,7 +1,12 @@
 """VideoJob: one generation, as widgets, magics and scripts see it.
 
-A job mirrors its journal row. The engine thread changes it and then calls the ``on_change`` callbacks (on that
-thread); any thread may read it, ``wait()`` on it, or ``await`` it from another event loop (a notebook kernel).
+A job mirrors its journal row. There is one object per journal row per process, kept by the
+:class:`~sora_widgets.session.Session` of its ``home`` for its whole life: ``sw.configure()`` replaces the engine
+behind the session, never the job. The engine thread changes a job and then calls the ``on_change`` callbacks
+(on that thread); any thread may read it, ``wait()`` on it, or ``await`` it from another event loop.
+
+A job read from the journal (an earlier process's) starts nothing; the first ``wait()``, ``await``,
+``on_change()`` subscription (a widget showing it) or action attaches it to the engine, which then polls it.
 """
 
 from __future__ import annotations
@@ -9,10 +14,8 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
-import sys
 import threading
 import time
-import types
 from collections.abc import Callable, Generator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -27,16 +30,14 @@ from .errors import (
     ValidationError,
 )
 from .media import SpriteGeometry
-from .poller import TERMINAL
+from .vocab import STATUSES, TERMINAL
 
 if TYPE_CHECKING:
-    from .engine import Engine
+    from .session import Session
 
 __all__ = ["STATUSES", "JobError", "VideoJob"]
 
 log = logging.getLogger(__name__)
-
-STATUSES = ("pending", "queued", "in_progress", "completed", "failed", "expired", "deleted", "unknown")
 
 
 @dataclass(frozen=True)
@@ -137,10 +138,8 @@ class VideoJob:
         Layout of the spritesheet.
     """
 
-    def __init__(self, engine: Engine | None, row: dict[str, Any]) -> None:
-        self._engine = engine
-        # Set for a job read from the journal before its backend's engine was built: attaches it on first action.
-        self._attach: Callable[[VideoJob], Any] | None = None
+    def __init__(self, session: Session, row: dict[str, Any]) -> None:
+        self._session = session
         self._listeners: list[Callable[[VideoJob], Any]] = []
         self._listeners_lock = threading.Lock()
         self._finished: concurrent.futures.Future[VideoJob] = concurrent.futures.Future()
@@ -156,6 +155,8 @@ class VideoJob:
         self.created_at: float = float(row.get("created_at") or time.time())
         self._eta_deadline: float | None = None
         self._load(row)
+        if self.status in TERMINAL and not self.media_missing:
+            self._finished.set_result(self)  # nothing more will happen to it
 
     def _load(self, row: dict[str, Any]) -> None:
         from .store import loads
@@ -188,6 +189,11 @@ class VideoJob:
     def elapsed_s(self) -> float:
         end = self.completed_at if self.completed_at else time.time()
         return max(0.0, end - self.created_at)
+
+    @property
+    def media_missing(self) -> bool:
+        """Completed, but the MP4 is not on this machine (not downloaded yet, or the download failed)."""
+        return self.status == "completed" and not (self.video_path and self.video_path.exists())
 
     @property
     def done(self) -> bool:
@@ -228,9 +234,16 @@ class VideoJob:
     # ------------------------------------------------------------------ events
 
     def on_change(self, callback: Callable[[VideoJob], Any]) -> Callable[[], None]:
-        """Call ``callback(job)`` after every change (on the engine thread). Returns an unsubscribe function."""
+        """Call ``callback(job)`` after every change (on the engine thread). Returns an unsubscribe function.
+
+        Someone is watching: a job still in flight (also one of an earlier process) is attached to the engine."""
         with self._listeners_lock:
             self._listeners.append(callback)
+        if not self.done:
+            try:
+                self._session.follow(self)
+            except Exception:  # e.g. the embedded emulator did not start: wait()/actions will say so
+                log.exception("could not attach %s to the engine", self.id)
 
         def unsubscribe() -> None:
             with self._listeners_lock:
@@ -240,8 +253,6 @@ class VideoJob:
         return unsubscribe
 
     def _notify(self) -> None:
-        if self._engine is not None and self._engine.closed:
-            return  # a dying engine (sw.configure / api.reset): its callbacks must not run into the new one
         with self._listeners_lock:
             listeners = list(self._listeners)
         for callback in listeners:
@@ -263,11 +274,20 @@ class VideoJob:
 
     # ------------------------------------------------------------------ waiting
 
+    def _drive(self) -> None:
+        """Make sure something drives this job to its end, or say why nothing can."""
+        if self.done:
+            return
+        reason = self._session.follow(self)
+        if reason is not None:
+            raise BackendUnavailableError(f"{self.id} cannot finish here: {reason}")
+
     def wait(self, timeout: float | None = None) -> VideoJob:
         """Block until the job is done (terminal, media fetched); returns the job. Never raises for a failed
-        job: look at ``job.error``. Raises TimeoutError after ``timeout`` seconds."""
-        if self.status in TERMINAL and self._engine is None:
-            return self
+        job: look at ``job.error``. A job of an earlier process is attached to the engine first (no
+        ``sw.resume()`` needed). Raises TimeoutError after ``timeout`` seconds, BackendUnavailableError at once
+        when the job belongs to a backend that is not the configured one (it could never finish)."""
+        self._drive()
         try:
             return self._finished.result(timeout)
         except concurrent.futures.TimeoutError:
@@ -277,69 +297,22 @@ class VideoJob:
         return self._await().__await__()
 
     async def _await(self) -> VideoJob:
+        self._drive()
         await asyncio.wrap_future(self._finished)
         return self
 
     # ------------------------------------------------------------------ actions
-
-    def _need_engine(self) -> Engine:
-        if self._engine is None and self._attach is not None:
-            self._attach(self)  # read from the journal before the engine existed: build it (once) and join it
-        if self._engine is None:
-            raise BackendUnavailableError(
-                f"{self.id} belongs to backend {self.backend!r}, which is not the configured one; "
-                "sw.configure() that backend to act on it"
-            )
-        return self._engine
-
-    def _current(self) -> VideoJob:
-        """This job as the configured backend knows it now.
-
-        After ``sw.configure()`` or ``api.reset()`` the engine behind this object is closed; a script may still
-        hold the object, so actions go through the job the current configuration reads from the journal
-        (or say clearly that this job's backend is no longer the configured one).
-        """
-        if self._engine is None or not self._engine.closed:
-            return self
-        from . import api
-
-        try:
-            fresh = api.get_job(self.id)
-        except KeyError:
-            fresh = None
-        if fresh is None or fresh is self or (fresh._engine is not None and fresh._engine.closed):
-            raise BackendUnavailableError(
-                f"{self.id} was made under a configuration that has since been replaced; "
-                "sw.configure() its backend again to act on it"
-            )
-        return fresh
+    # Through the session, which checks that this job's backend is the configured one (else a clear
+    # BackendUnavailableError) and hands the work to the current engine.
 
     def remix(self, prompt: str) -> VideoJob:
         """A new job that remixes this completed video with ``prompt``."""
-        job = self._current()
-        return job._need_engine().remix(job, prompt)
+        return self._session.remix(self, prompt)
 
     def delete(self) -> None:
         """Delete the video on the backend (when it can) and the local media; status becomes ``deleted``."""
-        job = self._current()
-        job._need_engine().delete(job)
-        if job is not self:
-            self._update(status=job.status)
+        self._session.delete(self).result(60)
 
     def retry(self) -> VideoJob:
         """A new job with the same parameters (no cache)."""
-        job = self._current()
-        return job._need_engine().retry(job)
-
-
-class _CallableJobsModule(types.ModuleType):
-    """``sw.jobs()`` is public API, and ``sora_widgets.jobs`` is also this module: importing a submodule binds it
-    over the package attribute of the same name, so the module forwards calls to :func:`sora_widgets.api.jobs`."""
-
-    def __call__(self) -> list[VideoJob]:
-        from .api import jobs
-
-        return jobs()
-
-
-sys.modules[__name__].__class__ = _CallableJobsModule
+        return self._session.retry(self)

@@ -1,0 +1,123 @@
+"""Fetching a finished video's media: the MP4 (verified, retried, never re-generated), then its thumbnail and
+spritesheet, downloaded when the backend has variants, else made locally from the MP4.
+
+Files are named by the local job id (``home/media/<job id>/video.mp4``), never by the backend's id (LiteLLM's ids
+run to 270 characters, past the 255-byte file-name limit).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from . import local_media, media
+from .job import JobError, VideoJob
+from .outcomes import Gone, Transient
+from .poller import backoff_delay
+from .store import dumps
+
+if TYPE_CHECKING:
+    from .engine import Engine
+
+__all__ = ["fetch_media"]
+
+log = logging.getLogger(__name__)
+
+MAX_DOWNLOAD_ATTEMPTS = 25  # with jittered backoff capped at 8 s: minutes of a flaky server, never a re-create
+
+
+async def fetch_media(eng: Engine, job: VideoJob) -> None:
+    """Download the MP4 (retrying, never re-generating), then thumbnail/spritesheet (downloaded or made)."""
+    if eng._download_sem is None:
+        eng._download_sem = asyncio.Semaphore(4)
+    eng._active.add(job.id)
+    try:
+        async with eng._download_sem:
+            await fetch_media_inner(eng, job)
+    except asyncio.CancelledError:
+        # the engine is being replaced: not done, the session's next engine fetches the media
+        eng._active.discard(job.id)
+        raise
+    except Exception as exc:
+        if isinstance(exc, (Transient, ValueError)):
+            log.warning("media for %s could not be downloaded: %s", job.id, exc)
+        else:
+            log.exception("media step for %s failed", job.id)
+        error = JobError("download_failed", f"media for {job.id} could not be saved ({exc}); the video is not "
+                         "generated again: sw.resume() retries the download", None, True)
+        eng.journal.update(job.id, error_json=dumps(error.to_dict()))
+        job._update(error=error)
+        eng._release(job)
+    else:
+        eng._release(job)
+
+
+async def download_verified(eng: Engine, job: VideoJob, variant: str, dest: Path) -> dict[str, str] | None:
+    """One asset to ``dest`` (atomic rename after verifying), with retries. None when the backend says 404."""
+    assert job.video_id is not None
+    part = dest.with_name(dest.name + ".part")
+    for attempt in range(1, MAX_DOWNLOAD_ATTEMPTS + 1):
+        try:
+            headers = await eng.client.download(job.video_id, variant, dest)
+            if variant == "video":
+                await asyncio.to_thread(local_media.probe_video, part)
+            else:
+                await asyncio.to_thread(_check_image, part)
+            part.replace(dest)
+            return headers
+        except Gone:
+            return None
+        except (Transient, ValueError) as exc:
+            part.unlink(missing_ok=True)
+            if attempt == MAX_DOWNLOAD_ATTEMPTS:
+                raise
+            retry_after = exc.retry_after_s if isinstance(exc, Transient) else None
+            log.info("download %s of %s failed (%s); retry %d", variant, job.id, exc, attempt)
+            await asyncio.sleep(backoff_delay(attempt, retry_after, base_s=0.25, cap_s=8.0))
+    return None
+
+async def fetch_media_inner(eng: Engine, job: VideoJob) -> None:
+    folder = eng.journal.media_dir(job.id)
+    video_path = folder / "video.mp4"
+    if not video_path.exists():
+        headers = await download_verified(eng, job, "video", video_path)
+        if headers is None:
+            row = eng.journal.get(job.id) or {}
+            expired = row.get("expires_at") and time.time() > float(row["expires_at"])
+            reason = "expired before it was downloaded" if expired else "was not found for download (404)"
+            eng._fail(job, JobError("expired", f"the video {job.video_id} {reason}", None, False),
+                       status="expired")
+            return
+    eng.journal.update(job.id, video_path=str(video_path), error_json=None)
+    job._update(video_path=video_path, error=None)
+    thumb, sheet = folder / "thumbnail.webp", folder / "spritesheet.jpg"
+    sprite: media.SpriteGeometry | None = None
+    if eng.profile.supports("variants"):
+        try:
+            await download_verified(eng, job, "thumbnail", thumb)
+            headers = await download_verified(eng, job, "spritesheet", sheet)
+            sprite = media.SpriteGeometry.from_headers(headers or {}) if sheet.exists() else None
+        except (Transient, ValueError) as exc:
+            log.info("variants of %s unavailable (%s); making them locally", job.id, exc)
+    if sprite is None or not thumb.exists() or not sheet.exists():
+        local = await asyncio.to_thread(
+            local_media.make_local_variants, video_path,
+            None if thumb.exists() else thumb, sheet if sprite is None else None,
+        )
+        sprite = sprite or local
+    eng.journal.update(job.id, thumbnail_path=str(thumb), spritesheet_path=str(sheet),
+                        sprite_json=dumps(sprite.to_dict()))
+    job._update(thumbnail_path=thumb, spritesheet_path=sheet, sprite=sprite)
+
+
+def _check_image(path: Path) -> None:
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as img:
+            img.verify()
+    except (UnidentifiedImageError, OSError) as exc:
+        raise ValueError(f"{path.name} is not a readable image: {exc}") from None
