@@ -29,6 +29,8 @@ import shlex
 from dataclasses import dataclass, field
 from typing import Any
 
+from .vocab import FITS  # one definition; vocab imports nothing heavy
+
 __all__ = [
     "FITS",
     "SUBCOMMANDS",
@@ -39,7 +41,6 @@ __all__ = [
     "usage",
 ]
 
-FITS = ("cover", "contain", "error")  # same as params.FITS; repeated so the parser imports nothing heavy
 
 #: One-line usage of each command; ``%sora help SUBCOMMAND`` prints it, and parse errors end with it.
 _USAGE = {
