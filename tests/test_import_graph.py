@@ -12,7 +12,8 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "sora_widgets"
 
 #: Modules that make up the core: below the widgets and the magics.
-UI = ("sora_widgets.widgets", "sora_widgets.magics", "sora_widgets.magic_args")
+UI = ("sora_widgets.widgets", "sora_widgets.magics", "sora_widgets.magic_args", "sora_widgets.magic_fill",
+      "sora_widgets.magic_table")
 EMULATOR = "sora_widgets.emulator"
 #: What the emulator may use of the rest of the package (it shares only the protocol, profiles and geometry).
 EMULATOR_MAY_USE = {"sora_widgets.profiles", "sora_widgets.media", "sora_widgets.errors"}
