@@ -22,6 +22,10 @@ A non-API admin route, ``GET /_emulator/stats`` (same key), reports request coun
 Modules: :mod:`.middleware` (what every request goes through), :mod:`.handlers` and :mod:`.derived` (the
 routes), :mod:`.parsing` and :mod:`.inputs` (request bodies and their checks), :mod:`.errors`, and
 :mod:`.dialects` (carriers' accents, and the providers' own APIs).
+
+Imports point down, one way (README.md "Layers"): this module and ``__main__`` at the top; then the handlers;
+then the dialects, which get the shared handlers from here as a parameter; then the middleware and the context;
+then the engine; then the settings, records, ids, errors and parsing at the bottom.
 """
 
 from __future__ import annotations
@@ -37,9 +41,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from . import derived, handlers
-from .context import Context, context
+from .context import Context, Handler, context
 from .dialects import get_dialect
-from .dialects.base import Dialect, Handler
+from .dialects.base import Dialect
 from .engine import Engine
 from .errors import ApiError, DropConnection, install_log_filter
 from .middleware import api, check_auth, invalid_url
@@ -102,8 +106,12 @@ async def server_error(request: Request, exc: Exception) -> Response:
     return context(request).dialect.error_response(err)
 
 
+#: The shared handlers by route kind: what a dialect that wraps one (vLLM-Omni's create) is handed.
+SHARED = {kind: handler for _path, _method, kind, handler in VIDEO_ROUTES}
+
+
 def video_routes(engine: Engine, dialect: Dialect) -> list[Route]:
-    overrides = dialect.handlers()
+    overrides = dialect.handlers(SHARED)
     routes = []
     for path, method, kind, handler in VIDEO_ROUTES:
         feature = FEATURE_OF.get(kind)
@@ -122,7 +130,7 @@ def build_app(engine: Engine, dialect: Dialect | str | None = None) -> Starlette
     if not isinstance(dialect, Dialect):
         dialect = get_dialect(dialect or engine.config.dialect)
     routes = [
-        *dialect.extra_routes(),
+        *dialect.extra_routes(SHARED),
         *video_routes(engine, dialect),
         Route("/_emulator/stats", stats, methods=["GET"]),
         Route("/_emulator/health", health, methods=["GET"]),

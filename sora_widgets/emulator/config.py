@@ -12,7 +12,12 @@ from typing import Any
 
 from ..profiles import OPENAI_PROFILE, BackendProfile, ModelSpec
 
-__all__ = ["EmulatorConfig", "allowed_list", "job_duration", "profile_from_dict", "profile_to_dict"]
+__all__ = ["DIALECT_NAMES", "EmulatorConfig", "allowed_list", "job_duration", "profile_from_dict", "profile_to_dict"]
+
+#: The dialects the emulator speaks, in the order they are listed. Kept here, below the dialects, so the settings
+#: can refuse an unknown one without importing them; ``dialects.DIALECTS`` has one class per name (a test checks).
+DIALECT_NAMES = ("openai", "litellm", "litellm-veo", "vllm-omni", "sglang", "sglang-i2v", "reseller", "gemini",
+                 "fal")
 
 
 def profile_to_dict(profile: BackendProfile) -> dict[str, Any]:
@@ -74,10 +79,8 @@ class EmulatorConfig:
     dialect: str = "openai"
 
     def __post_init__(self) -> None:
-        from .dialects import DIALECTS
-
-        if self.dialect not in DIALECTS:
-            raise ValueError(f"unknown dialect {self.dialect!r}; choose one of: {', '.join(DIALECTS)}")
+        if self.dialect not in DIALECT_NAMES:
+            raise ValueError(f"unknown dialect {self.dialect!r}; choose one of: {', '.join(DIALECT_NAMES)}")
         if self.speed <= 0:
             raise ValueError(f"speed must be > 0, got {self.speed}")
         if self.job_duration_s is not None and self.job_duration_s < 0:

@@ -38,6 +38,7 @@ from typing import Any
 from . import moderation
 from .config import EmulatorConfig, allowed_list, job_duration, profile_from_dict, profile_to_dict
 from .faults import FaultInjector
+from .ids import default_id
 from .records import VARIANT_FILES, VARIANT_TYPES, Video
 from .renders import RenderPool
 from .webhooks import WebhookSender
@@ -45,13 +46,8 @@ from .webhooks import WebhookSender
 log = logging.getLogger("sora_widgets.emulator")
 
 # re-exported: the names other modules and tests have always imported from here
-__all__ = ["VARIANT_FILES", "VARIANT_TYPES", "EmulatorConfig", "Engine", "Video", "allowed_list", "job_duration",
-           "profile_from_dict", "profile_to_dict"]
-
-
-def default_id(now: float) -> str:
-    """OpenAI's shape: ``video_`` + 48 hex characters (the first 8 are the creation time)."""
-    return f"video_{int(now):08x}{secrets.token_hex(20)}"
+__all__ = ["VARIANT_FILES", "VARIANT_TYPES", "EmulatorConfig", "Engine", "Video", "allowed_list", "default_id",
+           "job_duration", "profile_from_dict", "profile_to_dict"]
 
 
 class Engine:

@@ -10,13 +10,12 @@ import time
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from .. import media
 from .context import Context, context
 from .errors import ApiError, DroppedResponse
 from .inputs import model_spec, reference_from, seconds_for, seed_field, size_for
 from .middleware import lost
 from .parsing import invalid_value, prompt_field, read_body
-from .records import VARIANT_TYPES, Video
+from .records import VARIANT_TYPES, Video, media_headers
 
 __all__ = ["content", "create", "delete", "listing", "media_headers", "remix", "retrieve", "video_response"]
 
@@ -121,24 +120,6 @@ async def content(request: Request) -> Response:
         engine.faults["dropped_download"] += 1
         return DroppedResponse(body, 200, headers, VARIANT_TYPES[variant], 0.5)
     return Response(body, media_type=VARIANT_TYPES[variant], headers=headers)
-
-
-def media_headers(video: Video, variant: str) -> dict[str, str]:
-    width, height = media.parse_size(video.size)
-    info = video.media or {}
-    duration = float(info.get("duration_s") or float(video.seconds))
-    if variant == "spritesheet":
-        return media.sprite_geometry(width, height, duration).to_headers()
-    if variant == "thumbnail":
-        tw, th = media.thumbnail_size(width, height)
-        return {"x-thumbnail-width": str(tw), "x-thumbnail-height": str(th)}
-    return {
-        "x-video-width": str(width),
-        "x-video-height": str(height),
-        "x-video-fps": str(info.get("fps", 24)),
-        "x-video-frames": str(info.get("frames", int(round(duration * 24)))),
-        "x-video-duration-ms": str(int(round(duration * 1000))),
-    }
 
 
 async def remix(request: Request) -> Response:

@@ -12,8 +12,7 @@ from collections.abc import Callable
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
-from .context import context
-from .dialects.base import Handler
+from .context import Handler, context
 from .errors import ApiError, DroppedResponse
 
 __all__ = ["CREATE_KINDS", "api", "check_auth", "injected_failure", "invalid_url", "lost"]

@@ -1,4 +1,5 @@
-"""A video job as the emulator keeps it (:class:`Video`): the spec's ``VideoResource`` fields plus its own."""
+"""A video job as the emulator keeps it (:class:`Video`): the spec's ``VideoResource`` fields plus its own; and
+the headers that describe its media (:func:`media_headers`)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["VARIANT_FILES", "VARIANT_TYPES", "Video"]
+from .. import media
+
+__all__ = ["VARIANT_FILES", "VARIANT_TYPES", "Video", "media_headers"]
 
 
 VARIANT_FILES = {"video": "video.mp4", "thumbnail": "thumbnail.webp", "spritesheet": "spritesheet.jpg"}
@@ -77,3 +80,21 @@ class Video:
         deadline = self.expires_ts if self.expires_ts is not None else float(self.expires_at)
         return (time.time() if now is None else now) >= deadline
 
+
+def media_headers(video: Video, variant: str) -> dict[str, str]:
+    """The geometry headers sent with a variant's bytes (``x-video-*``, ``x-thumbnail-*``, ``x-sprite-*``)."""
+    width, height = media.parse_size(video.size)
+    info = video.media or {}
+    duration = float(info.get("duration_s") or float(video.seconds))
+    if variant == "spritesheet":
+        return media.sprite_geometry(width, height, duration).to_headers()
+    if variant == "thumbnail":
+        tw, th = media.thumbnail_size(width, height)
+        return {"x-thumbnail-width": str(tw), "x-thumbnail-height": str(th)}
+    return {
+        "x-video-width": str(width),
+        "x-video-height": str(height),
+        "x-video-fps": str(info.get("fps", 24)),
+        "x-video-frames": str(info.get("frames", int(round(duration * 24)))),
+        "x-video-duration-ms": str(int(round(duration * 1000))),
+    }

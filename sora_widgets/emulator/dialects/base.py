@@ -4,29 +4,35 @@ A dialect is a carrier's accent on the ``/v1/videos`` protocol: its id shape, th
 its status words, which routes exist and how they answer, its error messages. The handlers in
 :mod:`..handlers` call these hooks at the points where carriers differ; everything else (validation, the
 lifecycle, the media) is shared, so every dialect renders the same videos.
+
+Dialects sit below the handlers and the app: they may use the context, the middleware and the parsing helpers,
+and get the shared handlers they wrap as a parameter (``shared``, by route kind) from the app that serves them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from ...profiles import BackendProfile
+from ..context import Handler
 from ..errors import ApiError
+from ..ids import default_id
+from ..parsing import invalid_value
 from ..records import VARIANT_TYPES
 
 if TYPE_CHECKING:
     from ..config import EmulatorConfig
     from ..records import Video
 
-__all__ = ["VIDEO_ROUTE_KINDS", "Dialect", "Handler"]
+__all__ = ["VIDEO_ROUTE_KINDS", "Dialect", "Handler", "SharedHandlers"]
 
-Handler = Callable[[Request], Awaitable[Response]]
+#: The app's own handlers by route kind (``"create"``, ``"list"``, ...), handed to a dialect that wraps one.
+SharedHandlers = Mapping[str, Handler]
 
 #: Every route kind of ``/v1/videos`` (a provider's dialect, which serves its own API, has none of them).
 VIDEO_ROUTE_KINDS = frozenset({"create", "list", "retrieve", "delete", "content", "remix", "edit", "extend",
@@ -56,8 +62,6 @@ class Dialect:
         return replace(profile, features=frozenset(profile.features) & self.features)
 
     def new_id(self, now: float) -> str:
-        from ..engine import default_id
-
         return default_id(now)
 
     def shape(self, body: dict[str, Any], video: Video) -> dict[str, Any]:
@@ -89,8 +93,6 @@ class Dialect:
     def content_variant(self, variant: str, profile: BackendProfile) -> str:
         """The variant to serve for ``?variant=`` (raise for one this carrier refuses)."""
         if variant not in VARIANT_TYPES:
-            from ..parsing import invalid_value
-
             raise invalid_value("variant", variant, tuple(VARIANT_TYPES))
         if not profile.supports("variants"):
             return "video"  # like LiteLLM in front of Veo: `variant` is ignored, the MP4 comes back
@@ -104,10 +106,11 @@ class Dialect:
         """What the content route sends for a failed job (None: OpenAI's 404)."""
         return None
 
-    def handlers(self) -> dict[str, Handler]:
-        """Route kinds whose handler this carrier replaces (``"delete"``, ``"list"``, ...)."""
+    def handlers(self, shared: SharedHandlers) -> dict[str, Handler]:
+        """Route kinds whose handler this carrier replaces (``"delete"``, ``"list"``, ...); ``shared`` has the
+        app's handlers, for a replacement that wraps one."""
         return {}
 
-    def extra_routes(self) -> list[BaseRoute]:
+    def extra_routes(self, shared: SharedHandlers) -> list[BaseRoute]:
         """Routes only this carrier has (``/v1/models``, a provider's own API, ...)."""
         return []

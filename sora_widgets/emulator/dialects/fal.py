@@ -31,7 +31,7 @@ from ..context import context
 from ..errors import ApiError
 from ..middleware import api, lost
 from ..records import Video
-from .base import VIDEO_ROUTE_KINDS, Dialect
+from .base import VIDEO_ROUTE_KINDS, Dialect, SharedHandlers
 
 __all__ = ["FAL_PROFILE", "Fal"]
 
@@ -219,7 +219,7 @@ class Fal(Dialect):
         detail = err.detail if isinstance(err, FalError) else err.message
         return JSONResponse({"detail": detail}, status_code=err.status, headers=err.headers)
 
-    def extra_routes(self) -> list[BaseRoute]:
+    def extra_routes(self, shared: SharedHandlers) -> list[BaseRoute]:
         base = "/{owner}/{alias}/requests/{request_id}"
         return [
             Route("/files/{file_id}/{name}", media_file, methods=["GET"]),

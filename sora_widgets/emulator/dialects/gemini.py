@@ -37,7 +37,7 @@ from ..errors import ApiError
 from ..middleware import api, lost
 from ..parsing import IMAGE_FORMATS
 from ..records import Video
-from .base import VIDEO_ROUTE_KINDS, Dialect
+from .base import VIDEO_ROUTE_KINDS, Dialect, SharedHandlers
 
 __all__ = ["GEMINI_PROFILE", "Gemini", "operation_body"]
 
@@ -217,7 +217,7 @@ class Gemini(Dialect):
         return JSONResponse({"error": {"code": err.status, "message": err.message, "status": status}},
                             status_code=err.status, headers=err.headers)
 
-    def extra_routes(self) -> list[BaseRoute]:
+    def extra_routes(self, shared: SharedHandlers) -> list[BaseRoute]:
         return [
             Route("/{version}/models/{model}:predictLongRunning", api("create", predict, auth=check_key),
                   methods=["POST"]),

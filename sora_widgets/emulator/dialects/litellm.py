@@ -28,8 +28,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from ...profiles import BackendProfile, ModelSpec
+from ..context import context
 from ..errors import ApiError
-from .base import Dialect, Handler
+from ..ids import default_id
+from ..middleware import check_auth
+from .base import Dialect, Handler, SharedHandlers
 
 if TYPE_CHECKING:
     from ..records import Video
@@ -97,8 +100,6 @@ class LiteLLM(Dialect):
         self.model_id = uuid.uuid4().hex
 
     def new_id(self, now: float) -> str:
-        from ..engine import default_id
-
         raw = TEMPLATE.format(self.provider, self.model_id, default_id(now))
         return PREFIX + base64.b64encode(raw.encode("utf-8")).decode("ascii")
 
@@ -129,14 +130,11 @@ class LiteLLM(Dialect):
     def content_variant(self, variant: str, profile: BackendProfile) -> str:
         return "video"  # the proxy drops `variant`: whatever is asked for, the MP4 comes back
 
-    def handlers(self) -> dict[str, Handler]:
+    def handlers(self, shared: SharedHandlers) -> dict[str, Handler]:
         return {"delete": method_not_allowed, "list": list_without_provider}
 
-    def extra_routes(self) -> list[BaseRoute]:
+    def extra_routes(self, shared: SharedHandlers) -> list[BaseRoute]:
         async def models(request: Request) -> Response:
-            from ..context import context
-            from ..middleware import check_auth
-
             try:
                 check_auth(request)
             except ApiError as err:
@@ -184,5 +182,5 @@ class LiteLLMVeo(LiteLLM):
                           "status": "FAILED_PRECONDITION"}}
         return Response(json.dumps(body), status_code=200, media_type="video/mp4")
 
-    def handlers(self) -> dict[str, Handler]:
-        return {**super().handlers(), "remix": unsupported, "edit": unsupported, "extend": unsupported}
+    def handlers(self, shared: SharedHandlers) -> dict[str, Handler]:
+        return {**super().handlers(shared), "remix": unsupported, "edit": unsupported, "extend": unsupported}

@@ -21,8 +21,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from ...profiles import BackendProfile, ModelSpec
+from ..context import context
 from ..errors import ApiError
-from .base import Dialect, Handler
+from ..middleware import api
+from ..records import media_headers
+from .base import Dialect, Handler, SharedHandlers
 
 if TYPE_CHECKING:
     from ..records import Video
@@ -77,25 +80,23 @@ class VllmOmni(Dialect):
                            param="variant", code="invalid_value")
         return variant
 
-    def handlers(self) -> dict[str, Handler]:
-        from .. import handlers
+    def handlers(self, shared: SharedHandlers) -> dict[str, Handler]:
+        shared_create = shared["create"]
 
         async def create(request: Request) -> Response:
             if request.headers.get("content-type", "").lower().startswith("application/json"):
                 # FastAPI form fields: a JSON body has no `prompt` field
                 return JSONResponse({"detail": [{"type": "missing", "loc": ["body", "prompt"],
                                                  "msg": "Field required", "input": None}]}, status_code=422)
-            return await handlers.create(request)
+            return await shared_create(request)
 
         return {"create": create}
 
-    def extra_routes(self) -> list[BaseRoute]:
-        from .. import handlers
-        from ..context import context
-        from ..middleware import api
+    def extra_routes(self, shared: SharedHandlers) -> list[BaseRoute]:
+        shared_create = shared["create"]
 
         async def sync(request: Request) -> Response:
-            created = await handlers.create(request)
+            created = await shared_create(request)
             ctx = context(request)
             video_id = _json_id(created)
             video = ctx.engine.get(video_id) if video_id else None
@@ -107,7 +108,7 @@ class VllmOmni(Dialect):
                 raise ApiError(500, message, type="server_error", code="generation_failed")
             body = await asyncio.to_thread(ctx.engine.media_path(video, "video").read_bytes)
             return Response(body, media_type="video/mp4", headers={"x-video-id": video.id,
-                                                                    **handlers.media_headers(video, "video")})
+                                                                    **media_headers(video, "video")})
 
         return [Route("/v1/videos/sync", api("sync", sync), methods=["POST"])]
 
@@ -144,10 +145,8 @@ class SGLang(Dialect):
     def content_not_ready(self, video: Video) -> ApiError:
         return ApiError(404, "Generation is still in-progress", param="video_id", code="not_ready")
 
-    def handlers(self) -> dict[str, Handler]:
+    def handlers(self, shared: SharedHandlers) -> dict[str, Handler]:
         async def delete(request: Request) -> Response:
-            from ..context import context
-
             ctx = context(request)
             video_id = request.path_params["video_id"]
             if ctx.engine.forget(video_id) is None:  # the render is not aborted
