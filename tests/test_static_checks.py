@@ -37,6 +37,7 @@ CORE_MODULES = [
     "sora_widgets/outcomes.py",
     "sora_widgets/urls.py",
     "sora_widgets/vocab.py",
+    "sora_widgets/emulator",
 ]
 
 

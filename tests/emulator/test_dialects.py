@@ -10,6 +10,7 @@ import base64
 import json
 import re
 import time
+from pathlib import Path
 
 import httpx
 import openai
@@ -107,6 +108,17 @@ def test_lifecycle_in_every_dialect(emu_client):
     assert (info["codec"], info["width"], info["height"]) == ("h264", 160, 90)
     assert info["frames"] == int(MODELS[dialect].seconds[0]) * 24
     assert emu.stats()["config"]["dialect"] == dialect
+
+
+def test_the_settings_know_every_registered_dialect():
+    # the settings check names against config.DIALECT_NAMES (below the dialects); the registry must agree with it
+    from sora_widgets.emulator.config import DIALECT_NAMES, EmulatorConfig
+    from sora_widgets.emulator.dialects import DIALECTS
+
+    assert tuple(DIALECTS) == DIALECT_NAMES
+    assert all(DIALECTS[name].name == name for name in DIALECT_NAMES)
+    with pytest.raises(ValueError, match=r"unknown dialect 'nope'; choose one of: openai, litellm, litellm-veo"):
+        EmulatorConfig(api_key="k", data_dir=Path("."), dialect="nope")
 
 
 def test_unknown_dialect_is_refused_before_starting():
