@@ -24,6 +24,7 @@ from . import embedded
 from .config import EMULATOR, LIMITS, Backend, check_arguments, limits_of, plan
 from .engine import Engine, Settings
 from .job import VideoJob
+from .loop import at_exit
 from .params import VideoRequest
 from .profiles import DEFAULT_PROFILE
 from .session import Session
@@ -191,6 +192,19 @@ def reset() -> None:
 
 
 atexit.register(reset)
+
+#: At exit, how long in-flight creates may take to be answered (then they stay journaled for resume()).
+EXIT_WAIT_S = float(os.environ.get("SORA_WIDGETS_EXIT_WAIT_S", "30"))
+
+
+def _drain_at_exit() -> None:
+    with _lock:
+        sessions = list(_sessions.values())
+    for sess in sessions:
+        sess.drain_creates(EXIT_WAIT_S)
+
+
+at_exit(_drain_at_exit)
 
 
 def engine() -> Engine:

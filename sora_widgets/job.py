@@ -160,6 +160,7 @@ class VideoJob:
         self._listeners: list[Callable[[VideoJob], Any]] = []
         self._listeners_lock = threading.Lock()
         self._finished: concurrent.futures.Future[VideoJob] = concurrent.futures.Future()
+        self._changed = threading.Event()  # set on every change (what a waiter at exit watches)
         self.id: str = row["id"]
         self.backend: str = row.get("backend_label") or row.get("backend_key") or ""
         self.backend_key: str = row.get("backend_key") or ""
@@ -270,6 +271,7 @@ class VideoJob:
         return unsubscribe
 
     def _notify(self) -> None:
+        self._changed.set()
         with self._listeners_lock:
             listeners = list(self._listeners)
         for callback in listeners:
@@ -289,7 +291,7 @@ class VideoJob:
         self._load(row)
         owner_done = self.status in TERMINAL and (
             self.status != "completed" or (not self.media_missing and self.thumbnail_path is not None)
-            or (self.error is not None and self.error.code == "download_failed"))
+            or (self.error is not None and self.error.code in ("download_failed", "disk_full")))
         if owner_done:
             self._finish()
         else:

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from .job import VideoJob
     from .store import Journal
 
-__all__ = ["LEASE_S", "OWNER", "Leases", "ensure_table"]
+__all__ = ["LEASE_S", "OWNER", "Leases", "ensure_table", "owner_dead"]
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,21 @@ CREATE TABLE IF NOT EXISTS job_leases (
     expires_at REAL NOT NULL
 )
 """
+
+
+def owner_dead(owner: str) -> bool:
+    """Is ``owner`` a process of this host that no longer runs? (Then its lease is over without waiting.)"""
+    host, _, rest = owner.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # exists but not ours to signal
+        return False
+    return False
 
 
 def ensure_table(db: sqlite3.Connection) -> None:
@@ -78,7 +93,7 @@ class Leases:
             db.execute("BEGIN IMMEDIATE")  # one writer at a time across processes: check-and-set is atomic
             try:
                 row = db.execute("SELECT owner, expires_at FROM job_leases WHERE job_id = ?", (job_id,)).fetchone()
-                if row is not None and row[0] != self.owner and float(row[1]) > now:
+                if row is not None and row[0] != self.owner and float(row[1]) > now and not owner_dead(row[0]):
                     db.execute("COMMIT")
                     return False
                 db.execute(
@@ -97,7 +112,7 @@ class Leases:
         with self.journal.lock():
             row = self.journal.raw().execute(
                 "SELECT owner, expires_at FROM job_leases WHERE job_id = ?", (job_id,)).fetchone()
-        if row is None or float(row[1]) <= time.time():
+        if row is None or float(row[1]) <= time.time() or owner_dead(str(row[0])):
             return None
         return str(row[0]), float(row[1])
 

@@ -25,7 +25,7 @@ from .leases import ensure_table as ensure_lease_table
 from .redact import redact
 from .urls import public_url
 
-__all__ = ["JOB_COLUMNS", "Journal", "default_home"]
+__all__ = ["JOB_COLUMNS", "Journal", "default_home", "storage_error"]
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +104,7 @@ class Journal:
             raise StorageError(f"home {self.home} is a file, not a directory: choose a directory with "
                                "sw.configure(home=...) or SORA_WIDGETS_HOME", str(self.home)) from None
         except OSError as exc:
-            raise _storage_error(exc, self.home, "create the home directory") from None
+            raise storage_error(exc, self.home, "create the home directory") from None
         recovered: JournalCorruptError | None = None
         try:
             if self.path.exists() and self.path.stat().st_size == 0 and has_media_jobs(self.media_root):
@@ -112,7 +112,7 @@ class Journal:
             self._db = self._connect(check=True)
         except sqlite3.DatabaseError as exc:
             if _is_full(exc):
-                raise _storage_error(exc, self.path, "open the journal") from None
+                raise storage_error(exc, self.path, "open the journal") from None
             recovered = self._recover(exc)
         if recovered is not None:
             raise recovered
@@ -204,7 +204,7 @@ class Journal:
             raise StorageError(f"text that cannot be stored in {self.path} ({exc.reason}); remove lone "
                                "surrogate characters", str(self.path)) from None
         except sqlite3.Error as exc:
-            raise _storage_error(exc, self.path, "use the journal") from None
+            raise storage_error(exc, self.path, "use the journal") from None
 
     def flush_unsaved(self) -> bool:
         """Write updates a full disk refused earlier. True when nothing is left unsaved."""
@@ -356,7 +356,7 @@ def _is_full(exc: BaseException) -> bool:
         getattr(exc, "sqlite_errorname", "") == "SQLITE_FULL"
 
 
-def _storage_error(exc: BaseException, path: Path, doing: str) -> StorageError:
+def storage_error(exc: BaseException, path: Path, doing: str) -> StorageError:
     """A named error for a failed read/write of ``path``: disk full, read-only, unreadable, or corrupt."""
     if _is_full(exc):
         return DiskFullError(f"could not {doing}: the disk holding {path} is full ({exc}). Free some space; "

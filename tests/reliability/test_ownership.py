@@ -1,0 +1,111 @@
+"""Fault family: two processes (two notebooks, two kernels) on one ``home``. A live job is driven by the one
+process that holds its lease; the other follows it read-only; a dead owner's job is taken over. On the backend:
+exactly one video per job, whatever the interleaving, latency or faults."""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+
+import openai
+import pytest
+
+from .conftest import TINY, child, finish, read_until, wait_until
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def laggy(tmp_path_factory):
+    """1.5 s on every API request: a second process starts while the first one's creates are in the air."""
+    from sora_widgets import start_emulator
+
+    with start_emulator(speed=40, seed=7, latency_ms=1500, profile=TINY,
+                        data_dir=tmp_path_factory.mktemp("laggy")) as emu:
+        yield emu
+
+
+@pytest.fixture(scope="module")
+def faulty(tmp_path_factory):
+    """Latency and lost creates (the server makes the video, the answer is a 5xx)."""
+    from sora_widgets import start_emulator
+
+    with start_emulator(speed=40, seed=11, latency_ms=400, fail_rate=0.25, lost_create_rate=0.5, profile=TINY,
+                        data_dir=tmp_path_factory.mktemp("faulty")) as emu:
+        yield emu
+
+
+def videos_with(emulator, prefix: str) -> list[dict]:
+    with openai.OpenAI(base_url=emulator.base_url, api_key=emulator.api_key, max_retries=5) as sdk:
+        found, after = [], None
+        while True:
+            page = sdk.videos.list(limit=100, after=after) if after else sdk.videos.list(limit=100)
+            found += [v.model_dump() for v in page.data if (v.prompt or "").startswith(prefix)]
+            if not page.has_more or not page.data:
+                return found
+            after = page.data[-1].id
+
+
+def journal_rows(home) -> list[dict]:
+    db = sqlite3.connect(home / "jobs.sqlite3")
+    db.row_factory = sqlite3.Row
+    try:
+        return [dict(r) for r in db.execute("SELECT * FROM jobs")]
+    finally:
+        db.close()
+
+
+def assert_one_video_per_job(emulator, home, prefix: str, n: int) -> None:
+    rows = journal_rows(home)
+    assert len(rows) == n
+    assert all(r["status"] == "completed" for r in rows), [(r["id"], r["status"], r["error_json"]) for r in rows]
+    ids = [r["video_id"] for r in rows]
+    assert len(set(ids)) == n and None not in ids
+    for row in rows:
+        assert row["video_path"] and (home / "media" / row["id"] / "video.mp4").stat().st_size > 0
+        assert not list((home / "media" / row["id"]).glob("*.part"))
+    backend = videos_with(emulator, prefix)
+    assert sorted(v["id"] for v in backend) == sorted(ids), "exactly one video per job on the backend"
+
+
+def test_ten_submits_here_and_resume_there_with_latency(laggy, tmp_path):
+    home = tmp_path / "home"
+    prefix = f"owner {uuid.uuid4().hex[:6]}"
+    a = child(laggy, home, "submit", "10", prefix)
+    read_until(a, "submitted")
+    b = child(laggy, home, "resume")  # the second notebook, while A's creates are still unanswered
+    followed = read_until(b, "submitted")[-1]["ids"]
+    rc_a, out_a, err_a = finish(a)
+    rc_b, out_b, err_b = finish(b)
+    assert rc_a == 0 and rc_b == 0, (err_a[-2000:], err_b[-2000:])
+    assert len(followed) == 10  # B followed A's jobs (read-only) and saw them finish
+    assert '"status": "completed"' in out_b and '"status": "failed"' not in out_b
+    assert_one_video_per_job(laggy, home, prefix, 10)
+
+
+def test_interleaved_submits_and_resumes_with_lost_creates(faulty, tmp_path):
+    home = tmp_path / "home"
+    prefix = f"interleaved {uuid.uuid4().hex[:6]}"
+    a = child(faulty, home, "submit", "4", prefix + " a")
+    read_until(a, "submitted")
+    b = child(faulty, home, "submit", "4", prefix + " b")
+    read_until(b, "submitted")
+    c = child(faulty, home, "resume")
+    d = child(faulty, home, "resume")
+    results = [finish(p, 240) for p in (a, b, c, d)]
+    assert all(rc == 0 for rc, _o, _e in results), [e[-1500:] for _r, _o, e in results]
+    assert_one_video_per_job(faulty, home, prefix, 8)
+
+
+def test_a_dead_owners_job_is_taken_over_after_its_lease(laggy, tmp_path):
+    home = tmp_path / "home"
+    prefix = f"takeover {uuid.uuid4().hex[:6]}"
+    a = child(laggy, home, "submit", "3", prefix)
+    read_until(a, "submitted")
+    b = child(laggy, home, "resume", env={"SORA_WIDGETS_LEASE_S": "2"})
+    read_until(b, "submitted")
+    a.kill()  # the owner dies with its creates in the air (its leases stay until they expire)
+    a.communicate(timeout=30)
+    rc_b, out_b, err_b = finish(b, 180)
+    assert rc_b == 0, err_b[-2000:]
+    assert_one_video_per_job(laggy, home, prefix, 3)
