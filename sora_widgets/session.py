@@ -30,7 +30,7 @@ from .errors import BackendUnavailableError, BudgetExceededError, ValidationErro
 from .job import VideoJob
 from .journal_recovery import write_record
 from .leases import Leases
-from .params import VideoParams, VideoRequest, cache_key, estimate_cost, validate_request
+from .params import VideoParams, VideoRequest, cache_key, check_prompt, estimate_cost, validate_request
 from .store import Journal, storage_error
 from .urls import label_of
 from .vocab import TERMINAL
@@ -258,8 +258,7 @@ class Session:
             raise BackendUnavailableError(f"backend profile {engine.profile.name!r} has no remix")
         if source.status != "completed" or not source.video_id:
             raise ValidationError(f"only a completed video can be remixed; {source.id} is {source.status}", "source")
-        if not isinstance(prompt, str) or not prompt.strip():
-            raise ValidationError("prompt must be non-empty text describing the change", "prompt")
+        check_prompt(prompt, "the change")
         params = VideoParams(prompt=prompt, model=source.model, size=source.size, seconds=source.seconds)
         return self._start(params, None, remix_of=source)
 
