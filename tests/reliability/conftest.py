@@ -65,3 +65,45 @@ def read_until(proc: subprocess.Popen[str], word: str, timeout: float = 90.0) ->
 def finish(proc: subprocess.Popen[str], timeout: float = 120.0) -> tuple[int, str, str]:
     out, err = proc.communicate(timeout=timeout)
     return proc.returncode, out, err
+
+
+@pytest.fixture(scope="session")
+def tiny(tmp_path_factory):
+    """A fast emulator serving the tiny profile (small media: fits a 2 MB filesystem)."""
+    from sora_widgets import start_emulator
+
+    with start_emulator(speed=40, seed=21, profile=TINY, data_dir=tmp_path_factory.mktemp("tiny")) as emu:
+        yield emu
+
+
+@pytest.fixture()
+def small_disk(tmp_path):
+    """A 2 MB tmpfs mounted for the test (root only), unmounted in teardown: a disk that really fills up."""
+    mount = tmp_path / "small-disk"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here ({done.stderr.decode().strip()}); needs root")
+    try:
+        yield mount
+    finally:
+        from sora_widgets import api
+
+        api.reset()
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def fill(disk: Path) -> Path:
+    """Write a filler file until the filesystem is full; returns it (delete it to free the space)."""
+    filler = disk / "filler.bin"
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    try:
+        for size in (65536, 4096, 512, 1):
+            try:
+                while True:
+                    os.write(fd, b"\0" * size)
+            except OSError:
+                continue
+    finally:
+        os.close(fd)
+    return filler
