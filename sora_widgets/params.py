@@ -236,13 +236,16 @@ def load_reference(source: Any, target: tuple[int, int] | None = None) -> Image.
         )
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            # our own cap (below) names the size; PIL's warning would only be noise, and its error is caught
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))  # reads the header only: the size is known before decoding
             _check_pixels(*image.size)
             if target is not None and image.format == "JPEG":
                 image.draft("RGB", (target[0] * 2, target[1] * 2))  # decode at a reduced scale when it can
             image.load()
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+    except ValidationError:
+        raise
+    except Image.DecompressionBombError:
         raise ValidationError(
             f"input_reference has too many pixels to decode safely; at most {MAX_REFERENCE_PIXELS // 1_000_000} "
             "megapixels allowed: scale it down first", "input_reference") from None

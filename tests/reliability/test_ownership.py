@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
+import warnings
 
 import openai
 import pytest
@@ -36,6 +37,12 @@ def faulty(tmp_path_factory):
 
 
 def videos_with(emulator, prefix: str) -> list[dict]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # the SDK's note on OpenAI's own Sora shutdown
+        return _videos_with(emulator, prefix)
+
+
+def _videos_with(emulator, prefix: str) -> list[dict]:
     with openai.OpenAI(base_url=emulator.base_url, api_key=emulator.api_key, max_retries=5) as sdk:
         found, after = [], None
         while True:
