@@ -40,7 +40,7 @@ def write_record(folder: Path, row: dict[str, Any]) -> None:
 
 
 def read_records(media_root: Path) -> list[dict[str, Any]]:
-    records = []
+    records: list[dict[str, Any]] = []
     if not media_root.is_dir():
         return records
     for folder in sorted(media_root.iterdir()):

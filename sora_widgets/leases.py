@@ -220,7 +220,7 @@ class Leases:
                     job = self._held.pop(job_id, None)
                     if job is not None:
                         self._watched[job_id] = (job, None)
-        for job_id, (job, seen) in watched.items():
+        for job, seen in watched.values():
             self._follow_one(job, seen)
 
     def _follow_one(self, job: VideoJob, seen: Any) -> None:

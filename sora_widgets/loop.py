@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import concurrent.futures.thread  # noqa: F401  (imported before our exit hook is registered: see at_exit)
+import concurrent.futures.thread
 import inspect
 import logging
 import sys

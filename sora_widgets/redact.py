@@ -31,7 +31,8 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?i)\b(bearer|basic)\s+(?!\*\*\*)[A-Za-z0-9_\-.=+/~]{6,}"), r"\1 " + MASK),
     # key=value / "api_key": "value" pairs in free text
     (re.compile(r"(?i)\b((?:api[_-]?key|access[_-]?token|auth[_-]?token|token|secret|password|passwd|key|sig|"
-                r"signature|authorization)[\"']?\s*[:=]\s*[\"']?)(?!\*\*\*|(?i:bearer|basic)\b)(?=[A-Za-z0-9_\-])[^\s\"'&,;})]{3,}"), r"\1" + MASK),
+                r"signature|authorization)[\"']?\s*[:=]\s*[\"']?)"
+                r"(?!\*\*\*|(?i:bearer|basic)\b)(?=[A-Za-z0-9_\-])[^\s\"'&,;})]{3,}"), r"\1" + MASK),
     (re.compile(r"\bsk-[A-Za-z0-9_\-]{6,}"), "sk-" + MASK),
     (re.compile(r"\beyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*"), MASK),  # JWT
     (re.compile(r"\b(?:AIza[0-9A-Za-z_\-]{20,}|AKIA[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{20,}|"

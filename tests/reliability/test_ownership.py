@@ -11,7 +11,7 @@ import warnings
 import openai
 import pytest
 
-from .conftest import TINY, child, finish, read_until, wait_until
+from .conftest import TINY, child, finish, read_until
 
 pytestmark = pytest.mark.slow
 
@@ -82,7 +82,7 @@ def test_ten_submits_here_and_resume_there_with_latency(laggy, tmp_path):
     read_until(a, "submitted")
     b = child(laggy, home, "resume")  # the second notebook, while A's creates are still unanswered
     followed = read_until(b, "submitted")[-1]["ids"]
-    rc_a, out_a, err_a = finish(a)
+    rc_a, _out_a, err_a = finish(a)
     rc_b, out_b, err_b = finish(b)
     assert rc_a == 0 and rc_b == 0, (err_a[-2000:], err_b[-2000:])
     assert len(followed) == 10  # B followed A's jobs (read-only) and saw them finish
@@ -113,6 +113,6 @@ def test_a_dead_owners_job_is_taken_over_after_its_lease(laggy, tmp_path):
     read_until(b, "submitted")
     a.kill()  # the owner dies with its creates in the air (its leases stay until they expire)
     a.communicate(timeout=30)
-    rc_b, out_b, err_b = finish(b, 180)
+    rc_b, _out_b, err_b = finish(b, 180)
     assert rc_b == 0, err_b[-2000:]
     assert_one_video_per_job(laggy, home, prefix, 3)
