@@ -117,12 +117,22 @@ class Leases:
         return str(row[0]), float(row[1])
 
     def _renew_all(self, job_ids: list[str]) -> list[str]:
-        """Renew ours; the ids whose lease another process holds now (we were too late to renew)."""
-        lost = []
-        for job_id in job_ids:
-            if not self._try_acquire(job_id):
-                lost.append(job_id)
-        return lost
+        """Renew ours in one transaction; the ids whose lease another process holds now (we were too late)."""
+        if not job_ids:
+            return []
+        db = self.journal.raw()
+        with self.journal.lock():
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.execute("UPDATE job_leases SET expires_at = ? WHERE owner = ?", (time.time() + self.lease_s,
+                                                                                   self.owner))
+                mine = {r[0] for r in db.execute("SELECT job_id FROM job_leases WHERE owner = ?", (self.owner,))}
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        # a lease row that vanished (a rebuilt journal) is taken again; one another process holds is lost
+        return [job_id for job_id in job_ids if job_id not in mine and not self._try_acquire(job_id)]
 
     def _drop(self, job_ids: list[str]) -> None:
         if not job_ids:

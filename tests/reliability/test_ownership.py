@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
+from pathlib import Path
 import warnings
 
 import openai
@@ -14,6 +15,8 @@ import pytest
 from .conftest import TINY, child, finish, read_until
 
 pytestmark = pytest.mark.slow
+
+HERE_ROOT = Path(__file__).resolve().parents[2]  # the kernels import tests.reliability from the repository
 
 
 @pytest.fixture(scope="module")
@@ -116,3 +119,83 @@ def test_a_dead_owners_job_is_taken_over_after_its_lease(laggy, tmp_path):
     rc_b, _out_b, err_b = finish(b, 180)
     assert rc_b == 0, err_b[-2000:]
     assert_one_video_per_job(laggy, home, prefix, 3)
+
+
+class _Job:
+    """What a lease needs of a job: its id and whether it is done (a real VideoJob is used in the tests above)."""
+
+    def __init__(self, job_id: str) -> None:
+        self.id, self.done = job_id, False
+
+
+def test_a_lease_is_exclusive_until_it_expires_or_its_owner_dies(tmp_path):
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from sora_widgets.leases import Leases, owner_dead
+    from sora_widgets.store import Journal
+
+    journal = Journal(tmp_path / "home")
+    mine = Leases(journal, lambda job: None, owner="test-a", lease_s=0.6)
+    theirs = Leases(journal, lambda job: None, owner="test-b", lease_s=0.6)
+    job = _Job("job_1")
+    assert mine.acquire(job) and mine.holds("job_1")
+    assert not theirs.acquire(job) and theirs.watching("job_1")
+    assert mine._renew_all(["job_1"]) == []  # renewing one's own lease works
+    deadline = time.monotonic() + 10
+    while theirs.owner_of("job_1") is not None:  # nobody renews: it expires
+        assert time.monotonic() < deadline
+        mine._stopped = True  # (no renewals from the thread either)
+        time.sleep(0.05)
+    assert theirs._try_acquire("job_1")
+    assert mine._renew_all(["job_1"]) == ["job_1"]  # the old owner learns it lost the job
+    # a dead local process's lease is over at once, without waiting for it to expire
+    proc = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = f"{os.uname().nodename}:{proc.stdout.strip()}:x"
+    assert owner_dead(dead) and not owner_dead(f"{os.uname().nodename}:{os.getpid()}:x")
+    mine.release_all()
+    theirs.release_all()
+    journal.close()
+
+
+def _run(client, code: str, timeout: float = 180) -> str:
+    """Run ``code`` in a kernel; its stdout (raises with the traceback on an error)."""
+    out: list[str] = []
+    errors: list[str] = []
+
+    def hook(msg):
+        kind, content = msg["msg_type"], msg["content"]
+        if kind == "stream":
+            out.append(content["text"])
+        elif kind == "error":
+            errors.append("\n".join(content["traceback"]))
+
+    client.execute_interactive(code, timeout=timeout, output_hook=hook)
+    assert not errors, errors[0][-3000:]
+    return "".join(out)
+
+
+def test_two_kernels_on_one_home(laggy, tmp_path):
+    from jupyter_client.manager import start_new_kernel
+
+    home = tmp_path / "home"
+    prefix = f"kernels {uuid.uuid4().hex[:6]}"
+    setup = ("import sora_widgets as sw\nfrom tests.reliability.conftest import TINY\n"
+             f"sw.configure(base_url={laggy.base_url!r}, api_key={laggy.api_key!r}, home={str(home)!r}, "
+             "profile=TINY)\n")
+    kernels = [start_new_kernel(kernel_name="python3", cwd=str(HERE_ROOT)) for _ in range(2)]
+    try:
+        (_ma, a), (_mb, b) = kernels
+        _run(a, setup + f"jobs = [sw.submit({prefix!r} + f' #{{i}}', cache=False) for i in range(4)]")
+        b_out = _run(b, setup + "jobs = sw.resume()\nfor j in jobs: j.wait(150)\n"
+                               "print(sorted(j.status for j in jobs))")
+        a_out = _run(a, "for j in jobs: j.wait(150)\nprint(sorted(j.status for j in jobs))")
+    finally:
+        for manager, client in kernels:
+            client.stop_channels()
+            manager.shutdown_kernel(now=True)
+    assert "['completed', 'completed', 'completed', 'completed']" in a_out
+    assert "'completed'" in b_out and "failed" not in b_out
+    assert_one_video_per_job(laggy, home, prefix, 4)
