@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
-from pathlib import Path
 import warnings
+from pathlib import Path
 
 import openai
 import pytest
