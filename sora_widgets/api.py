@@ -19,11 +19,13 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, unquote, urlparse
 
-from . import embedded
+from . import embedded, redact
 from .config import EMULATOR, LIMITS, Backend, check_arguments, limits_of, plan
 from .engine import Engine, Settings
 from .job import VideoJob
+from .loop import at_exit
 from .params import VideoRequest
 from .profiles import DEFAULT_PROFILE
 from .session import Session
@@ -156,6 +158,7 @@ def _retire(sess: Session, old: Engine | None, old_emulator: Any, *, close: bool
 
 
 def _build_engine(sess: Session, target: Backend, config: dict[str, Any]) -> Engine:
+    redact.install_log_filter()
     settings = Settings(profile=target.profile, home=target.home)
     client = config.get("client")
     if client is not None:
@@ -163,6 +166,10 @@ def _build_engine(sess: Session, target: Backend, config: dict[str, Any]) -> Eng
     elif not target.is_emulator:
         settings.base_url = config.get("base_url") or os.environ.get("OPENAI_BASE_URL") or None
         settings.api_key = config.get("api_key") or os.environ.get("OPENAI_API_KEY") or "none"
+        redact.register_url(settings.base_url)  # the environment's, too: masked by value from now on
+        redact.register(settings.api_key if settings.api_key != "none" else None)
+        if settings.base_url:
+            _split_credentials(settings)
     else:
         emu = embedded.start(target.home, target.profile, forced=config.get("base_url") == EMULATOR)
         settings.base_url = emu.base_url
@@ -171,6 +178,23 @@ def _build_engine(sess: Session, target: Backend, config: dict[str, Any]) -> Eng
         settings.is_emulator = True
         settings.backend_key = target.backend_key
     return Engine(settings, sess)
+
+
+def _split_credentials(settings: Settings) -> None:
+    """A base URL's user-info and query never go into the SDK's URL (httpx would turn ``user:pass@`` into Basic
+    auth, replacing the Bearer key; a query would be glued into every path). The query rides on each request
+    as ``default_query``; a password given in the URL is the key when no ``api_key`` was."""
+    parsed = urlparse(str(settings.base_url))
+    if not (parsed.username or parsed.password or parsed.query):
+        return
+    import openai
+
+    if settings.api_key in (None, "none") and (parsed.password or parsed.username):
+        settings.api_key = unquote(parsed.password or parsed.username or "")
+    clean = parsed._replace(netloc=parsed.netloc.rpartition("@")[2], query="", fragment="").geturl()
+    settings.client = openai.AsyncOpenAI(base_url=clean, api_key=settings.api_key, max_retries=0, timeout=60.0,
+                                         default_query=dict(parse_qsl(parsed.query)) or None)
+    settings.base_url = clean
 
 
 def reset() -> None:
@@ -191,6 +215,19 @@ def reset() -> None:
 
 
 atexit.register(reset)
+
+#: At exit, how long in-flight creates may take to be answered (then they stay journaled for resume()).
+EXIT_WAIT_S = float(os.environ.get("SORA_WIDGETS_EXIT_WAIT_S", "30"))
+
+
+def _drain_at_exit() -> None:
+    with _lock:
+        sessions = list(_sessions.values())
+    for sess in sessions:
+        sess.drain_creates(EXIT_WAIT_S)
+
+
+at_exit(_drain_at_exit)
 
 
 def engine() -> Engine:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
-from .errors import SoraWidgetsError
+from .errors import SoraWidgetsError, StorageError, ValidationError
 
 __all__ = ["build_parser", "main"]
 
@@ -37,6 +39,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def check_output(output: str) -> None:
+    """``-o`` must name a file in an existing, writable directory (checked before anything is sent)."""
+    if "\0" in output or not output.strip():
+        raise ValidationError(f"-o {output!r} is not a file name", "output")
+    path = Path(output).expanduser()
+    if path.is_dir():
+        raise ValidationError(f"-o {path} is a directory; give a file name such as {path / 'video.mp4'}", "output")
+    parent = path.parent
+    if not parent.is_dir():
+        raise ValidationError(f"-o {path}: the directory {parent} does not exist; create it first", "output")
+    if not os.access(parent, os.W_OK):
+        raise ValidationError(f"-o {path}: the directory {parent} is not writable", "output")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from . import api
@@ -47,6 +63,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if config:
             api.configure(**config)
+        if args.command == "generate" and args.output:
+            check_output(args.output)  # before the video is paid for
         if args.command == "generate":
             job = api.generate(
                 args.prompt, model=args.model, size=args.size, seconds=args.seconds,
@@ -56,7 +74,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             assert job.video_path is not None
             target = job.video_path
             if args.output:
-                shutil.copyfile(job.video_path, args.output)
+                try:
+                    shutil.copyfile(job.video_path, args.output)
+                except OSError as exc:
+                    raise StorageError(f"could not copy the video to {args.output} ({exc.strerror}); it is kept "
+                                       f"at {job.video_path}", args.output) from None
                 target = args.output
             cost = f", ~${job.cost_usd:.2f}" if job.cost_usd is not None else ""
             print(f"{target}  ({job.id}, {job.model} {job.size} {job.seconds}s{cost})")

@@ -9,6 +9,7 @@ may or may not have happened: look for it with ``list`` before any new create).
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import warnings
@@ -23,6 +24,7 @@ from .errors import (
     AuthenticationError,
     BackendUnavailableError,
     ContentPolicyError,
+    DiskFullError,
     SoraWidgetsError,
     ValidationError,
     redact,
@@ -272,6 +274,8 @@ class VideoClient:
             part.unlink(missing_ok=True)
             if isinstance(exc, (Transient, Gone, SoraWidgetsError)):
                 raise
+            if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:  # ours, not the server's: not retried
+                raise DiskFullError(f"no space left writing {part} ({exc.strerror})", str(part)) from None
             raise Transient(f"download of {variant} for {video_id} broke off: {type(exc).__name__}") from None
         expected = headers.get("content-length")
         if expected is not None and expected.isdigit() and int(expected) != written:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import math
+import numbers
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 from .errors import ValidationError
 from .profiles import DEFAULT_PROFILE, BackendProfile, get_profile
+from .redact import redact, register, register_url
 from .store import default_home
 from .urls import public_url
 
@@ -41,19 +45,104 @@ class Limits:
 
 
 def check_arguments(given: dict[str, Any]) -> dict[str, Any]:
-    """``configure()`` arguments checked and normalised (a profile name becomes the profile)."""
+    """``configure()`` arguments checked with the care ``submit()`` gets (before anything is stored or sent)
+    and normalised (a profile name becomes the profile). Secrets are registered for redaction first, so not
+    even this function's own errors can show them."""
     given = dict(given)
-    if isinstance(given.get("profile"), str):
-        try:
-            given["profile"] = get_profile(given["profile"])
-        except KeyError as exc:
-            raise ValidationError(str(exc.args[0]), "profile") from None
-    if given.get("budget_usd") is not None and float(given["budget_usd"]) < 0:
-        raise ValidationError(f"budget_usd must be >= 0, got {given['budget_usd']!r}", "budget_usd")
+    register_url(given.get("base_url") if isinstance(given.get("base_url"), str) else None)
+    if isinstance(given.get("api_key"), str):
+        register(given["api_key"])
+    client = given.get("client")
+    if client is not None:
+        import openai
+
+        if not isinstance(client, (openai.AsyncOpenAI, openai.OpenAI)):
+            raise ValidationError(f"client must be an openai.AsyncOpenAI (or OpenAI) instance, got "
+                                  f"{type(client).__name__}", "client")
+        register(str(getattr(client, "api_key", "") or ""))
+        register_url(str(client.base_url))
+    if given.get("base_url") is not None:
+        given["base_url"] = _check_base_url(given["base_url"])
+    if given.get("api_key") is not None:
+        given["api_key"] = _check_api_key(given["api_key"])
+    if given.get("profile") is not None:
+        if isinstance(given["profile"], str):
+            try:
+                given["profile"] = get_profile(given["profile"])
+            except KeyError as exc:
+                raise ValidationError(str(exc.args[0]), "profile") from None
+        elif not isinstance(given["profile"], BackendProfile):
+            raise ValidationError(f"profile must be a BackendProfile or a registered profile name, got "
+                                  f"{type(given['profile']).__name__}", "profile")
+    if given.get("home") is not None:
+        given["home"] = _check_home(given["home"])
+    if given.get("budget_usd") is not None:
+        given["budget_usd"] = _check_budget(given["budget_usd"])
     for name in ("max_concurrent", "max_per_minute"):
-        if given.get(name) is not None and int(given[name]) < 1:
-            raise ValidationError(f"{name} must be at least 1 (or None for no limit), got {given[name]!r}", name)
+        value = given.get(name)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise ValidationError(f"{name} must be a whole number of jobs (at least 1) or None for no limit, "
+                                  f"got {value!r} ({type(value).__name__})", name)
+        if int(value) < 1:
+            raise ValidationError(f"{name} must be at least 1 (or None for no limit), got {value!r}", name)
+        given[name] = int(value)
     return given
+
+
+def _check_base_url(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValidationError(f"base_url must be text (an http(s) URL ending in /v1, or 'emulator'), got "
+                              f"{type(value).__name__}", "base_url")
+    text = value.strip()
+    if text == EMULATOR:
+        return text
+    try:
+        parsed = urlparse(text)
+        port_ok = parsed.port is None or 0 < parsed.port < 65536
+    except ValueError:
+        parsed, port_ok = urlparse(""), False
+    if parsed.scheme not in ("http", "https") or not parsed.hostname or not port_ok or \
+            any(c.isspace() or ord(c) < 32 for c in text):
+        raise ValidationError(
+            f"base_url {redact(text)!r} is not a URL: give http(s)://host[:port]/v1 (e.g. "
+            "http://localhost:4000/v1 for a LiteLLM proxy), or 'emulator' for the local emulator", "base_url")
+    return text
+
+
+def _check_api_key(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError("api_key must be non-empty text (or None to use OPENAI_API_KEY), got "
+                              f"{type(value).__name__}", "api_key")
+    if any(c.isspace() or ord(c) < 32 or ord(c) > 126 for c in value.strip()):
+        raise ValidationError("api_key contains spaces, line breaks or non-ASCII characters (a copy-paste "
+                              "slip?); an HTTP header cannot carry it", "api_key")
+    return value.strip()
+
+
+def _check_home(value: Any) -> Path:
+    if not isinstance(value, (str, os.PathLike)):
+        raise ValidationError(f"home must be a directory path, got {type(value).__name__}", "home")
+    text = os.fspath(value)
+    if not isinstance(text, str) or not text.strip() or "\0" in text:
+        raise ValidationError(f"home must be a directory path, got {value!r}", "home")
+    path = Path(text).expanduser()
+    if path.exists() and not path.is_dir():
+        raise ValidationError(f"home {path} is a file, not a directory: give a directory (it is created if "
+                              "missing) for the journal and media", "home")
+    return path
+
+
+def _check_budget(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValidationError(f"budget_usd must be a number of US dollars (e.g. 5.0) or None for no budget, "
+                              f"got {value!r} ({type(value).__name__})", "budget_usd")
+    budget = float(value)
+    if not math.isfinite(budget) or budget < 0:
+        raise ValidationError(f"budget_usd must be a finite amount >= 0 (or None for no budget), got {value!r}",
+                              "budget_usd")
+    return budget
 
 
 def plan(config: dict[str, Any]) -> Backend:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from .client import UnknownOutcome
 from .errors import BackendUnavailableError, RateLimitError, SoraWidgetsError
 from .job import JobError, VideoJob
+from .loop import interpreter_exiting
 from .outcomes import Gone, Transient
 from .params import VideoParams
 from .poller import backoff_delay
@@ -97,6 +98,11 @@ async def create_flow(eng: Engine, job: VideoJob, params: VideoParams, *, outcom
     except Gone as exc:
         eng._fail(job, JobError("not_found", f"the remix source is gone: {exc}"))
     except Exception as exc:  # never leave a job hanging on a bug
+        if interpreter_exiting():
+            # The interpreter is going down under us (threads/executors refused): not a failure of the job.
+            # The row stays pending (with its send time when sent), so the next process's resume() finishes it.
+            log.info("create for %s interrupted by interpreter exit (%s); it stays resumable", job.id, exc)
+            return
         log.exception("create flow for %s failed", job.id)
         eng._fail(job, JobError.from_exception(exc))
 
@@ -131,7 +137,11 @@ async def reconcile(eng: Engine, job: VideoJob, since: float) -> dict[str, Any] 
                     f"could not list videos on {eng.label} to check a create: {exc}") from None
             await asyncio.sleep(backoff_delay(failures, exc.retry_after_s))
             continue
-        claimed = eng.journal.claimed_video_ids(eng.backend_key) | set(eng._by_video)
+        own = (eng.journal.get(job.id) or {}).get("video_id")
+        if own:  # another process (the job's earlier owner) recorded this job's video meanwhile: it is ours
+            return next((v for v in candidates if v.get("id") == own), {"id": own, "status": "queued"})
+        # Per job: a video another row owns is never ours; this row's own id is not "another's".
+        claimed = (eng.journal.claimed_video_ids(eng.backend_key) | set(eng._by_video)) - {own}
         found = [v for v in candidates if could_be_ours(eng, job, v, oldest, claimed)]
         if found:
             found.sort(key=lambda v: (v.get("created_at") or 0, str(v.get("id"))))

@@ -8,12 +8,14 @@ run to 270 characters, past the 255-byte file-name limit).
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import local_media, media
+from .errors import DiskFullError
 from .job import JobError, VideoJob
 from .outcomes import Gone, Transient
 from .poller import backoff_delay
@@ -46,8 +48,14 @@ async def fetch_media(eng: Engine, job: VideoJob) -> None:
             log.warning("media for %s could not be downloaded: %s", job.id, exc)
         else:
             log.exception("media step for %s failed", job.id)
-        error = JobError("download_failed", f"media for {job.id} could not be saved ({exc}); the video is not "
-                         "generated again: sw.resume() retries the download", None, True)
+        if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+            exc = DiskFullError(f"the disk holding {eng.journal.media_root} is full ({exc.strerror})")
+        if isinstance(exc, DiskFullError):  # not retried 25 times: nothing gets better until space is freed
+            error = JobError("disk_full", f"media for {job.id} could not be saved: {exc.message}. Free some "
+                             "space, then sw.resume() downloads it (the video is not generated again)", None, True)
+        else:
+            error = JobError("download_failed", f"media for {job.id} could not be saved ({exc}); the video is "
+                             "not generated again: sw.resume() retries the download", None, True)
         eng.journal.update(job.id, error_json=dumps(error.to_dict()))
         job._update(error=error)
         eng._release(job)
@@ -81,6 +89,8 @@ async def download_verified(eng: Engine, job: VideoJob, variant: str, dest: Path
 
 async def fetch_media_inner(eng: Engine, job: VideoJob) -> None:
     folder = eng.journal.media_dir(job.id)
+    for stale in folder.glob("*.part"):  # the lease holder is the only writer: a .part left is a dead one's
+        stale.unlink(missing_ok=True)
     video_path = folder / "video.mp4"
     if not video_path.exists():
         headers = await download_verified(eng, job, "video", video_path)

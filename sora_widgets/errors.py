@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import re
+from .redact import redact
 
 __all__ = [
     "SHUTDOWN_NOTE",
@@ -10,17 +10,14 @@ __all__ = [
     "BackendUnavailableError",
     "BudgetExceededError",
     "ContentPolicyError",
+    "DiskFullError",
+    "JournalCorruptError",
     "RateLimitError",
     "SoraWidgetsError",
+    "StorageError",
     "ValidationError",
     "redact",
 ]
-
-# Anything that looks like a bearer key: OpenAI style (sk-...), or long opaque tokens after "Bearer".
-_KEY_PATTERNS = (
-    re.compile(r"sk-[A-Za-z0-9_\-]{6,}"),
-    re.compile(r"(?i)(bearer\s+)[A-Za-z0-9_\-\.=]{6,}"),
-)
 
 SHUTDOWN_NOTE = (
     "OpenAI switched off the Sora 2 models and the Videos API on 2026-09-24. Point sora_widgets at another "
@@ -28,16 +25,6 @@ SHUTDOWN_NOTE = (
     "sw.configure(base_url='https://host/v1', api_key=...) or set OPENAI_BASE_URL; or unset OPENAI_API_KEY "
     "to use the local emulator."
 )
-
-
-def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
-    """``text`` with any API key (the given secrets, and anything key-shaped) replaced by ``***``."""
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "***")
-    text = _KEY_PATTERNS[0].sub("sk-***", text)
-    text = _KEY_PATTERNS[1].sub(r"\1***", text)
-    return text
 
 
 class SoraWidgetsError(Exception):
@@ -88,3 +75,23 @@ class RateLimitError(SoraWidgetsError):
 
 class BackendUnavailableError(SoraWidgetsError):
     """The endpoint is unreachable, gone, or does not serve the Videos API (or a needed feature)."""
+
+
+class StorageError(SoraWidgetsError):
+    """The journal or the media under ``home`` could not be read or written. ``path`` names the file."""
+
+    def __init__(self, message: str, path: str | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+class DiskFullError(StorageError):
+    """No space left where ``home`` lives. The job stays journaled: free space, then ``sw.resume()``."""
+
+
+class JournalCorruptError(StorageError):
+    """The journal file could not be read. It was kept aside (``kept``) and a new one rebuilt from ``media/``."""
+
+    def __init__(self, message: str, path: str | None = None, kept: str | None = None) -> None:
+        super().__init__(message, path)
+        self.kept = kept

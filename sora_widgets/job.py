@@ -25,11 +25,14 @@ from .errors import (
     AuthenticationError,
     BackendUnavailableError,
     ContentPolicyError,
+    DiskFullError,
     RateLimitError,
     SoraWidgetsError,
+    StorageError,
     ValidationError,
 )
 from .media import SpriteGeometry
+from .redact import redact
 from .vocab import STATUSES, TERMINAL
 
 if TYPE_CHECKING:
@@ -62,6 +65,12 @@ class JobError:
     blocked_input: str | None = None
     retryable: bool = False
 
+    def __post_init__(self) -> None:
+        # The one door for every job error (the backend's own text too): stored, shown and sent to widgets
+        # only after redaction, so a backend that echoes the caller's key never leaks it.
+        object.__setattr__(self, "message", redact(str(self.message)))
+        object.__setattr__(self, "code", redact(str(self.code)))
+
     def __str__(self) -> str:
         return self.message
 
@@ -91,6 +100,10 @@ class JobError:
             return cls("backend_unavailable", exc.message, None, True)
         if isinstance(exc, ValidationError):
             return cls("invalid_request", exc.message, None, False)
+        if isinstance(exc, DiskFullError):
+            return cls("disk_full", exc.message, None, True)
+        if isinstance(exc, StorageError):
+            return cls("storage", exc.message, None, True)
         message = exc.message if isinstance(exc, SoraWidgetsError) else f"{type(exc).__name__}: {exc}"
         return cls("error", message, None, True)
 
@@ -106,6 +119,10 @@ class JobError:
             return BackendUnavailableError(self.message)
         if self.code == "invalid_request":
             return ValidationError(self.message)
+        if self.code == "disk_full":
+            return DiskFullError(self.message)
+        if self.code == "storage":
+            return StorageError(self.message)
         return SoraWidgetsError(self.message)
 
 
@@ -143,6 +160,7 @@ class VideoJob:
         self._listeners: list[Callable[[VideoJob], Any]] = []
         self._listeners_lock = threading.Lock()
         self._finished: concurrent.futures.Future[VideoJob] = concurrent.futures.Future()
+        self._changed = threading.Event()  # set on every change (what a waiter at exit watches)
         self.id: str = row["id"]
         self.backend: str = row.get("backend_label") or row.get("backend_key") or ""
         self.backend_key: str = row.get("backend_key") or ""
@@ -253,6 +271,7 @@ class VideoJob:
         return unsubscribe
 
     def _notify(self) -> None:
+        self._changed.set()
         with self._listeners_lock:
             listeners = list(self._listeners)
         for callback in listeners:
@@ -266,6 +285,17 @@ class VideoJob:
         for name, value in changes.items():
             setattr(self, name, value)
         self._notify()
+
+    def _reload(self, row: dict[str, Any]) -> None:
+        """Follower side: the row another process (the job's owner) wrote; finish once the owner has."""
+        self._load(row)
+        owner_done = self.status in TERMINAL and (
+            self.status != "completed" or (not self.media_missing and self.thumbnail_path is not None)
+            or (self.error is not None and self.error.code in ("download_failed", "disk_full")))
+        if owner_done:
+            self._finish()
+        else:
+            self._notify()
 
     def _finish(self) -> None:
         if not self._finished.done():

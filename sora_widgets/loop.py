@@ -9,18 +9,55 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import concurrent.futures.thread
 import inspect
 import logging
+import sys
 import threading
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 from .errors import BackendUnavailableError
 
-__all__ = ["LoopThread"]
+__all__ = ["LoopThread", "at_exit", "interpreter_exiting"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+_exit_hooks: list[Callable[[], None]] = []
+
+
+def interpreter_exiting() -> bool:
+    """True once the interpreter began to shut down (the main thread ended or ``sys.exit`` ran)."""
+    return bool(getattr(threading, "_SHUTTING_DOWN", False)) or sys.is_finalizing()
+
+
+def at_exit(hook: Callable[[], None]) -> None:
+    """Run ``hook`` when the main thread ends, *before* thread pools and ``atexit`` shut down.
+
+    A script that submits and exits would otherwise have its create cut off: once the interpreter shuts down,
+    ``concurrent.futures`` refuses new work (DNS lookups run there) and the create died as a ``failed`` job.
+    The hook runs while the engine thread still works, so in-flight creates can finish first."""
+    _exit_hooks.append(hook)
+
+
+def _run_exit_hooks() -> None:
+    for hook in list(_exit_hooks):
+        try:
+            hook()
+        except Exception:
+            log.debug("exit hook failed", exc_info=True)
+
+
+# Registered after concurrent.futures.thread: threading runs these in reverse, so ours runs first, while
+# executors still accept work. CPython-internal but stable since 3.9 (concurrent.futures relies on it).
+_register = getattr(threading, "_register_atexit", None)
+if _register is not None:
+    _register(_run_exit_hooks)
+else:  # pragma: no cover - other interpreters
+    import atexit
+
+    atexit.register(_run_exit_hooks)
 
 
 class LoopThread:

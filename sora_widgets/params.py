@@ -9,6 +9,8 @@ import hashlib
 import io
 import json
 import os
+import unicodedata
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,11 +26,13 @@ __all__ = [
     "FITS",
     "MAX_PROMPT_CHARS",
     "MAX_REFERENCE_BYTES",
+    "MAX_REFERENCE_PIXELS",
     "REFERENCE_TYPES",
     "Reference",
     "VideoParams",
     "VideoRequest",
     "cache_key",
+    "check_prompt",
     "choose_size_seconds",
     "estimate_cost",
     "fit_reference",
@@ -39,6 +43,9 @@ __all__ = [
 ]
 
 REFERENCE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+#: Decoded pixels a reference image may have (checked from its header, before decoding): ~25x the largest
+#: video frame; a decompression bomb is refused before it allocates anything.
+MAX_REFERENCE_PIXELS = 50_000_000
 
 
 @dataclass(frozen=True)
@@ -169,10 +176,7 @@ def validate(
     ValidationError
         Naming the parameter and what is allowed.
     """
-    if not isinstance(prompt, str) or not prompt.strip():
-        raise ValidationError("prompt must be non-empty text describing the video", "prompt")
-    if len(prompt) > MAX_PROMPT_CHARS:
-        raise ValidationError(f"prompt is {len(prompt)} characters; at most {MAX_PROMPT_CHARS} allowed", "prompt")
+    check_prompt(prompt)
     spec = resolve_model(profile, model)
     chosen_size, chosen_seconds = choose_size_seconds(spec, size, seconds)
     if fit not in FITS:
@@ -180,13 +184,37 @@ def validate(
     reference = None
     if input_reference is not None:
         stem = Path(input_reference).stem if isinstance(input_reference, (str, os.PathLike)) else "reference"
-        reference = fit_reference(load_reference(input_reference), chosen_size, fit, stem=stem)
+        reference = fit_reference(load_reference(input_reference, parse_size(chosen_size)), chosen_size, fit,
+                                  stem=stem)
     return VideoParams(prompt=prompt, model=spec.name, size=chosen_size, seconds=chosen_seconds, reference=reference)
 
 
-def load_reference(source: Any) -> Image.Image:
+def check_prompt(prompt: Any, what: str = "the video") -> str:
+    """Non-empty, storable, printable text: no lone surrogates (they cannot be encoded, so not journaled or
+    sent), no NUL or terminal escape codes (they corrupt logs, terminals and the backend's view)."""
+    if not isinstance(prompt, str) or not prompt.strip():
+        raise ValidationError(f"prompt must be non-empty text describing {what}", "prompt")
+    if len(prompt) > MAX_PROMPT_CHARS:
+        raise ValidationError(f"prompt is {len(prompt)} characters; at most {MAX_PROMPT_CHARS} allowed", "prompt")
+    try:
+        prompt.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValidationError(
+            f"prompt has a lone surrogate (U+{ord(prompt[exc.start]):04X} at position {exc.start}), which is not "
+            "valid text; it usually comes from a broken decode: fix the string (e.g. .encode('utf-8', "
+            "'replace').decode())", "prompt") from None
+    for i, char in enumerate(prompt):
+        if char not in "\n\t\r" and unicodedata.category(char) == "Cc":
+            raise ValidationError(
+                f"prompt contains the control character U+{ord(char):04X} at position {i} (NUL, ANSI escape codes "
+                "and other control characters are not allowed; line breaks and tabs are)", "prompt")
+    return prompt
+
+
+def load_reference(source: Any, target: tuple[int, int] | None = None) -> Image.Image:
     """Open a reference image from a path, bytes or a PIL image, checking type and byte size."""
     if isinstance(source, Image.Image):
+        _check_pixels(*source.size)
         return source
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
@@ -207,9 +235,21 @@ def load_reference(source: Any) -> Image.Image:
             "input_reference",
         )
     try:
-        image = Image.open(io.BytesIO(data))
-        image.load()
-    except (UnidentifiedImageError, OSError):
+        with warnings.catch_warnings():
+            # our own cap (below) names the size; PIL's warning would only be noise, and its error is caught
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))  # reads the header only: the size is known before decoding
+            _check_pixels(*image.size)
+            if target is not None and image.format == "JPEG":
+                image.draft("RGB", (target[0] * 2, target[1] * 2))  # decode at a reduced scale when it can
+            image.load()
+    except ValidationError:
+        raise
+    except Image.DecompressionBombError:
+        raise ValidationError(
+            f"input_reference has too many pixels to decode safely; at most {MAX_REFERENCE_PIXELS // 1_000_000} "
+            "megapixels allowed: scale it down first", "input_reference") from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError):
         raise ValidationError(
             "input_reference is not a readable image; allowed types: JPEG, PNG, WebP", "input_reference"
         ) from None
@@ -219,6 +259,14 @@ def load_reference(source: Any) -> Image.Image:
             "input_reference",
         )
     return image
+
+
+def _check_pixels(width: int, height: int) -> None:
+    if width * height > MAX_REFERENCE_PIXELS:
+        raise ValidationError(
+            f"input_reference is {width}x{height} ({width * height / 1e6:.0f} megapixels); at most "
+            f"{MAX_REFERENCE_PIXELS // 1_000_000} megapixels allowed (videos are at most ~2 megapixels): scale "
+            "it down first", "input_reference")
 
 
 def fit_reference(image: Image.Image, size: str, fit: str = "cover", *, stem: str = "reference") -> Reference:

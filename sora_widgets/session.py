@@ -28,8 +28,10 @@ from .config import Backend, Limits
 from .engine import Engine, Settings
 from .errors import BackendUnavailableError, BudgetExceededError, ValidationError
 from .job import VideoJob
-from .params import VideoParams, VideoRequest, cache_key, estimate_cost, validate_request
-from .store import Journal
+from .journal_recovery import write_record
+from .leases import Leases
+from .params import VideoParams, VideoRequest, cache_key, check_prompt, estimate_cost, validate_request
+from .store import Journal, storage_error
 from .urls import label_of
 from .vocab import TERMINAL
 
@@ -47,6 +49,7 @@ class Session:
     def __init__(self, home: Path, announce: Callable[[VideoJob], None]) -> None:
         self.home = home
         self.journal = Journal(home)
+        self.leases = Leases(self.journal, self._taken_over)
         self.limits = Limits()
         self.backend: Backend | None = None
         self._announce = announce
@@ -145,6 +148,7 @@ class Session:
         with self._lock:
             self.closed = True
             self.backend = self._factory = None
+        self.leases.release_all()
         self.journal.close()
 
     def _not_configured(self) -> str:
@@ -173,15 +177,57 @@ class Session:
         if reason is not None:
             return reason
         engine = self.engine()
-        if not engine.is_attached(job):
+        if not engine.is_attached(job) and self.leases.acquire(job):
             engine.attach(job)
-        return None
+        return None  # not acquired: another live process drives it; the leases thread shows its updates
+
+    def _taken_over(self, job: VideoJob) -> None:
+        """(leases thread) The owner of a followed job stopped renewing its lease: drive it from here."""
+        if self.unavailable(job) is None and not job.done:
+            engine = self.engine()
+            if not engine.is_attached(job):
+                engine.attach(job)
 
     def resume(self) -> list[VideoJob]:
-        jobs = self.engine().resume()
+        """Attach every unfinished job of the configured backend that no live process holds; follow the others
+        (read-only). Returns both: each of them finishes (``wait()``) here."""
+        engine = self.engine()
+        started: list[tuple[VideoJob, concurrent.futures.Future[bool]]] = []
+        followed: list[VideoJob] = []
+        for row in self.journal.all(engine.backend_key):
+            job = self.job(row)
+            if (job.done and not job.media_missing) or engine.is_attached(job):
+                continue
+            if self.leases.acquire(job):
+                started.append((job, engine.attach(job)))
+            elif not job.done:
+                followed.append(job)
+        jobs = [job for job, future in started if future.result(120)] + followed
         with self._lock:
             self._followed.update(job.id for job in jobs)
         return jobs
+
+    def drain_creates(self, timeout: float) -> int:
+        """At exit: wait (up to ``timeout``) until every create this process is sending has its answer. Returns
+        how many are still unanswered: they stay ``pending`` in the journal and ``sw.resume()`` finishes them."""
+        deadline = time.monotonic() + timeout
+        engine = self._engine
+        if engine is None:
+            return 0
+        while True:
+            with self._lock:
+                waiting = [j for j in self._jobs.values()
+                           if j.status == "pending" and not j.video_id and not j.done and engine.is_attached(j)]
+            for job in waiting:
+                job._changed.clear()
+            with self._lock:
+                waiting = [j for j in waiting if j.status == "pending" and not j.video_id and not j.done]
+            if not waiting or time.monotonic() >= deadline:
+                if waiting:
+                    log.warning("%d create(s) still unanswered at exit; they stay journaled for sw.resume()",
+                                len(waiting))
+                return len(waiting)
+            waiting[0]._changed.wait(min(0.25, max(0.0, deadline - time.monotonic())))
 
     # ------------------------------------------------------------------ actions
 
@@ -212,8 +258,7 @@ class Session:
             raise BackendUnavailableError(f"backend profile {engine.profile.name!r} has no remix")
         if source.status != "completed" or not source.video_id:
             raise ValidationError(f"only a completed video can be remixed; {source.id} is {source.status}", "source")
-        if not isinstance(prompt, str) or not prompt.strip():
-            raise ValidationError("prompt must be non-empty text describing the change", "prompt")
+        check_prompt(prompt, "the change")
         params = VideoParams(prompt=prompt, model=source.model, size=source.size, seconds=source.seconds)
         return self._start(params, None, remix_of=source)
 
@@ -250,7 +295,10 @@ class Session:
             reference_path = None
             if params.reference is not None:
                 ref = self.journal.media_dir(job_id) / params.reference.filename
-                ref.write_bytes(params.reference.data)
+                try:
+                    ref.write_bytes(params.reference.data)
+                except OSError as exc:
+                    raise storage_error(exc, ref, "save the reference image") from None
                 reference_path = str(ref)
             row = {
                 "id": job_id, "backend_key": engine.backend_key, "backend_label": engine.label, "video_id": None,
@@ -261,13 +309,27 @@ class Session:
                 "remix_source_video_id": remix_of.video_id if remix_of else None, "created_at": time.time(),
             }
             self.journal.insert(row)  # before any request: a crash from here on cannot lose the job
+            write_record(self.journal.media_dir(job_id), row)  # what rebuilds the row if the journal is lost
             self._submits.append(time.monotonic())
             job = self.job(row)
             self._followed.add(job.id)
+            self.leases.acquire(job)  # this process owns it: another one on this home only follows it
             engine.claim(job)  # before anyone hears of it: an on_job_added subscriber must not attach it again
+            job._listeners.append(self._record_video_id(row))
         self._announce(job)
         engine.start_create(job, params)
         return job
+
+    def _record_video_id(self, row: dict[str, Any]) -> Callable[[VideoJob], None]:
+        """A job listener that adds the backend id to the job's ``job.json`` once it is known."""
+        written: list[str] = []
+
+        def note(job: VideoJob) -> None:
+            if job.video_id and job.video_id not in written:
+                written.append(job.video_id)
+                write_record(self.journal.media_dir(job.id), {**row, "video_id": job.video_id})
+
+        return note
 
     # ------------------------------------------------------------------ limits
 
@@ -283,7 +345,7 @@ class Session:
         ids = self._in_flight(engine)
         if len(ids) < limit:
             return
-        stale = [job for job in map(self.get_job, ids) if not engine.is_attached(job)]
+        stale = [job for job in map(self.get_job, ids) if not engine.is_attached(job) and self.leases.acquire(job)]
         if stale:
             with self._lock:
                 self._followed.update(job.id for job in stale)

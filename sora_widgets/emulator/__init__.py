@@ -197,6 +197,7 @@ def start_emulator(
     lost_create_rate: float | None = None,
     expires_after_s: float | None = None,
     host: str = "127.0.0.1",
+    echo_key_in_errors: bool = False,
     webhook_url: str | None = None,
     webhook_secret: str | None = None,
     startup_timeout: float = 60.0,
@@ -240,6 +241,8 @@ def start_emulator(
         Share of creates that are lost (independently of ``fail_rate``).
     expires_after_s
         Seconds from completion to expiry (default ``3600 / speed``).
+    echo_key_in_errors
+        Fault: a failed job's error message quotes the API key (as careless proxies do), to test redaction.
     host
         Interface to bind; loopback by default.
     webhook_url, webhook_secret
@@ -271,7 +274,7 @@ def start_emulator(
         lost_create_rate=lost_create_rate, rate_limit_per_minute=rate_limit_per_minute, latency_ms=latency_ms,
         drop_download_rate=drop_download_rate, seed=seed, max_concurrent_renders=max_concurrent_renders,
         expires_after_s=expires_after_s, webhook_url=webhook_url, webhook_secret=webhook_secret, dialect=dialect,
-        **({"profile": profile} if profile is not None else {}),
+        echo_key_in_errors=echo_key_in_errors, **({"profile": profile} if profile is not None else {}),
     )
     owns = data_dir is None
     root = Path(tempfile.mkdtemp(prefix="sora-emulator-")) if data_dir is None else Path(data_dir).expanduser()
@@ -301,6 +304,8 @@ def start_emulator(
         args += ["--lost-create-rate", repr(float(lost_create_rate))]
     if expires_after_s is not None:
         args += ["--expires-after-s", repr(float(expires_after_s))]
+    if echo_key_in_errors:
+        args += ["--echo-key-in-errors"]
     if profile is not None:
         args += ["--profile", json.dumps(profile_to_dict(profile))]
     if tls_certfile is not None and tls_keyfile is not None:

@@ -92,6 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="renders at once (each in a worker process); the rest stay queued (default: 2)")
     p.add_argument("--expires-after-s", type=float, default=None,
                    help="seconds from completion until content expires (default: 3600 / speed)")
+    p.add_argument("--echo-key-in-errors", action="store_true",
+                   help="fault: failed jobs' error messages quote the API key (tests the client's redaction)")
     p.add_argument("--webhook-url", default=None,
                    help="POST signed video.completed / video.failed events here (loopback URLs only)")
     p.add_argument("--webhook-secret", default=None,
@@ -181,6 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             dialect=args.dialect,
             max_concurrent_renders=args.max_concurrent_renders,
             expires_after_s=args.expires_after_s,
+            echo_key_in_errors=args.echo_key_in_errors,
             webhook_url=args.webhook_url,
             webhook_secret=args.webhook_secret or os.environ.get(WEBHOOK_SECRET_ENV),
         )

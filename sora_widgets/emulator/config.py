@@ -77,6 +77,7 @@ class EmulatorConfig:
     webhook_url: str | None = None
     webhook_secret: str | None = None
     dialect: str = "openai"
+    echo_key_in_errors: bool = False  # a careless backend: failed jobs' messages quote the caller's key
 
     def __post_init__(self) -> None:
         if self.dialect not in DIALECT_NAMES:

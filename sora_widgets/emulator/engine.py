@@ -277,6 +277,8 @@ class Engine:
     def _fail(self, video: Video, code: str, message: str) -> None:
         video.progress_final = video.progress()
         video.status = "failed"
+        if self.config.echo_key_in_errors:  # fault option: what some proxies do with the request's credentials
+            message = f"{message} (request authorised with api key {self.config.api_key})"
         video.error = {"code": code, "message": message}
         video.completed_at = None
         video.failed_at = int(time.time())

@@ -327,3 +327,18 @@ def test_status_requests_stay_fast_while_rendering():
 def test_bad_options_fail_fast(kwargs):
     with pytest.raises(ValueError):
         start_emulator(**kwargs)
+
+
+def test_echo_key_in_errors_quotes_the_key_in_a_failed_job(tmp_path):
+    """The fault option the client's redaction is tested against: a failed job's message carries the key."""
+    key = "azure-Key_0123456789abcdef"
+    with start_emulator(speed=40, seed=5, api_key=key, echo_key_in_errors=True, profile=TINY_PROFILE,
+                        data_dir=tmp_path / "emu") as emu, client_for(emu, retries=3) as sdk:
+        video = sdk.videos.create(prompt="Mario jumping on a mushroom", model=TINY_PROFILE.default_model,
+                                  size=TINY_PROFILE.models[0].sizes[0], seconds=TINY_PROFILE.models[0].seconds[0])
+        deadline = time.monotonic() + 30
+        while video.status != "failed":
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+            video = sdk.videos.retrieve(video.id)
+        assert key in video.error.message and video.error.code == "moderation_blocked"
