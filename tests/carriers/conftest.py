@@ -1,10 +1,11 @@
 """A real LiteLLM proxy (``litellm --config``) in front of our emulator, for the whole session.
 
 The proxy runs in its own process group on a free loopback port, with a master key and no database, and with
-everything that could reach the network turned off (local cost map, no telemetry). It routes ``sora-2`` and
-``sora-2-pro`` to the emulator as an OpenAI-protocol upstream (``openai/<model>`` + ``api_base``).
+everything that could reach the network turned off (local cost map, no telemetry). It routes ``sora-2`` to
+one emulator and ``sora-2-pro`` to a slower one, each as an OpenAI-protocol upstream (``openai/<model>`` +
+``api_base``).
 
-The emulator serves those two model names at tiny sizes (:data:`CARRIER_PROFILE`) so that ten jobs at once
+The emulators serve those two model names at tiny sizes (:data:`CARRIER_PROFILE`) so that ten jobs at once
 cost little CPU; the engine is configured with the same profile.
 """
 
@@ -24,18 +25,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-
-from sora_widgets.profiles import BackendProfile, ModelSpec
-
-#: The models the proxy routes, at sizes small enough for ten renders at once on two cores.
-CARRIER_PROFILE = BackendProfile(
-    name="carriers-tiny",
-    models=(
-        ModelSpec("sora-2", ("160x90", "96x64"), ("1", "2"), {"*": 0.01}),
-        ModelSpec("sora-2-pro", ("160x90", "96x64"), ("1", "2"), {"*": 0.03}),
-    ),
-    description="tests/carriers: Sora's model names at tiny sizes, behind a LiteLLM proxy",
-)
+from carrier_profile import CARRIER_PROFILE
 
 PROXY_START_TIMEOUT_S = float(os.environ.get("SORA_TEST_LITELLM_START_TIMEOUT", "120"))
 
@@ -105,16 +95,17 @@ class LiteLLMProxy:
             self.process.wait(timeout=10)
 
 
-def write_config(path: Path, upstream_base_url: str, upstream_key: str, master_key: str) -> None:
-    """The recipe from docs/carriers.md: each model an OpenAI-protocol deployment at the emulator."""
+def write_config(path: Path, routes: dict[str, tuple[str, str]], master_key: str) -> None:
+    """The recipe from docs/carriers.md: each model an OpenAI-protocol deployment (``openai/<model>`` at
+    ``api_base`` with the upstream's key). ``routes``: model name -> (upstream base URL, upstream key)."""
     models = "".join(
         f"""  - model_name: {name}
     litellm_params:
       model: openai/{name}
-      api_base: {upstream_base_url}
-      api_key: {upstream_key}
+      api_base: {base_url}
+      api_key: {key}
 """
-        for name in CARRIER_PROFILE.model_names
+        for name, (base_url, key) in routes.items()
     )
     path.write_text(f"model_list:\n{models}general_settings:\n  master_key: {master_key}\n")
 
@@ -162,7 +153,7 @@ def start_litellm(config_path: Path, master_key: str, log_path: Path, *, timeout
 
 @pytest.fixture(scope="session")
 def upstream(tmp_path_factory):
-    """The emulator the proxy forwards to (its own instance: its request counts are this folder's alone)."""
+    """The emulator behind ``sora-2`` (its own instance: its request counts are this folder's alone)."""
     from sora_widgets import start_emulator
 
     speed = float(os.environ.get("SORA_TEST_SPEED", "40"))
@@ -172,8 +163,21 @@ def upstream(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def litellm_proxy(upstream, tmp_path_factory) -> Iterator[LiteLLMProxy]:
-    """A real LiteLLM proxy in front of :func:`upstream`. Not installed: a skip locally, a failure in CI."""
+def slow_upstream(tmp_path_factory):
+    """The emulator behind ``sora-2-pro``: speed 4, a job takes a few seconds, long enough to kill a process
+    in the middle of it."""
+    from sora_widgets import start_emulator
+
+    with start_emulator(speed=4, seed=4343, profile=CARRIER_PROFILE,
+                        data_dir=tmp_path_factory.mktemp("carrier-slow-upstream")) as emu:
+        yield emu
+
+
+@pytest.fixture(scope="session")
+def litellm_proxy(upstream, slow_upstream, tmp_path_factory) -> Iterator[LiteLLMProxy]:
+    """A real LiteLLM proxy: ``sora-2`` to :func:`upstream`, ``sora-2-pro`` to :func:`slow_upstream`.
+
+    litellm not installed: a skip locally, a failure in CI. A proxy that does not start: always a failure."""
     if litellm_executable() is None:
         message = "litellm[proxy] is not installed (pip install -e '.[test]')"
         if in_ci():
@@ -182,7 +186,9 @@ def litellm_proxy(upstream, tmp_path_factory) -> Iterator[LiteLLMProxy]:
     folder = tmp_path_factory.mktemp("litellm")
     master_key = f"sk-master-{secrets.token_hex(8)}"
     config = folder / "config.yaml"
-    write_config(config, upstream.base_url, upstream.api_key, master_key)
+    routes = {"sora-2": (upstream.base_url, upstream.api_key),
+              "sora-2-pro": (slow_upstream.base_url, slow_upstream.api_key)}
+    write_config(config, routes, master_key)
     proxy = start_litellm(config, master_key, folder / "litellm.log", timeout=PROXY_START_TIMEOUT_S)
     try:
         yield proxy
@@ -208,3 +214,23 @@ def wait_until(predicate: Callable[[], object], timeout: float = 30.0, interval:
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout}s")
         time.sleep(interval)
+
+
+@pytest.fixture()
+def clean_engine():
+    """``sw.api.reset()`` before and after a test, so engine state never leaks between tests."""
+    from sora_widgets import api
+
+    api.reset()
+    yield
+    api.reset()
+
+
+@pytest.fixture()
+def through_litellm(litellm_proxy, clean_engine, tmp_path):
+    """The engine pointed at the proxy with the master key (public API only), journal in a fresh home."""
+    import sora_widgets as sw
+
+    sw.configure(base_url=litellm_proxy.base_url, api_key=litellm_proxy.master_key, home=tmp_path / "home",
+                 profile=CARRIER_PROFILE)
+    return sw
