@@ -40,6 +40,7 @@ _OFFLINE_ENV = {
     "NO_DOCS": "True",
     "NO_PROXY": "127.0.0.1,localhost",
 }
+_PROXY_VARS = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
 
 
 def free_port() -> int:
@@ -114,11 +115,13 @@ def start_litellm(config_path: Path, master_key: str, log_path: Path, *, timeout
     exe = litellm_executable()
     assert exe is not None, "litellm is not installed in this environment"
     port = free_port()
-    # ids the proxy cannot decode fall back to the provider's default host; send those to a closed loopback
-    # port so that the fallback fails at once and offline instead of reaching out
-    dead_base = f"http://127.0.0.1:{free_port()}/v1"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "LITELLM_", "AZURE_"))}
-    env.update(_OFFLINE_ENV, OPENAI_API_BASE=dead_base, OPENAI_BASE_URL=dead_base)
+    # An id the proxy cannot decode is sent to the provider's default host (api.openai.com, hard-coded): route
+    # every non-loopback request through a closed loopback port, so that it fails at once and offline (with a
+    # proxy set the host name is not even looked up). The proxy's HTTP transport honours these variables.
+    dead_proxy = f"http://127.0.0.1:{free_port()}"
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("OPENAI_", "LITELLM_", "AZURE_")) and k.lower() not in _PROXY_VARS}
+    env.update(_OFFLINE_ENV, HTTP_PROXY=dead_proxy, HTTPS_PROXY=dead_proxy, ALL_PROXY=dead_proxy)
     log = log_path.open("wb")
     started = time.monotonic()
     proc = subprocess.Popen(

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
+from carrier_profile import CARRIER_PROFILE
 from PIL import Image
 
 pytestmark = pytest.mark.timeout(120)
@@ -166,7 +167,6 @@ def run_and_kill(proxy, home: Path) -> None:
 
 def test_resume_after_a_killed_process(litellm_proxy, slow_upstream, clean_engine, tmp_path, engine_logs):
     import sora_widgets as sw
-    from carrier_profile import CARRIER_PROFILE
 
     before = slow_upstream.stats()["create"]
     run_and_kill(litellm_proxy, tmp_path)
