@@ -167,11 +167,11 @@ def upstream(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def slow_upstream(tmp_path_factory):
-    """The emulator behind ``sora-2-pro``: speed 4, a job takes a few seconds, long enough to kill a process
-    in the middle of it."""
+    """The emulator behind ``sora-2-pro``: every job is in progress for 3 s, long enough to kill a process in
+    the middle of it."""
     from sora_widgets import start_emulator
 
-    with start_emulator(speed=4, seed=4343, profile=CARRIER_PROFILE,
+    with start_emulator(job_duration_s=3.0, max_concurrent_renders=4, seed=4343, profile=CARRIER_PROFILE,
                         data_dir=tmp_path_factory.mktemp("carrier-slow-upstream")) as emu:
         yield emu
 
