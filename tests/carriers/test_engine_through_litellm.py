@@ -138,18 +138,21 @@ CHILD = textwrap.dedent(
     sw.configure(base_url=os.environ["T_BASE_URL"], api_key=os.environ["T_API_KEY"], home=os.environ["T_HOME"],
                  profile=CARRIER_PROFILE)
     jobs = [sw.submit(f"killed child job {i}", model="sora-2-pro", cache=False) for i in range(3)]
-    deadline = time.monotonic() + 60
-    while not all(j.video_id for j in jobs) and time.monotonic() < deadline:
-        time.sleep(0.01)
-    print("submitted" if all(j.video_id for j in jobs) else "not acknowledged", flush=True)
+    if os.environ["T_MODE"] == "acknowledged":
+        deadline = time.monotonic() + 60
+        while not all(j.video_id for j in jobs) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        print("submitted" if all(j.video_id for j in jobs) else "not acknowledged", flush=True)
+    else:
+        print("submitted", flush=True)  # killed with its creates on the wire, maybe answered, maybe not
     threading.Event().wait()  # generation goes on until the parent kills us
     """
 )
 
 
-def run_and_kill(proxy, home: Path) -> None:
+def run_and_kill(proxy, home: Path, mode: str = "acknowledged") -> None:
     env = {**os.environ, "T_BASE_URL": proxy.base_url, "T_API_KEY": proxy.master_key, "T_HOME": str(home),
-           "T_PROFILE_DIR": str(Path(__file__).parent)}
+           "T_PROFILE_DIR": str(Path(__file__).parent), "T_MODE": mode}
     proc = subprocess.Popen([sys.executable, "-c", CHILD], env=env, stdout=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 60
@@ -234,4 +237,30 @@ def test_sora_magic_through_the_proxy(through_litellm, engine_logs, capsys):
         assert job.id in captured.out + repr(table)
     finally:
         dispose()
+    assert_no_poller_failures(engine_logs)
+
+
+def test_resume_after_a_kill_before_the_creates_were_answered(litellm_proxy, slow_upstream, clean_engine, tmp_path,
+                                                             engine_logs):
+    """LiteLLM cannot list videos, so a create whose answer died with the process cannot be found again: such a
+    job must end ``unknown`` with a message, never be created a second time (nothing paid twice)."""
+    import sora_widgets as sw
+
+    before = slow_upstream.stats()["create"]
+    run_and_kill(litellm_proxy, tmp_path, mode="just_submitted")
+    sw.configure(base_url=litellm_proxy.base_url, api_key=litellm_proxy.master_key, home=tmp_path,
+                 profile=CARRIER_PROFILE)
+    journaled = sw.jobs()
+    assert len(journaled) == 3  # journaled before any create was sent
+    resumed = sw.resume()
+    settle(resumed)
+    outcome = [(j.status, bool(j.video_id), j.video_path is not None, str(j.error or "")) for j in resumed]
+    for job in resumed:
+        if job.video_id:
+            assert_media(job)
+        else:
+            assert job.status == "unknown", outcome
+            assert job.error is not None and str(job.error), outcome
+    created = slow_upstream.stats()["create"] - before
+    assert created <= 3, f"{created} creates upstream for 3 jobs: some were paid twice; {outcome}"
     assert_no_poller_failures(engine_logs)
