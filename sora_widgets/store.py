@@ -17,6 +17,7 @@ from typing import Any
 
 import platformdirs
 
+from .capability_store import ensure_schema as ensure_capability_schema
 from .urls import public_url
 
 __all__ = ["JOB_COLUMNS", "Journal", "default_home"]
@@ -98,6 +99,7 @@ class Journal:
             self._db.execute("PRAGMA busy_timeout=30000")
             self._db.executescript(_SCHEMA)
             self._migrate()
+            ensure_capability_schema(self._db)
 
     def _migrate(self) -> None:
         """Bring an older journal up to date (``PRAGMA user_version``).
