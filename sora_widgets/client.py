@@ -162,6 +162,8 @@ class VideoClient:
         if status == 404 and op in ("remix", "delete", "models", "list") and (
                 message.startswith("Invalid URL") or message.strip().lower() == "not found"):
             return Unsupported(f"{self.host} has no {op} route (404: {message})", op, status)
+        if status in (400, 422) and op in ("download thumbnail", "download spritesheet"):
+            return Unsupported(f"{self.host} has no {op.split()[1]} variant ({status}: {message})", "variants", status)
         if status in (400, 422) and op == "list":
             return Unsupported(f"{self.host} cannot list videos ({status}: {message})", op, status)
         if status in (400, 403) and (error.get("type") == "auth_error" or any(w in lowered for w in _AUTH_WORDS)):

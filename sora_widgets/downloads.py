@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from . import local_media, media
 from .job import JobError, VideoJob
-from .outcomes import Gone, Transient
+from .outcomes import Gone, Transient, Unsupported
 from .poller import backoff_delay
 from .store import dumps
 
@@ -126,6 +126,8 @@ async def download_verified(eng: Engine, job: VideoJob, variant: str, dest: Path
         except WrongMedia:
             part.unlink(missing_ok=True)
             raise
+        except Unsupported as exc:  # vLLM-Omni: 400 "only serves variant=video"
+            raise WrongMedia(variant, str(exc)) from None
         except (Transient, ValueError, ErrorBody) as exc:
             part.unlink(missing_ok=True)
             permanent = not isinstance(exc, Transient)
