@@ -1,7 +1,8 @@
 """What a single request to a backend can come to, besides an answer: shared by the client and the poller.
 
 :class:`Transient` (safe to repeat later), :class:`Gone` (404: the backend no longer knows the video) and
-:class:`Unsupported` (the backend lacks the operation: a capability, learned once) are internal: the engine turns them into job states; users only ever see :mod:`errors`.
+:class:`Unsupported` (the backend lacks the operation: a capability, learned once) are internal: the engine
+turns them into job states; users only ever see :mod:`errors`.
 """
 
 from __future__ import annotations

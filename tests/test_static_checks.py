@@ -37,6 +37,9 @@ CORE_MODULES = [
     "sora_widgets/outcomes.py",
     "sora_widgets/urls.py",
     "sora_widgets/vocab.py",
+    "sora_widgets/capabilities.py",
+    "sora_widgets/capability_store.py",
+    "sora_widgets/schedule.py",
 ]
 
 
