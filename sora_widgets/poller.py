@@ -230,6 +230,12 @@ class Poller:
                     poll_after_s=header_seconds(headers, "openai-poll-after-ms"),
                     min_s=min_s,
                 )
+                progress = track.samples[-1].progress
+                if eta is None and status == "in_progress" and track.run_start is not None and progress \
+                        and 0.0 < progress < 100.0 and now > track.run_start:
+                    # one running sample: a rough rate since it left the queue; come back halfway for a second
+                    guess = (100.0 - progress) * (now - track.run_start) / progress
+                    delay = min(delay, max(min_s, 0.5 * guess))
             track.due = now + delay
         try:
             self._on_update(track.video_id, video, eta)

@@ -243,3 +243,33 @@ def test_the_openai_profile_still_claims_everything_it_is_not_told_otherwise():
     assert not get_profile("litellm-veo").features
     assert {"list", "delete", "progress"} == set(get_profile("vllm-omni").features)
     assert {"list", "delete"} == set(get_profile("sglang").features)
+
+
+README = __import__("pathlib").Path(__file__).resolve().parents[2] / "README.md"
+#: the README's "Backends" rows, by the carrier each one names
+README_ROWS = {"litellm": "LiteLLM proxy, OpenAI-protocol", "litellm-veo": "LiteLLM proxy in front of Veo",
+               "vllm-omni": "vLLM-Omni", "sglang": "SGLang", "reseller": "A gateway / reseller"}
+
+
+def readme_profile(dialect: str) -> str:
+    import re
+
+    row = next(line for line in README.read_text().splitlines() if line.startswith(f"| {README_ROWS[dialect]}"))
+    return re.search(r'profile="([^"]+)"', row).group(1)
+
+
+@pytest.mark.parametrize("dialect", sorted(DIALECTS))
+def test_the_readme_recipe_for_each_carrier(dialect, tmp_path):
+    """The recipe exactly as the README gives it (profile by name), against the dialect serving its own
+    default models: one job, completed with video and previews."""
+    name = readme_profile(dialect)
+    profile = get_profile(name)
+    with sw.start_emulator(dialect=dialect, job_duration_s=0.3, seed=2, data_dir=tmp_path / "emu") as emu:
+        sw.configure(base_url=emu.base_url, api_key=emu.api_key, home=tmp_path / "home", profile=name)
+        spec = profile.models[0]
+        # the smallest clip the profile offers (the emulator renders it for real)
+        size = min(spec.sizes, key=lambda s: eval(s.replace("x", "*")))
+        seconds = min(spec.seconds, key=int)
+        job = sw.submit(f"{dialect} recipe: a red ball", size=size, seconds=seconds, cache=False)
+        settle([job], timeout=90)
+        assert_media(job)
