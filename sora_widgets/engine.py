@@ -108,6 +108,7 @@ class Engine(LoopThread):
                 fetch_page=self._fetch_page if self.caps.allows("list") else None,
                 on_list_refused=lambda exc: self.caps.learn("list", False, str(exc)),
                 on_timing=self._on_timing,
+                predict=self._predict,
                 list_threshold=self.settings.list_threshold,
             )
         return self._poller
@@ -138,6 +139,10 @@ class Engine(LoopThread):
 
     def _expected_run_s(self, job: VideoJob) -> float | None:
         return self.caps.predicted_run_s(job.model, job.size, job.seconds)
+
+    def _predict(self, video_id: str) -> float | None:
+        job = self._job_for_video(video_id)
+        return self._expected_run_s(job) if job is not None else None
 
     def _on_timing(self, video_id: str, queued_s: float | None, run_s: float, values: list[float | None]) -> None:
         job = self._job_for_video(video_id)

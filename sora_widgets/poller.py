@@ -17,6 +17,7 @@ from typing import Any
 
 from .outcomes import Gone, Transient, header_seconds
 from .schedule import (
+    END_MARGIN_S,
     FIRST_POLL_S,
     MIN_INTERVAL_S,
     Sample,
@@ -51,6 +52,7 @@ log = logging.getLogger(__name__)
 
 MAX_LIST_PAGES = 20  # one refresh walks at most this many pages; videos not met get a GET
 SLOT_FREED_CHECK_S = 0.3  # a job just finished: the oldest queued one probably started now
+QUEUED_BEHIND_OURS_MAX_S = 15.0  # a queued job waits at most this long between asks while ours run
 
 
 @dataclass
@@ -76,6 +78,8 @@ OnGone = Callable[[str, BaseException], None]
 OnListRefused = Callable[[BaseException], None]
 #: on_timing(video_id, queued_s, run_s, progress values seen while running): a job completed
 OnTiming = Callable[[str, float | None, float, list[float | None]], None]
+#: predict(video_id): how long this video's kind of job ran on this backend before (None: no history)
+Predict = Callable[[str], float | None]
 
 
 class Poller:
@@ -107,6 +111,7 @@ class Poller:
         fetch_page: FetchPage | None = None,
         on_list_refused: OnListRefused | None = None,
         on_timing: OnTiming | None = None,
+        predict: Predict | None = None,
         list_threshold: int = 8,
         list_min_interval_s: float = 0.5,
         max_parallel: int = 16,
@@ -118,6 +123,8 @@ class Poller:
         self._on_gone = on_gone
         self._on_list_refused = on_list_refused
         self._on_timing = on_timing
+        self._predict = predict
+        self._last_completion: float | None = None  # when one of ours last freed a render slot (estimated)
         self.list_threshold = list_threshold
         self.list_min_interval_s = list_min_interval_s
         self._clock = clock
@@ -151,12 +158,17 @@ class Poller:
         track = _Track(video_id, started=now, created_at=float(created) if isinstance(created, (int, float)) else None,
                        expected_run_s=expected_run_s)
         first = FIRST_POLL_S
+        if expected_run_s is None and self._predict is not None:
+            track.expected_run_s = expected_run_s = self._predict(video_id)
         if video is not None:
             track.status = normalize_status(video.get("status"))
             track.seen_queued = track.status == "queued"
             track.samples.append(Sample(now, normalize_progress(video.get("progress")), track.status))
-            if track.status == "in_progress" and expected_run_s is not None:
-                first = history_delay(now=now, run_start=now, expected_run_s=expected_run_s)
+        if expected_run_s is not None and not any(t.status == "in_progress" for t in self._tracks.values()):
+            # no job of ours holds a render slot: it most likely starts now; ask once, just after the end that
+            # this backend's history predicts for this kind of job
+            first = max(MIN_INTERVAL_S, expected_run_s + END_MARGIN_S)
+            track.run_start = now
         hint = header_seconds(headers, "openai-poll-after-ms")
         track.due = now + (max(MIN_INTERVAL_S, hint) if hint is not None else first)
         self._tracks[video_id] = track
@@ -205,9 +217,17 @@ class Poller:
         previous = track.samples[-1] if track.samples else None
         if status == "queued":
             track.seen_queued = True
+            track.run_start = None  # it had not taken the slot we thought
         elif track.run_start is None and status == "in_progress":
-            # left the queue between the previous sample and this one (or ran from the start)
-            track.run_start = (previous.t + now) / 2 if track.seen_queued and previous is not None else track.started
+            # left the queue between the previous sample and this one (or ran from the start); when one of ours
+            # finished in between, that is when its render slot went to this one
+            freed = self._last_completion
+            if not track.seen_queued or previous is None:
+                track.run_start = track.started
+            elif freed is not None and previous.t <= freed <= now:
+                track.run_start = freed
+            else:
+                track.run_start = (previous.t + now) / 2
         track.status = status
         track.samples.append(Sample(now, normalize_progress(video.get("progress")), status))
         del track.samples[:-12]
@@ -217,11 +237,17 @@ class Poller:
             if status == "completed":
                 self._finished(track, previous, now)
         else:
+            if track.expected_run_s is None and self._predict is not None and status == "in_progress":
+                track.expected_run_s = self._predict(track.video_id)
             if eta is None and status == "in_progress" and track.expected_run_s is not None:
                 run_start = track.run_start if track.run_start is not None else track.started
                 delay = history_delay(now=now, run_start=run_start, expected_run_s=track.expected_run_s, min_s=min_s)
                 hint = header_seconds(headers, "openai-poll-after-ms")
                 delay = max(delay, min(hint or 0.0, delay + 1.0))
+            elif status == "queued" and any(t.status == "in_progress" for t in self._tracks.values()):
+                # ours hold the render slots: this one starts when one of them finishes, and a finish makes the
+                # oldest queued job due at once (_finished), so wait long here
+                delay = min(QUEUED_BEHIND_OURS_MAX_S, 5.0 + 0.5 * (now - track.started))
             else:
                 delay = next_delay(
                     status=status,
@@ -245,16 +271,28 @@ class Poller:
     def _finished(self, track: _Track, previous: Sample | None, now: float) -> None:
         """A job completed: tell the history how long it ran, and look at the oldest queued job soon (the render
         slot it held is free, so that one probably just started: its rate is anchored there)."""
-        queued = [t for t in self._tracks.values() if t.status == "queued"]
+        ended = (previous.t + now) / 2 if previous is not None else now
+        self._last_completion = ended
+        queued = [t for t in self._tracks.values() if t.status == "queued" and t.run_start is None]
         if queued:
             oldest = min(queued, key=lambda t: t.started)
-            oldest.due = min(oldest.due, now + SLOT_FREED_CHECK_S)
+            if oldest.expected_run_s is None and self._predict is not None:
+                oldest.expected_run_s = self._predict(oldest.video_id)
+            if oldest.expected_run_s is not None:  # it took this slot: ask once, when its kind usually ends
+                oldest.run_start = ended
+                oldest.due = ended + oldest.expected_run_s + END_MARGIN_S
+            else:  # ask soon: where it starts anchors its rate
+                oldest.due = min(oldest.due, now + SLOT_FREED_CHECK_S)
         if self._on_timing is None:
             return
-        ended = (previous.t + now) / 2 if previous is not None else now
         run_start = track.run_start if track.run_start is not None else track.started
-        queued_s = run_start - track.started if track.seen_queued else None
         values = [s.progress for s in track.samples if s.status == "in_progress"]
+        running = [s for s in track.samples if s.status == "in_progress" and s.progress and 0.0 < s.progress < 90.0]
+        if running:  # linear progress dates the start better than the samples around it
+            first = running[0]
+            assert first.progress is not None
+            run_start = max(track.started, ended - (ended - first.t) / (1.0 - first.progress / 100.0))
+        queued_s = run_start - track.started if track.seen_queued else None
         try:
             self._on_timing(track.video_id, queued_s, max(0.0, ended - run_start), values)
         except Exception:

@@ -154,12 +154,12 @@ def backoff_delay(
 
 def history_delay(*, now: float, run_start: float, expected_run_s: float, min_s: float = MIN_INTERVAL_S,
                   rand: Callable[[], float] = random.random) -> float:
-    """Seconds until the next status request of a job that reports no progress, from this backend's history:
-    it usually runs ``expected_run_s`` from ``run_start``. Come back at 85% of the remaining time, aim just past
-    the predicted end when near it, then ask densely (growing slowly) once it is overdue."""
+    """Seconds until the next status request of a job whose end this backend's history predicts: jobs of its
+    kind ran ``expected_run_s`` from ``run_start``. Aim just past that end (the history of the same kind of job
+    is a better guide than a far extrapolation), then ask densely (growing slowly) once it is overdue."""
     remaining = run_start + expected_run_s - now
-    if remaining > NEAR_END_S:
-        return min(MAX_INTERVAL_S, 0.85 * remaining * (0.95 + 0.05 * rand()))
+    if remaining > MAX_INTERVAL_S:
+        return MAX_INTERVAL_S * (0.95 + 0.05 * rand())
     if remaining > 0:
         return max(min_s, remaining + END_MARGIN_S)
     overdue = -remaining

@@ -93,9 +93,9 @@ def test_a_queued_zero_never_anchors_the_rate():
     assert estimate_eta([Sample(0.0, 0.0, "queued"), Sample(12.0, 10.0)]) is None  # one running sample: unknown
 
 
-def test_history_delay_is_sparse_then_aims_at_the_predicted_end():
-    far = history_delay(now=0.0, run_start=0.0, expected_run_s=20.0, rand=lambda: 0.5)
-    assert 15.0 < far < 17.5
+def test_history_delay_aims_at_the_predicted_end_then_asks_densely():
+    assert history_delay(now=0.0, run_start=0.0, expected_run_s=20.0) == pytest.approx(20.25)
+    assert history_delay(now=0.0, run_start=0.0, expected_run_s=600.0, rand=lambda: 0.5) <= 30.0
     near = history_delay(now=18.0, run_start=0.0, expected_run_s=20.0)
     assert near == pytest.approx(2.25)
     overdue = [history_delay(now=20.0 + k, run_start=0.0, expected_run_s=20.0) for k in (0.5, 5.0, 60.0)]
