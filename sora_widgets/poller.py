@@ -52,7 +52,7 @@ log = logging.getLogger(__name__)
 
 MAX_LIST_PAGES = 20  # one refresh walks at most this many pages; videos not met get a GET
 SLOT_FREED_CHECK_S = 0.3  # a job just finished: the oldest queued one probably started now
-QUEUED_BEHIND_OURS_MAX_S = 15.0  # a queued job waits at most this long between asks while ours run
+QUEUED_BEHIND_OURS_MAX_S = 30.0  # a queued job waits at most this long between asks while ours run
 
 
 @dataclass
@@ -247,7 +247,7 @@ class Poller:
             elif status == "queued" and any(t.status == "in_progress" for t in self._tracks.values()):
                 # ours hold the render slots: this one starts when one of them finishes, and a finish makes the
                 # oldest queued job due at once (_finished), so wait long here
-                delay = min(QUEUED_BEHIND_OURS_MAX_S, 5.0 + 0.5 * (now - track.started))
+                delay = min(QUEUED_BEHIND_OURS_MAX_S, 10.0 + (now - track.started))
             else:
                 delay = next_delay(
                     status=status,
@@ -261,7 +261,7 @@ class Poller:
                         and 0.0 < progress < 100.0 and now > track.run_start:
                     # one running sample: a rough rate since it left the queue; come back halfway for a second
                     guess = (100.0 - progress) * (now - track.run_start) / progress
-                    delay = min(delay, max(min_s, 0.5 * guess))
+                    delay = min(delay, max(min_s, 0.75 * guess))
             track.due = now + delay
         try:
             self._on_update(track.video_id, video, eta)
