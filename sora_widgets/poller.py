@@ -243,7 +243,7 @@ class Poller:
                 run_start = track.run_start if track.run_start is not None else track.started
                 delay = history_delay(now=now, run_start=run_start, expected_run_s=track.expected_run_s, min_s=min_s)
                 hint = header_seconds(headers, "openai-poll-after-ms")
-                delay = max(delay, min(hint or 0.0, delay + 1.0))
+                delay = max(delay, min(hint or 0.0, 1.0))  # near the predicted end: at most 1 s apart
             elif status == "queued" and any(t.status == "in_progress" for t in self._tracks.values()):
                 # ours hold the render slots: this one starts when one of them finishes, and a finish makes the
                 # oldest queued job due at once (_finished), so wait long here
