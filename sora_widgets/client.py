@@ -29,7 +29,7 @@ from .errors import (
     ValidationError,
     redact,
 )
-from .outcomes import Gone, Transient, header_seconds
+from .outcomes import Gone, Transient, Unsupported, header_seconds
 from .params import VideoParams
 from .urls import host_of, label_of
 
@@ -40,6 +40,10 @@ log = logging.getLogger(__name__)
 _SHUTDOWN_WARNING = r"The Sora API is scheduled to permanently shut down"
 _CHUNK = 1 << 20  # 1 MiB: memory stays bounded whatever the video size
 _MODERATION_CODES = {"moderation_blocked", "content_policy_violation", "content_filter", "safety_violation"}
+# A proxy's auth failures that come back as 400 (LiteLLM without a database: "No connected db.")
+_AUTH_WORDS = ("no connected db", "authentication error", "api key not valid", "invalid api key",
+               "incorrect api key", "invalid_api_key", "no api key")
+_UNSUPPORTED_WORDS = ("not supported", "unsupported", "not implemented")
 
 
 class UnknownOutcome(Exception):
@@ -150,9 +154,25 @@ class VideoClient:
             return exc
         status = exc.status_code
         error = _error_body(exc)
-        message = self._clean(str(error.get("message") or exc.message))
+        message = self._clean(str(error.get("message") or error.get("detail") or exc.message))
         headers = exc.response.headers
         retry_after = header_seconds(headers, "retry-after-ms") or header_seconds(headers, "retry-after")
+        lowered = f"{message} {error.get('type') or ''} {error.get('code') or ''}".lower()
+        if status == 405 or (status == 501) or (
+                op in ("remix", "delete", "list", "models") and any(w in lowered for w in _UNSUPPORTED_WORDS)):
+            return Unsupported(f"{self.host} has no {op} ({status}: {message})", op, status)
+        if status == 404 and op in ("remix", "delete", "models", "list") and (
+                message.startswith("Invalid URL") or message.strip().lower() == "not found"):
+            return Unsupported(f"{self.host} has no {op} route (404: {message})", op, status)
+        if status in (400, 422) and op in ("download thumbnail", "download spritesheet"):
+            return Unsupported(f"{self.host} has no {op.split()[1]} variant ({status}: {message})", "variants", status)
+        if status in (400, 422) and op == "list":
+            return Unsupported(f"{self.host} cannot list videos ({status}: {message})", op, status)
+        if status in (400, 403) and (error.get("type") == "auth_error" or any(w in lowered for w in _AUTH_WORDS)):
+            return AuthenticationError(
+                f"{self.host} refused the API key ({status}): {message}. Check the key given to "
+                "sw.configure(api_key=...) (for a LiteLLM proxy: its master key or a virtual key)."
+            )
         if status == 429:
             return Transient(f"{where}: rate limited (429): {message}", retry_after, status)
         if status >= 500 or status in (408, 409):
@@ -248,6 +268,20 @@ class VideoClient:
 
     async def delete(self, video_id: str) -> None:
         await self._json("delete", "delete", video_id)
+
+    async def list_models(self) -> list[str]:
+        """``GET /models``: the model ids the backend serves (video models first when it says which are)."""
+        try:
+            page = await self._sdk.models.list()
+        except openai.OpenAIError as exc:
+            raise self.map_error(exc, "models") from None
+        except Exception as exc:
+            if type(exc).__module__.split(".")[0] not in ("httpx", "httpcore", "anyio", "h11"):
+                raise
+            raise Transient(f"models on {self.base_url}: {type(exc).__name__}") from None
+        items = list(getattr(page, "data", []) or [])
+        video = [m.id for m in items if (getattr(m, "model_extra", None) or {}).get("mode") == "video_generation"]
+        return video or [str(m.id) for m in items if getattr(m, "id", None)]
 
     async def download(self, video_id: str, variant: str, dest: Path) -> dict[str, str]:
         """Stream one asset to ``dest`` + ``.part`` in 1 MiB chunks; the caller verifies and renames.

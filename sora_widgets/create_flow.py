@@ -2,6 +2,8 @@
 
 A job is journaled before its create is sent and its send time stored; a create whose answer never came
 (5xx, dropped connection) is looked for with ``list`` before anything is sent again, so nothing is paid twice.
+A listed video is taken for ours only on the fields this backend is known to echo (LiteLLM drops ``prompt``):
+where it cannot list, or echoes too little to be sure, the job ends ``unknown`` (retryable), never re-sent.
 """
 
 from __future__ import annotations
@@ -13,10 +15,10 @@ import time
 from typing import TYPE_CHECKING, Any, Literal
 
 from .client import UnknownOutcome
-from .errors import BackendUnavailableError, RateLimitError, SoraWidgetsError
+from .errors import BackendUnavailableError, RateLimitError, SoraWidgetsError, ValidationError
 from .job import JobError, VideoJob
 from .loop import interpreter_exiting
-from .outcomes import Gone, Transient
+from .outcomes import Gone, Transient, Unsupported
 from .params import VideoParams
 from .poller import backoff_delay
 
@@ -44,11 +46,13 @@ async def create_flow(eng: Engine, job: VideoJob, params: VideoParams, *, outcom
             if outcome_unknown:
                 found = await reconcile(eng, job, first_sent or time.time())
                 if found is None:
+                    why = ("cannot list videos" if not eng.caps.allows("list") else
+                           "does not echo the prompt in its video objects, so a listed video cannot be told ours")
                     eng._fail(job, JobError(
                         "unknown_outcome",
                         "the create request's outcome is unknown (the connection failed after sending) and "
-                        f"backend profile {eng.profile.name!r} cannot list videos to check, so it was not "
-                        "sent again to avoid paying twice. Look for it on the backend, or job.retry().",
+                        f"{eng.label} {why}; it was not sent again, to avoid paying twice. Look for it on the "
+                        "backend, or press Retry (job.retry()) to send it again.",
                         None, True), status="unknown")
                     return
                 if found:
@@ -68,8 +72,16 @@ async def create_flow(eng: Engine, job: VideoJob, params: VideoParams, *, outcom
                 if job.remixed_from:
                     source_video = (eng.journal.get(job.id) or {}).get("remix_source_video_id")
                     video, headers = await eng.client.remix(str(source_video), params.prompt)
+                    eng.caps.learn("remix", True, "a remix answered")
                 else:
                     video, headers = await eng.client.create(params)
+            except Unsupported as exc:
+                eng.caps.learn(exc.op, False, str(exc))
+                eng._fail(job, JobError("unsupported", f"{eng.label} cannot {exc.op} videos ({exc}); nothing "
+                                        "was created", None, False))
+                return
+            except ValidationError as exc:
+                raise await _naming_models(eng, exc) from None
             except UnknownOutcome as exc:
                 log.info("create for %s: outcome unknown (%s); looking for it", job.id, exc)
                 outcome_unknown = True
@@ -106,6 +118,16 @@ async def create_flow(eng: Engine, job: VideoJob, params: VideoParams, *, outcom
         log.exception("create flow for %s failed", job.id)
         eng._fail(job, JobError.from_exception(exc))
 
+async def _naming_models(eng: Engine, exc: ValidationError) -> ValidationError:
+    """An unknown model: say which ones the backend serves, when it can tell (``GET /models``)."""
+    if "model" not in str(exc).lower() and getattr(exc, "param", None) != "model":
+        return exc
+    served = await eng.served_models()
+    if not served:
+        return exc
+    return ValidationError(f"{exc} (the backend serves: {', '.join(served)})", "model")
+
+
 def could_be_ours(eng: Engine, job: VideoJob, video: dict[str, Any], oldest: float, claimed: set[str]) -> bool:
     """Could ``video`` be the one our create made? Same inputs, made after we sent, claimed by no row."""
     if video.get("id") in claimed or video.get("prompt") != job.prompt:
@@ -121,8 +143,9 @@ def could_be_ours(eng: Engine, job: VideoJob, video: dict[str, Any], oldest: flo
         str(video.get("size") or job.size) == job.size and str(video.get("seconds") or job.seconds) == job.seconds
 
 async def reconcile(eng: Engine, job: VideoJob, since: float) -> dict[str, Any] | Literal[False] | None:
-    """Find the video an unanswered create made. The video, False if surely absent, None if we cannot list."""
-    if not eng.profile.supports("list"):
+    """Find the video an unanswered create made. The video, False if surely absent, None if we cannot tell
+    (the backend cannot list, or does not echo the prompt)."""
+    if not eng.caps.allows("list"):
         return None
     failures = 0
     settle = 0
@@ -130,6 +153,9 @@ async def reconcile(eng: Engine, job: VideoJob, since: float) -> dict[str, Any] 
         await asyncio.sleep(RECONCILE_SETTLE_S[settle])
         try:
             candidates, oldest = await list_since(eng, since)
+        except (Unsupported, Gone, BackendUnavailableError) as exc:
+            eng.caps.learn("list", False, str(exc))
+            return None
         except Transient as exc:
             failures += 1
             if failures >= MAX_CREATE_ATTEMPTS:
@@ -140,6 +166,10 @@ async def reconcile(eng: Engine, job: VideoJob, since: float) -> dict[str, Any] 
         own = (eng.journal.get(job.id) or {}).get("video_id")
         if own:  # another process (the job's earlier owner) recorded this job's video meanwhile: it is ours
             return next((v for v in candidates if v.get("id") == own), {"id": own, "status": "queued"})
+        if any(v.get("prompt") for v in candidates) and not eng.caps.echoes("prompt"):
+            eng.caps.learn("echo", sorted({*(eng.caps.facts.get("echo") or ()), "prompt"}), "listed videos")
+        if candidates and not eng.caps.echoes("prompt"):
+            return None  # nothing to tell our video from another one made with other words
         # Per job: a video another row owns is never ours; this row's own id is not "another's".
         claimed = (eng.journal.claimed_video_ids(eng.backend_key) | set(eng._by_video)) - {own}
         found = [v for v in candidates if could_be_ours(eng, job, v, oldest, claimed)]
@@ -157,6 +187,7 @@ async def list_since(eng: Engine, sent_at: float) -> tuple[list[dict[str, Any]],
     oldest = sent_at - RECONCILE_SLACK_NO_DATE_S
     for page_number in range(50):
         page, has_more, headers = await eng.client.list_page(after=after)
+        page = [eng.caps.read(v) for v in page]
         if page_number == 0:
             offset = server_clock_offset(headers.get("date"))
             if offset is not None:

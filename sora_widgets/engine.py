@@ -14,20 +14,22 @@ import logging
 import shutil
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .capabilities import Capabilities
+from .capability_store import CapabilityStore
 from .client import VideoClient, blocked_input_of, is_moderation
 from .create_flow import create_flow
 from .downloads import fetch_media
 from .errors import SoraWidgetsError
 from .job import JobError, VideoJob
 from .loop import LoopThread
-from .outcomes import Gone, Transient
+from .outcomes import Gone, Transient, Unsupported
 from .params import VideoParams, fit_reference, load_reference
 from .poller import Poller, normalize_progress, normalize_status
-from .profiles import BackendProfile
+from .profiles import FEATURES, BackendProfile, ModelSpec
 from .store import Journal, dumps
 from .urls import public_url
 from .vocab import TERMINAL
@@ -64,10 +66,12 @@ class Engine(LoopThread):
         super().__init__("sora-engine")
         self.settings = settings
         self.session = session
-        self.profile = settings.profile
         self.journal: Journal = session.journal
         self.client = VideoClient(base_url=settings.base_url, api_key=settings.api_key, client=settings.client)
         self.backend_key = settings.backend_key or public_url(self.client.base_url)
+        # the journal's own connection and lock: the facts live in the same SQLite file as the jobs
+        self.caps = Capabilities(CapabilityStore(self.journal._db, self.journal._lock), self.backend_key,
+                                 settings.profile)
         self.label = settings.label or self.client.label
         self._active: set[str] = set()  # job ids with a task running on this engine
         self._poller: Poller | None = None
@@ -75,11 +79,25 @@ class Engine(LoopThread):
         self._progress_saved: dict[str, float] = {}
         self._guessed: dict[str, str] = {}  # job id -> video id found by listing after an unknown outcome
         self._download_sem: asyncio.Semaphore | None = None
+        self._variant_lock: asyncio.Lock | None = None  # one "has it variants?" probe at a time
         self._fetching: set[str] = set()  # job ids whose media step runs (one at a time per job)
         self._state_lock = threading.RLock()
 
     def __repr__(self) -> str:
         return f"Engine(backend={self.label!r}, home={str(self.settings.home)!r})"
+
+    @property
+    def profile(self) -> BackendProfile:
+        """The configured profile with the features this backend was seen to have (a learned fact wins) and,
+        for an open profile, the models it said it serves (``GET /models``)."""
+        declared = self.settings.profile
+        features = frozenset(f for f in FEATURES if self.caps.allows(f))
+        served = self.caps.facts.get("models") if declared.open_models else None
+        if not served:
+            return replace(declared, features=features) if features != declared.features else declared
+        base = declared.models[0]
+        models = [declared.find_model(name) or ModelSpec(name, base.sizes, base.seconds) for name in served]
+        return replace(declared, features=features, models=tuple(models))
 
     def poller(self) -> Poller:
         if self._poller is None:
@@ -87,16 +105,50 @@ class Engine(LoopThread):
                 self._fetch_one,
                 self._on_update,
                 self._on_gone,
-                fetch_page=self._fetch_page if self.profile.supports("list") else None,
+                fetch_page=self._fetch_page if self.caps.allows("list") else None,
+                on_list_refused=lambda exc: self.caps.learn("list", False, str(exc)),
+                on_timing=self._on_timing,
+                predict=self._predict,
                 list_threshold=self.settings.list_threshold,
             )
         return self._poller
 
     async def _fetch_one(self, video_id: str) -> tuple[dict[str, Any], dict[str, str]]:
-        return await self.client.retrieve(video_id)
+        video, headers = await self.client.retrieve(video_id)
+        return self.caps.read(video), headers
 
     async def _fetch_page(self, after: str | None) -> tuple[list[dict[str, Any]], bool, dict[str, str]]:
-        return await self.client.list_page(after=after)
+        videos, has_more, headers = await self.client.list_page(after=after)
+        if videos and self.caps.known("list") is None:
+            self.caps.learn("list", True, "a list answered")
+        return [self.caps.read(v) for v in videos], has_more, headers
+
+    async def served_models(self) -> list[str]:
+        """The models the backend serves (``GET /models``), learned once; [] when it does not say."""
+        known = self.caps.facts.get("models")
+        if isinstance(known, list):
+            return [str(m) for m in known]
+        try:
+            models = await self.client.list_models()
+        except (Transient, Gone, Unsupported, SoraWidgetsError) as exc:
+            log.info("%s does not list its models (%s)", self.label, exc)
+            models = []
+        if models or self.caps.known("models") is None:
+            self.caps.learn("models", models, "GET /models")
+        return models
+
+    def _expected_run_s(self, job: VideoJob) -> float | None:
+        return self.caps.predicted_run_s(job.model, job.size, job.seconds)
+
+    def _predict(self, video_id: str) -> float | None:
+        job = self._job_for_video(video_id)
+        return self._expected_run_s(job) if job is not None else None
+
+    def _on_timing(self, video_id: str, queued_s: float | None, run_s: float, values: list[float | None]) -> None:
+        job = self._job_for_video(video_id)
+        if job is not None:
+            self.caps.record_timing(job.model, job.size, job.seconds, queued_s, run_s)
+        self.caps.observe_finished(values)
 
     async def _shutdown(self) -> None:
         """On :meth:`close`: stop polling, close the HTTP client (on the loop that opened its connections).
@@ -144,7 +196,8 @@ class Engine(LoopThread):
             if refresh:
                 await self._refresh(video_id)
             if not job.done:
-                self.poller().track(video_id, None, created_at=row.get("server_created_at"))
+                self.poller().track(video_id, None, created_at=row.get("server_created_at"),
+                                    expected_run_s=self._expected_run_s(job))
         else:
             with self._state_lock:
                 self._active.discard(job.id)
@@ -162,7 +215,7 @@ class Engine(LoopThread):
         except (Transient, SoraWidgetsError) as exc:
             log.info("could not refresh %s now: %s", video_id, exc)
         else:
-            self._on_update(video_id, video, None)
+            self._on_update(video_id, self.caps.read(video), None)
 
     def refresh(self, jobs: list[VideoJob], timeout: float = 30.0) -> None:
         """Attach ``jobs`` and ask the backend about each at once (blocking): how many are really in flight."""
@@ -220,12 +273,18 @@ class Engine(LoopThread):
     async def _delete(self, job: VideoJob) -> None:
         if job.video_id:
             self.poller().untrack(job.video_id)
-            if self.profile.supports("delete"):
+            if self.caps.allows("delete"):
                 try:
                     await self.client.delete(job.video_id)
+                    self.caps.learn("delete", True, "a delete answered")
+                except Unsupported as exc:
+                    self.caps.learn("delete", False, str(exc))
                 except (Gone, Transient, SoraWidgetsError) as exc:
                     # e.g. a backend that only deletes finished videos: the local copy goes anyway
                     log.warning("backend delete of %s refused: %s", job.video_id, exc)
+            if not self.caps.allows("delete"):
+                log.warning("%s deleted here only: %s has no delete, so it keeps video %s until it expires",
+                            job.id, self.label, job.video_id)
         shutil.rmtree(self.journal.media_root / job.id, ignore_errors=True)
         self.journal.update(job.id, status="deleted", video_path=None, thumbnail_path=None, spritesheet_path=None)
         job._update(status="deleted", video_path=None, thumbnail_path=None, spritesheet_path=None, eta_s=None)
@@ -248,6 +307,10 @@ class Engine(LoopThread):
     def _ack(self, job: VideoJob, video: dict[str, Any], headers: dict[str, str] | None = None, *,
              guessed: bool = False) -> None:
         """Record the backend id. ``guessed``: found by listing, not answered by the create itself."""
+        if not guessed:
+            self.caps.observe_create(video, {"prompt": job.prompt, "model": job.model, "size": job.size,
+                                             "seconds": job.seconds})
+        video = self.caps.read(video)
         video_id = str(video["id"])
         with self._state_lock:
             other_id = self._by_video.get(video_id)
@@ -270,7 +333,7 @@ class Engine(LoopThread):
         job._update(video_id=video_id, status="queued")
         self._on_update(video_id, video, None)
         if job.status not in TERMINAL:
-            self.poller().track(video_id, video, headers)
+            self.poller().track(video_id, video, headers, expected_run_s=self._expected_run_s(job))
 
     def _job_for_video(self, video_id: str) -> VideoJob | None:
         with self._state_lock:
@@ -283,6 +346,10 @@ class Engine(LoopThread):
             return
         status = normalize_status(video.get("status"))
         progress = normalize_progress(video.get("progress"))
+        if status == "cancelled":  # its own word on the wire; a failed job (code "cancelled") here
+            status = "failed"
+            video = {**video, "error": video.get("error") or {"code": "cancelled",
+                                                              "message": "the backend cancelled the job"}}
         changes: dict[str, Any] = {}
         if status != job.status:
             changes["status"] = status

@@ -1,14 +1,15 @@
 """What a single request to a backend can come to, besides an answer: shared by the client and the poller.
 
-:class:`Transient` (safe to repeat later) and :class:`Gone` (404: the backend no longer knows the video) are
-internal: the engine turns them into job states; users only ever see :mod:`errors`.
+:class:`Transient` (safe to repeat later), :class:`Gone` (404: the backend no longer knows the video) and
+:class:`Unsupported` (the backend lacks the operation: a capability, learned once) are internal: the engine
+turns them into job states; users only ever see :mod:`errors`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-__all__ = ["Gone", "Transient", "header_seconds"]
+__all__ = ["Gone", "Transient", "Unsupported", "header_seconds"]
 
 
 class Transient(Exception):
@@ -24,6 +25,15 @@ class Transient(Exception):
 
 class Gone(Exception):
     """The backend no longer knows the video (404 on retrieve)."""
+
+
+class Unsupported(Exception):
+    """The backend has no such operation (405, an unknown route, "not supported"): never worth repeating."""
+
+    def __init__(self, message: str, op: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.op = op
+        self.status = status
 
 
 def header_seconds(headers: Mapping[str, str] | None, name: str) -> float | None:

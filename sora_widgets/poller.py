@@ -10,16 +10,29 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from .outcomes import Gone, Transient, header_seconds
+from .schedule import (
+    END_MARGIN_S,
+    FIRST_POLL_S,
+    MIN_INTERVAL_S,
+    Sample,
+    backoff_delay,
+    estimate_eta,
+    history_delay,
+    is_terminal,
+    next_delay,
+    normalize_progress,
+    normalize_status,
+)
 from .vocab import TERMINAL
 
 __all__ = [
+    "FIRST_POLL_S",
     "TERMINAL",
     "Gone",
     "Poller",
@@ -37,147 +50,9 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-# Status words seen from backends that speak the protocol, mapped onto the spec's four (+ expired).
-_STATUS_MAP = {
-    "queued": "queued",
-    "pending": "queued",
-    "waiting": "queued",
-    "submitted": "queued",
-    "in_progress": "in_progress",
-    "processing": "in_progress",
-    "running": "in_progress",
-    "generating": "in_progress",
-    "started": "in_progress",
-    "completed": "completed",
-    "succeeded": "completed",
-    "success": "completed",
-    "done": "completed",
-    "failed": "failed",
-    "error": "failed",
-    "cancelled": "failed",
-    "canceled": "failed",
-    "expired": "expired",
-    "deleted": "deleted",
-}
-
-FIRST_POLL_S = 2.0  # long enough to see a first progress step, short enough for a queued job
-MIN_INTERVAL_S = 0.5
-MAX_INTERVAL_S = 30.0
-NEAR_END_S = 3.0  # within this of the ETA, aim at the ETA itself (plus a small margin)
-END_MARGIN_S = 0.25
 MAX_LIST_PAGES = 20  # one refresh walks at most this many pages; videos not met get a GET
-
-
-def normalize_status(raw: Any) -> str:
-    """The backend's status word as one of queued/in_progress/completed/failed/expired/deleted.
-
-    Unknown words count as in progress: a poller that keeps asking is better than one that stops early.
-    """
-    word = str(raw or "").strip().lower()
-    return _STATUS_MAP.get(word, "in_progress")
-
-
-def is_terminal(status: str) -> bool:
-    return status in TERMINAL
-
-
-def normalize_progress(raw: Any) -> float | None:
-    """``progress`` as a float 0..100, or None when absent or not a number (an indeterminate job)."""
-    if raw is None or isinstance(raw, bool):
-        return None
-    try:
-        value = float(raw)
-    except (TypeError, ValueError):
-        return None
-    if value != value:  # NaN
-        return None
-    return max(0.0, min(100.0, value))
-
-
-@dataclass(frozen=True)
-class Sample:
-    """One observation: local monotonic time and progress (None when the backend sends none)."""
-
-    t: float
-    progress: float | None
-
-
-def estimate_eta(samples: Sequence[Sample]) -> float | None:
-    """Seconds from the last sample until progress reaches 100, from the observed rate; None if unknown.
-
-    The rate is measured from the first sample that showed movement (or the last one still at zero) to the
-    latest, the longest baseline that excludes time spent queued; whole-percent progress counts as up to one
-    point more than reported (truncation), so the estimate is a lower bound.
-    """
-    known = [s for s in samples if s.progress is not None]
-    if len(known) < 2:
-        return None
-    last = known[-1]
-    assert last.progress is not None
-    if last.progress >= 100.0:
-        return 0.0
-    moving = [s for s in known if s.progress and s.progress > 0]
-    if not moving:
-        return None
-    zeros = [s for s in known if not s.progress and s.t < moving[0].t]
-    anchor = moving[0] if len(moving) >= 2 else (zeros[-1] if zeros else None)
-    if anchor is None or anchor.progress is None or last.t <= anchor.t:
-        return None
-    # Backends report whole percents (truncated): the true value may be up to one point more, at both ends.
-    # Take the fastest consistent rate and the most progress, so the estimate errs early (one extra request)
-    # rather than late (a late detection).
-    quantum = 1.0 if float(last.progress).is_integer() and float(anchor.progress).is_integer() else 0.0
-    rate = (last.progress - anchor.progress + quantum) / (last.t - anchor.t)
-    if rate <= 0:
-        return None
-    return max(0.0, 100.0 - last.progress - quantum) / rate
-
-
-def next_delay(
-    *,
-    status: str,
-    elapsed_s: float,
-    eta_s: float | None,
-    poll_after_s: float | None = None,
-    min_s: float = MIN_INTERVAL_S,
-    max_s: float = MAX_INTERVAL_S,
-    rand: Callable[[], float] = random.random,
-) -> float:
-    """Seconds until the next status request for one video.
-
-    Sparse early, dense near the end: with an ETA, come back at 85% of the remaining time (jittered a little
-    so many jobs spread out), and within :data:`NEAR_END_S` aim just past the ETA. Without one (queued, or a
-    backend with no progress), back off gently with the elapsed time. ``poll_after_s`` (the server's
-    ``openai-poll-after-ms``) is a floor, except for the request aimed at the predicted end.
-    """
-    floor = max(min_s, poll_after_s or 0.0)
-    if eta_s is not None and status == "in_progress":
-        if eta_s <= NEAR_END_S:
-            # The one place we may come back sooner than the server's hint: one request aimed at the end.
-            return max(min_s, min(max_s, eta_s + END_MARGIN_S))
-        else:
-            delay = 0.85 * eta_s * (0.95 + 0.05 * rand())
-    elif status == "queued":
-        delay = min((poll_after_s or FIRST_POLL_S) + 0.1 * elapsed_s, 10.0)
-    else:  # indeterminate: no progress reported
-        delay = min((poll_after_s or 1.0) + 0.15 * elapsed_s, 10.0) * (0.9 + 0.2 * rand())
-    return max(floor, min(max_s, delay))
-
-
-def backoff_delay(
-    attempt: int,
-    retry_after_s: float | None = None,
-    *,
-    base_s: float = 0.5,
-    cap_s: float = 30.0,
-    rand: Callable[[], float] = random.random,
-) -> float:
-    """Exponential backoff with full jitter for attempt 1, 2, ...; the server's ``retry-after`` wins when larger."""
-    exp = min(cap_s, base_s * (2.0 ** max(0, attempt - 1)))  # 2.0: int ** int is typed Any
-    delay = exp / 2 + rand() * exp / 2
-    if retry_after_s is not None:
-        delay = max(delay, retry_after_s)
-    return min(max(delay, 0.0), max(cap_s, retry_after_s or 0.0))
+SLOT_FREED_CHECK_S = 0.3  # a job just finished: the oldest queued one probably started now
+QUEUED_BEHIND_OURS_MAX_S = 30.0  # a queued job waits at most this long between asks while ours run
 
 
 @dataclass
@@ -189,6 +64,9 @@ class _Track:
     due: float = 0.0
     samples: list[Sample] = field(default_factory=list)
     failures: int = 0
+    expected_run_s: float | None = None  # from this backend's history of jobs of the same kind
+    run_start: float | None = None  # when it left the queue (estimated between two samples)
+    seen_queued: bool = False
 
 
 # fetch_one(video_id) -> (video dict, headers); fetch_page(after) -> (videos, has_more, headers)
@@ -196,6 +74,12 @@ FetchOne = Callable[[str], Awaitable[tuple[dict[str, Any], Mapping[str, str]]]]
 FetchPage = Callable[[str | None], Awaitable[tuple[list[dict[str, Any]], bool, Mapping[str, str]]]]
 OnUpdate = Callable[[str, dict[str, Any], float | None], None]
 OnGone = Callable[[str, BaseException], None]
+#: on_list_refused(error): the backend answered ``list`` with a client error (it cannot list)
+OnListRefused = Callable[[BaseException], None]
+#: on_timing(video_id, queued_s, run_s, progress values seen while running): a job completed
+OnTiming = Callable[[str, float | None, float, list[float | None]], None]
+#: predict(video_id): how long this video's kind of job ran on this backend before (None: no history)
+Predict = Callable[[str], float | None]
 
 
 class Poller:
@@ -204,11 +88,16 @@ class Poller:
     Parameters
     ----------
     fetch_one, fetch_page
-        The requests (from :mod:`client`); ``fetch_page`` is None when the backend cannot list.
+        The requests (from :mod:`client`); ``fetch_page`` is None when the backend cannot list. Both return
+        canonical video objects (status word, seconds, percent: :meth:`Capabilities.read`).
     on_update
         ``on_update(video_id, video, eta_s)`` after every observation (on the event loop).
     on_gone
         ``on_gone(video_id, error)`` when the backend answers 404 for a video; it is dropped.
+    on_list_refused
+        Called once when ``list`` answers a client error; the poller then uses GETs (at once).
+    on_timing
+        Called when a job completes, with how long it queued and ran (for the backend's history).
     list_threshold
         Use ``list`` once this many videos are in flight.
     """
@@ -220,6 +109,9 @@ class Poller:
         on_gone: OnGone,
         *,
         fetch_page: FetchPage | None = None,
+        on_list_refused: OnListRefused | None = None,
+        on_timing: OnTiming | None = None,
+        predict: Predict | None = None,
         list_threshold: int = 8,
         list_min_interval_s: float = 0.5,
         max_parallel: int = 16,
@@ -229,6 +121,10 @@ class Poller:
         self._fetch_page = fetch_page
         self._on_update = on_update
         self._on_gone = on_gone
+        self._on_list_refused = on_list_refused
+        self._on_timing = on_timing
+        self._predict = predict
+        self._last_completion: float | None = None  # when one of ours last freed a render slot (estimated)
         self.list_threshold = list_threshold
         self.list_min_interval_s = list_min_interval_s
         self._clock = clock
@@ -250,19 +146,31 @@ class Poller:
         return self._task is not None and not self._task.done()
 
     def track(self, video_id: str, video: dict[str, Any] | None = None,
-              headers: Mapping[str, str] | None = None, *, created_at: float | None = None) -> None:
+              headers: Mapping[str, str] | None = None, *, created_at: float | None = None,
+              expected_run_s: float | None = None) -> None:
         """Start following ``video_id`` (call on the loop). ``video`` and ``headers`` are what the create
-        returned, if anything: the first poll comes after the server's ``openai-poll-after-ms`` hint."""
+        returned, if anything: the first poll comes after the server's ``openai-poll-after-ms`` hint.
+        ``expected_run_s``: how long jobs of this kind ran on this backend before (None: no history)."""
         now = self._clock()
         if video_id in self._tracks:
             return
         created = video.get("created_at") if video else created_at
-        track = _Track(video_id, started=now, created_at=float(created) if isinstance(created, (int, float)) else None)
+        track = _Track(video_id, started=now, created_at=float(created) if isinstance(created, (int, float)) else None,
+                       expected_run_s=expected_run_s)
+        first = FIRST_POLL_S
+        if expected_run_s is None and self._predict is not None:
+            track.expected_run_s = expected_run_s = self._predict(video_id)
         if video is not None:
             track.status = normalize_status(video.get("status"))
-            track.samples.append(Sample(now, normalize_progress(video.get("progress"))))
+            track.seen_queued = track.status == "queued"
+            track.samples.append(Sample(now, normalize_progress(video.get("progress")), track.status))
+        if expected_run_s is not None and not any(t.status == "in_progress" for t in self._tracks.values()):
+            # no job of ours holds a render slot: it most likely starts now; ask once, just after the end that
+            # this backend's history predicts for this kind of job
+            first = max(MIN_INTERVAL_S, expected_run_s + END_MARGIN_S)
+            track.run_start = now
         hint = header_seconds(headers, "openai-poll-after-ms")
-        track.due = now + (max(MIN_INTERVAL_S, hint) if hint is not None else FIRST_POLL_S)
+        track.due = now + (max(MIN_INTERVAL_S, hint) if hint is not None else first)
         self._tracks[video_id] = track
         self._kick()
 
@@ -306,25 +214,89 @@ class Poller:
         now = self._clock()
         track.failures = 0
         status = normalize_status(video.get("status"))
+        previous = track.samples[-1] if track.samples else None
+        if status == "queued":
+            track.seen_queued = True
+            track.run_start = None  # it had not taken the slot we thought
+        elif track.run_start is None and status == "in_progress":
+            # left the queue between the previous sample and this one (or ran from the start); when one of ours
+            # finished in between, that is when its render slot went to this one
+            freed = self._last_completion
+            if not track.seen_queued or previous is None:
+                track.run_start = track.started
+            elif freed is not None and previous.t <= freed <= now:
+                track.run_start = freed
+            else:
+                track.run_start = (previous.t + now) / 2
         track.status = status
-        track.samples.append(Sample(now, normalize_progress(video.get("progress"))))
+        track.samples.append(Sample(now, normalize_progress(video.get("progress")), status))
         del track.samples[:-12]
         eta = estimate_eta(track.samples) if status == "in_progress" else None
         if is_terminal(status):
             self._tracks.pop(track.video_id, None)
+            if status == "completed":
+                self._finished(track, previous, now)
         else:
-            delay = next_delay(
-                status=status,
-                elapsed_s=now - track.started,
-                eta_s=eta,
-                poll_after_s=header_seconds(headers, "openai-poll-after-ms"),
-                min_s=min_s,
-            )
+            if track.expected_run_s is None and self._predict is not None and status == "in_progress":
+                track.expected_run_s = self._predict(track.video_id)
+            if eta is None and status == "in_progress" and track.expected_run_s is not None:
+                run_start = track.run_start if track.run_start is not None else track.started
+                delay = history_delay(now=now, run_start=run_start, expected_run_s=track.expected_run_s, min_s=min_s)
+                hint = header_seconds(headers, "openai-poll-after-ms")
+                delay = max(delay, min(hint or 0.0, 1.0))  # near the predicted end: at most 1 s apart
+            elif status == "queued" and any(t.status == "in_progress" for t in self._tracks.values()):
+                # ours hold the render slots: this one starts when one of them finishes, and a finish makes the
+                # oldest queued job due at once (_finished), so wait long here
+                delay = min(QUEUED_BEHIND_OURS_MAX_S, 10.0 + (now - track.started))
+            else:
+                delay = next_delay(
+                    status=status,
+                    elapsed_s=now - track.started,
+                    eta_s=eta,
+                    poll_after_s=header_seconds(headers, "openai-poll-after-ms"),
+                    min_s=min_s,
+                )
+                progress = track.samples[-1].progress
+                if eta is None and status == "in_progress" and track.run_start is not None and progress \
+                        and 0.0 < progress < 100.0 and now > track.run_start:
+                    # one running sample: a rough rate since it left the queue; come back halfway for a second
+                    guess = (100.0 - progress) * (now - track.run_start) / progress
+                    delay = min(delay, max(min_s, 0.75 * guess))
             track.due = now + delay
         try:
             self._on_update(track.video_id, video, eta)
         except Exception:
             log.exception("on_update failed for %s", track.video_id)
+
+    def _finished(self, track: _Track, previous: Sample | None, now: float) -> None:
+        """A job completed: tell the history how long it ran, and look at the oldest queued job soon (the render
+        slot it held is free, so that one probably just started: its rate is anchored there)."""
+        ended = (previous.t + now) / 2 if previous is not None else now
+        self._last_completion = ended
+        queued = [t for t in self._tracks.values() if t.status == "queued" and t.run_start is None]
+        if queued:
+            oldest = min(queued, key=lambda t: t.started)
+            if oldest.expected_run_s is None and self._predict is not None:
+                oldest.expected_run_s = self._predict(oldest.video_id)
+            if oldest.expected_run_s is not None:  # it took this slot: ask once, when its kind usually ends
+                oldest.run_start = ended
+                oldest.due = ended + oldest.expected_run_s + END_MARGIN_S
+            else:  # ask soon: where it starts anchors its rate
+                oldest.due = min(oldest.due, now + SLOT_FREED_CHECK_S)
+        if self._on_timing is None:
+            return
+        run_start = track.run_start if track.run_start is not None else track.started
+        values = [s.progress for s in track.samples if s.status == "in_progress"]
+        running = [s for s in track.samples if s.status == "in_progress" and s.progress and 0.0 < s.progress < 90.0]
+        if running:  # linear progress dates the start better than the samples around it
+            first = running[0]
+            assert first.progress is not None
+            run_start = max(track.started, ended - (ended - first.t) / (1.0 - first.progress / 100.0))
+        queued_s = run_start - track.started if track.seen_queued else None
+        try:
+            self._on_timing(track.video_id, queued_s, max(0.0, ended - run_start), values)
+        except Exception:
+            log.exception("on_timing failed for %s", track.video_id)
 
     def _failed(self, track: _Track, error: Transient) -> None:
         track.failures += 1
@@ -349,6 +321,16 @@ class Poller:
         if track.video_id in self._tracks:
             self._observe(track, video, headers)
 
+    def _list_refused(self, error: BaseException) -> None:
+        """``list`` answered a client error: this backend cannot list. GETs from now on."""
+        self._fetch_page = None
+        log.info("backend cannot list videos (%s); polling each video instead", error)
+        if self._on_list_refused is not None:
+            try:
+                self._on_list_refused(error)
+            except Exception:
+                log.exception("on_list_refused failed")
+
     async def _refresh_by_list(self, due: list[_Track]) -> None:
         """One ``list`` walk (newest first) refreshes every tracked video it meets; stop once all due ones are
         seen or the pages are older than the oldest due one. Due videos not met get a GET."""
@@ -358,7 +340,7 @@ class Poller:
         oldest = min((t.created_at for t in due if t.created_at is not None), default=None)
         after: str | None = None
         for _page in range(MAX_LIST_PAGES):
-            if not wanted:
+            if not wanted or self._fetch_page is None:
                 break
             self.requests["list"] += 1
             try:
@@ -368,6 +350,14 @@ class Poller:
                 delay = backoff_delay(self._list_failures, exc.retry_after_s)
                 self._paused_until = max(self._paused_until, self._clock() + delay)
                 return
+            except Gone as exc:
+                self._list_refused(exc)
+                break
+            except Exception as exc:  # a 4xx (LiteLLM: 400 "LLM Provider NOT provided"): cannot list
+                if type(exc).__module__.split(".")[0] != "sora_widgets":
+                    raise
+                self._list_refused(exc)
+                break
             self._list_failures = 0
             for video in videos:
                 vid = video.get("id")

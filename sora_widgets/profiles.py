@@ -14,7 +14,11 @@ from dataclasses import dataclass, field, replace
 __all__ = [
     "DEFAULT_PROFILE",
     "FEATURES",
+    "LITELLM_PROFILE",
+    "LITELLM_VEO_PROFILE",
     "OPENAI_PROFILE",
+    "SGLANG_PROFILE",
+    "VLLM_OMNI_PROFILE",
     "BackendProfile",
     "ModelSpec",
     "get_profile",
@@ -149,21 +153,61 @@ OPENAI_PROFILE = BackendProfile(
     description="OpenAI Videos API (Sora 2), as specified; served by the local emulator",
 )
 
-#: A LiteLLM proxy routing to Veo: no progress, no variants, no remix/list/delete (DESIGN.md §2).
+#: A LiteLLM proxy in front of OpenAI-protocol upstreams: any model the proxy serves (``GET /v1/models`` fills
+#: the choices), Sora's sizes and seconds for the names it does not describe; every feature is discovered (the
+#: proxy has no list and no delete, and ignores ``variant``: learned from its first answers, remembered).
+LITELLM_PROFILE = BackendProfile(
+    name="litellm",
+    models=OPENAI_PROFILE.models,
+    features=FEATURES,
+    open_models=True,
+    description="LiteLLM proxy (OpenAI-protocol upstreams); models from the proxy, features discovered",
+)
+
+_VEO_SIZES = ("1280x720", "720x1280", "1920x1080", "1080x1920")
+_VEO_SECONDS = ("8", "6", "4")
+
+#: A LiteLLM proxy routing to Veo (Gemini API): no progress, no variants, no remix/list/delete (declared, so
+#: nothing is tried); a safety-filtered job reads "completed" and its content is a JSON error (handled).
 LITELLM_VEO_PROFILE = BackendProfile(
     name="litellm-veo",
     models=(
-        ModelSpec("veo-3.0-generate-preview", ("1280x720", "720x1280"), ("8",), {"*": 0.40}, label="Veo 3"),
-        ModelSpec("veo-3.0-fast-generate-preview", ("1280x720", "720x1280"), ("8",), {"*": 0.15}, label="Veo 3 Fast"),
+        ModelSpec("veo-3.0-generate-001", _VEO_SIZES, _VEO_SECONDS, {"*": 0.40}, label="Veo 3"),
+        ModelSpec("veo-3.0-fast-generate-001", _VEO_SIZES, _VEO_SECONDS, {"*": 0.15}, label="Veo 3 Fast"),
+        ModelSpec("veo-2.0-generate-001", ("1280x720", "720x1280"), ("8", "6", "5"), {"*": 0.35}, label="Veo 2"),
     ),
     features=frozenset(),
     open_models=True,
     description="LiteLLM proxy in front of Gemini/Vertex Veo",
 )
 
+#: vLLM-Omni serving one video model (a Wan text-to-video pipeline by default; another model name is accepted):
+#: list, delete and progress; no remix, no variants (thumbnail/spritesheet made locally). Self-hosted: no price.
+VLLM_OMNI_PROFILE = BackendProfile(
+    name="vllm-omni",
+    models=(ModelSpec("Wan-AI/Wan2.2-T2V-A14B-Diffusers", ("832x480", "480x832", "1280x720"), ("4", "2", "5"),
+                      {"*": 0.0}, label="Wan 2.2 T2V"),),
+    features=frozenset({"list", "delete", "progress"}),
+    open_models=True,
+    description="vLLM-Omni's /v1/videos (one model per server)",
+)
+
+#: SGLang's diffusion server: list and delete (which does not stop a render); progress stays 0 until done (so
+#: polls aim at the end this backend's history predicts); no remix, no variants. Self-hosted: no price.
+SGLANG_PROFILE = BackendProfile(
+    name="sglang",
+    models=(ModelSpec("Wan-AI/Wan2.1-T2V-1.3B-Diffusers", ("832x480", "480x832"), ("4", "2", "5"), {"*": 0.0},
+                      label="Wan 2.1 T2V 1.3B"),),
+    features=frozenset({"list", "delete"}),
+    open_models=True,
+    description="SGLang's diffusion server (/v1/videos)",
+)
+
 DEFAULT_PROFILE = OPENAI_PROFILE
 
-_REGISTRY: dict[str, BackendProfile] = {p.name: p for p in (OPENAI_PROFILE, LITELLM_VEO_PROFILE)}
+_REGISTRY: dict[str, BackendProfile] = {
+    p.name: p for p in (OPENAI_PROFILE, LITELLM_PROFILE, LITELLM_VEO_PROFILE, VLLM_OMNI_PROFILE, SGLANG_PROFILE)
+}
 
 
 def register_profile(profile: BackendProfile) -> BackendProfile:

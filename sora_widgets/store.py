@@ -19,6 +19,7 @@ from typing import Any
 
 import platformdirs
 
+from .capability_store import ensure_schema as ensure_capability_schema
 from .errors import DiskFullError, JournalCorruptError, StorageError
 from .journal_recovery import has_media_jobs, rows_from_media, set_aside
 from .leases import ensure_table as ensure_lease_table
@@ -134,6 +135,7 @@ class Journal:
             with self._lock:
                 self._migrate()
                 ensure_lease_table(db)
+                ensure_capability_schema(db)
         except BaseException:
             db.close()
             raise

@@ -38,6 +38,9 @@ CORE_MODULES = [
     "sora_widgets/urls.py",
     "sora_widgets/vocab.py",
     "sora_widgets/emulator",
+    "sora_widgets/capabilities.py",
+    "sora_widgets/capability_store.py",
+    "sora_widgets/schedule.py",
 ]
 
 

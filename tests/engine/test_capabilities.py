@@ -1,0 +1,128 @@
+"""Capability discovery (pure parts) and the queue-/history-aware schedule: no network, no waiting."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from sora_widgets.capabilities import Capabilities, canonical_status
+from sora_widgets.capability_store import CapabilityStore
+from sora_widgets.errors import ValidationError
+from sora_widgets.poller import Poller
+from sora_widgets.profiles import FEATURES, OPENAI_PROFILE, get_profile
+from sora_widgets.schedule import Sample, estimate_eta, history_delay
+from sora_widgets.store import Journal
+
+
+def caps_in(home, profile=OPENAI_PROFILE, key="http://proxy:4000/v1") -> Capabilities:
+    journal = Journal(home)
+    return Capabilities(CapabilityStore(journal._db, journal._lock), key, profile)
+
+
+def test_learned_facts_beat_the_profile_and_survive_a_restart(tmp_path):
+    caps = caps_in(tmp_path)
+    assert caps.allows("list") and caps.known("list") is None  # claimed by the profile, not yet seen
+    caps.learn("list", False, "400 from list")
+    caps.learn("variants", False)
+    again = caps_in(tmp_path)  # a new process: the journal remembers
+    assert not again.allows("list") and not again.allows("variants") and again.allows("remix")
+    assert caps_in(tmp_path, key="http://other/v1").allows("list")  # per backend
+
+
+def test_a_feature_the_profile_leaves_out_is_never_tried(tmp_path):
+    caps = caps_in(tmp_path, get_profile("litellm-veo"))
+    assert not any(caps.allows(f) for f in FEATURES)
+
+
+@pytest.mark.parametrize("raw, word", [("success", "completed"), ("error", "failed"), ("processing", "in_progress"),
+                                       ("pending", "queued"), ("cancelled", "cancelled"), ("CANCELED", "cancelled"),
+                                       ("IN_QUEUE", "queued"), ("brand-new", "in_progress")])
+def test_status_words(raw, word):
+    assert canonical_status(raw) == word
+
+
+def test_reseller_milliseconds_and_fractions_are_read_as_seconds_and_percent(tmp_path):
+    caps = caps_in(tmp_path)
+    video = caps.read({"id": "v", "status": "processing", "progress": 0.35, "created_at": 1_764_000_000_000})
+    assert video["status"] == "in_progress" and video["raw_status"] == "processing"
+    assert video["created_at"] == 1_764_000_000.0
+    assert video["progress"] == pytest.approx(35.0)
+    assert caps.facts["time_unit"] == "ms" and caps.facts["progress_scale"] == "fraction"
+    assert caps.read({"status": "success", "progress": 1.0})["progress"] == 100.0
+
+
+def test_percent_progress_stays_percent(tmp_path):
+    caps = caps_in(tmp_path)
+    assert caps.read({"status": "in_progress", "progress": 0})["progress"] == 0.0
+    assert caps.read({"status": "in_progress", "progress": 42})["progress"] == 42.0
+    assert caps.facts["progress_scale"] == "percent"
+    assert caps.read({"status": "in_progress", "progress": 0.5})["progress"] == 0.5  # known: not rescaled
+
+
+def test_echoed_fields_are_learned_from_the_create_answer(tmp_path):
+    caps = caps_in(tmp_path)
+    sent = {"prompt": "a fox", "model": "sora-2", "size": "160x90", "seconds": "1"}
+    caps.observe_create({"id": "v", "prompt": None, "model": "sora-2", "size": "160x90", "seconds": "1"}, sent)
+    assert not caps.echoes("prompt") and caps.echoes("model")
+
+
+def test_progress_is_learned_from_a_finished_job(tmp_path):
+    caps = caps_in(tmp_path)
+    caps.observe_finished([0.0, 0.0, 0.0])  # SGLang: 0 until it jumps to 100
+    assert caps.known("progress") is False
+    other = caps_in(tmp_path, key="http://b/v1")
+    other.observe_finished([12.0, 55.0])
+    assert other.known("progress") is True
+
+
+def test_history_predicts_the_run_time(tmp_path):
+    caps = caps_in(tmp_path)
+    assert caps.predicted_run_s("m", "160x90", "1") is None
+    for run in (20.0, 21.0, 19.5):
+        caps.record_timing("m", "160x90", "1", 3.0, run)
+    assert caps.predicted_run_s("m", "160x90", "1") == 20.0
+    assert caps.predicted_run_s("m", "160x90", "2") is None  # another kind of job
+
+
+def test_a_queued_zero_never_anchors_the_rate():
+    # queued 0..10 s (progress 0), running from ~10 s at 5 %/s
+    samples = [Sample(0.0, 0.0, "queued"), Sample(9.0, 0.0, "queued"), Sample(12.0, 10.0), Sample(14.0, 20.0)]
+    eta = estimate_eta(samples)
+    assert eta is not None and 13.0 < eta <= 16.0  # 80 % left at ~5 %/s: about 16 s (never later)
+    assert estimate_eta([Sample(0.0, 0.0, "queued"), Sample(12.0, 10.0)]) is None  # one running sample: unknown
+
+
+def test_history_delay_aims_at_the_predicted_end_then_asks_densely():
+    assert history_delay(now=0.0, run_start=0.0, expected_run_s=20.0) == pytest.approx(20.25)
+    assert history_delay(now=0.0, run_start=0.0, expected_run_s=600.0, rand=lambda: 0.5) <= 30.0
+    near = history_delay(now=18.0, run_start=0.0, expected_run_s=20.0)
+    assert near == pytest.approx(2.25)
+    overdue = [history_delay(now=20.0 + k, run_start=0.0, expected_run_s=20.0) for k in (0.5, 5.0, 60.0)]
+    assert overdue == sorted(overdue) and overdue[0] <= 0.6 and overdue[-1] <= 5.0
+
+
+def test_a_list_refused_with_a_client_error_falls_back_to_gets_at_once():
+    async def run() -> tuple[list[str], dict[str, int], list[BaseException]]:
+        refused: list[BaseException] = []
+        seen: list[str] = []
+
+        async def fetch_one(video_id):
+            return {"id": video_id, "status": "completed", "progress": 100}, {}
+
+        async def fetch_page(after):
+            raise ValidationError("rejected the request (400): LLM Provider NOT provided", None)
+
+        poller = Poller(fetch_one, lambda vid, video, eta: seen.append(vid), lambda vid, exc: None,
+                        fetch_page=fetch_page, on_list_refused=refused.append, list_threshold=2)
+        for i in range(3):
+            poller.track(f"v{i}", {"id": f"v{i}", "status": "queued", "progress": 0}, {"openai-poll-after-ms": "10"})
+        for _ in range(200):
+            if not poller.running:
+                break
+            await asyncio.sleep(0.01)
+        return seen, poller.requests, refused
+
+    seen, requests, refused = asyncio.run(run())
+    assert sorted(seen) == ["v0", "v1", "v2"]
+    assert requests["list"] == 1 and requests["get"] == 3 and len(refused) == 1
