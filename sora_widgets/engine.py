@@ -55,6 +55,7 @@ class Settings:
     backend_key: str | None = None
     is_emulator: bool = False
     list_threshold: int = 8
+    transport: Any = field(default=None, repr=False)  # a provider's transport (providers/), instead of the SDK
 
 
 class Engine(LoopThread):
@@ -66,7 +67,8 @@ class Engine(LoopThread):
         self.session = session
         self.profile = settings.profile
         self.journal: Journal = session.journal
-        self.client = VideoClient(base_url=settings.base_url, api_key=settings.api_key, client=settings.client)
+        self.client = settings.transport or VideoClient(
+            base_url=settings.base_url, api_key=settings.api_key, client=settings.client)
         self.backend_key = settings.backend_key or public_url(self.client.base_url)
         self.label = settings.label or self.client.label
         self._active: set[str] = set()  # job ids with a task running on this engine
