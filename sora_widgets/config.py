@@ -64,8 +64,9 @@ def check_arguments(given: dict[str, Any]) -> dict[str, Any]:
 
 
 def merge(config: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
-    """``given`` over ``config``. Naming another provider (or ``provider=None``) forgets the previous backend's URL, key, client, profile and
-    model (a key must never follow the user to another host); the emulator or a client forgets the provider."""
+    """``given`` over ``config``. Naming another provider (or ``provider=None``) forgets the previous backend's URL,
+    key, client, profile and model (a key must never follow the user to another host); the emulator or a client
+    forgets the provider."""
     merged = dict(config)
     if "provider" in given and given["provider"] != config.get("provider"):
         for name in ("base_url", "api_key", "client", "profile", "model"):

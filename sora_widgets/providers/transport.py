@@ -19,10 +19,10 @@ from ..errors import AuthenticationError, BackendUnavailableError, SoraWidgetsEr
 from ..outcomes import Gone, Transient
 from ..params import VideoParams
 from ..urls import host_of
-from . import label_for
+from .registry import label_for
 
 if TYPE_CHECKING:
-    from . import ProviderSpec
+    from .registry import ProviderSpec
 
 __all__ = ["ProviderTransport", "failure"]
 
