@@ -7,7 +7,10 @@ google-genai; the transport imports its SDK the first time a provider is actuall
 
 from __future__ import annotations
 
+import importlib.util
 from typing import TYPE_CHECKING
+
+from ..errors import BackendUnavailableError
 
 from .registry import (
     _ALIASES,
@@ -29,11 +32,23 @@ __all__ = ["PROVIDERS", "ProviderSpec", "api_key_for", "base_url_for", "check_re
 _ = _ALIASES  # re-exported for the magics' word list
 
 
+def _missing(module: str) -> bool:
+    """Whether ``module`` cannot be imported (found without importing it; None in sys.modules blocks it)."""
+    try:
+        return importlib.util.find_spec(module) is None
+    except (ImportError, ValueError):
+        return True
+
+
 def make_transport(spec: ProviderSpec, base_url: str | None, api_key: str | None,
                    timeout_s: float = 60.0) -> ProviderTransport:
     """The transport of ``spec`` (its SDK is imported later, on first use)."""
     key = api_key_for(spec, api_key)
     url = base_url_for(spec, base_url)
+    module = "google.genai" if spec.sdk == "google-genai" else "litellm"
+    if _missing(module):
+        raise BackendUnavailableError(
+            f"provider {spec.name!r} needs {spec.sdk}, which is not installed: pip install 'sora-widgets[providers]'")
     if spec.sdk == "google-genai":
         from .gemini import GeminiTransport
 
