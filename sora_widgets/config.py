@@ -96,8 +96,8 @@ def plan(config: dict[str, Any]) -> Backend:
 
         spec = get_provider(config["provider"])
         profile = _default_model_first(config.get("profile") or spec.profile, config.get("model"))
-        url = base_url_for(spec, config.get("base_url"))
-        return Backend(profile, home, False, url, f"{spec.name}:{public_url(url)}", spec.name)
+        endpoint = base_url_for(spec, config.get("base_url"))
+        return Backend(profile, home, False, endpoint, f"{spec.name}:{public_url(endpoint)}", spec.name)
     profile = _default_model_first(config.get("profile") or DEFAULT_PROFILE, config.get("model"))
     client = config.get("client")
     base_url = config.get("base_url")

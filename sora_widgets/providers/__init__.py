@@ -11,7 +11,6 @@ import importlib.util
 from typing import TYPE_CHECKING
 
 from ..errors import BackendUnavailableError
-
 from .registry import (
     _ALIASES,
     PROVIDERS,

@@ -32,7 +32,7 @@ _POLICY_WORDS = ("content_policy", "moderation", "blocked", "safety", "flagged")
 
 def _import_litellm() -> Any:
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-    litellm = importlib.import_module("litellm")
+    litellm: Any = importlib.import_module("litellm")
     litellm.telemetry = False
     litellm.suppress_debug_info = True  # no "Give Feedback / Get Help" banner printed on every exception
     return litellm
