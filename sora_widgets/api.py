@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlparse
 
 from . import embedded, redact
-from .config import EMULATOR, LIMITS, Backend, check_arguments, limits_of, plan
+from .config import EMULATOR, LIMITS, Backend, check_arguments, limits_of, merge, plan
 from .engine import Engine, Settings
 from .job import VideoJob
 from .loop import at_exit
@@ -55,6 +55,8 @@ def configure(
     budget_usd: float | None = _UNSET,
     max_concurrent: int | None = _UNSET,
     max_per_minute: int | None = _UNSET,
+    provider: str | None = _UNSET,
+    model: str | None = _UNSET,
 ) -> dict[str, Any]:
     """Set the backend and limits. Arguments not given keep their current value; call again at any time.
 
@@ -76,6 +78,13 @@ def configure(
         Refuse a job that would take the backend's spend past this.
     max_concurrent, max_per_minute
         Refuse a submit beyond these many jobs in flight / submitted in the last minute.
+    provider
+        A provider with its own API, reached in-process (``"gemini"``, ``"fal"``, ``"runwayml"``, ``"minimax"``,
+        ``"dashscope"``; docs/providers.md), with ``api_key`` or the provider's usual variable (``GEMINI_API_KEY``,
+        ``FAL_KEY``, ...); ``base_url`` then names another endpoint of that provider. Naming a provider forgets
+        the previous backend's URL and key. ``None``: back to the Videos API backends above.
+    model
+        The default model of the profile (the panel's first choice; ``sw.generate`` without ``model=``).
 
     Returns
     -------
@@ -85,13 +94,16 @@ def configure(
     given = {
         "base_url": base_url, "api_key": api_key, "client": client, "profile": profile, "home": home,
         "budget_usd": budget_usd, "max_concurrent": max_concurrent, "max_per_minute": max_per_minute,
+        "provider": provider, "model": model,
     }
     given = check_arguments({k: v for k, v in given.items() if v is not _UNSET})
     retire: list[tuple[Session, Engine | None]] = []
     old_emulator = None
     with _lock:
-        _config.update(given)
-        target = plan(_config)
+        merged = merge(_config, given)
+        target = plan(merged)  # a bad provider/model raises here, before the configuration changes
+        _config.clear()
+        _config.update(merged)
         current = _session_locked(target, retire)
         current.limits = limits_of(_config)
         if not set(given) <= LIMITS:
@@ -161,7 +173,15 @@ def _build_engine(sess: Session, target: Backend, config: dict[str, Any]) -> Eng
     redact.install_log_filter()
     settings = Settings(profile=target.profile, home=target.home)
     client = config.get("client")
-    if client is not None:
+    if target.provider:
+        from .providers import get_provider, make_transport
+
+        settings.transport = make_transport(get_provider(target.provider), config.get("base_url"),
+                                            config.get("api_key"))
+        settings.base_url = target.base_url
+        settings.label = settings.transport.label
+        settings.backend_key = target.backend_key
+    elif client is not None:
         settings.client = client
     elif not target.is_emulator:
         settings.base_url = config.get("base_url") or os.environ.get("OPENAI_BASE_URL") or None
@@ -357,7 +377,9 @@ def estimate_cost(model: str | None = None, size: str | None = None, seconds: in
     """USD for one video with these parameters on the configured profile; None when it has no price."""
     from .params import estimate_cost as _estimate
 
-    return _estimate(_config.get("profile") or DEFAULT_PROFILE, model, size, seconds)
+    with _lock:
+        profile = plan(_config).profile if _config else DEFAULT_PROFILE
+    return _estimate(profile, model, size, seconds)
 
 
 def backend_info() -> dict[str, Any]:
@@ -374,6 +396,10 @@ def backend_info() -> dict[str, Any]:
     with _lock:
         target = plan(_config)
         sess = _current
+    return {**_backend_info(target, sess), "provider": target.provider}
+
+
+def _backend_info(target: Backend, sess: Session | None) -> dict[str, Any]:
     eng = sess.current_engine() if sess is not None and sess.backend == target else None
     if eng is not None:
         url = eng.client.base_url
@@ -383,7 +409,12 @@ def backend_info() -> dict[str, Any]:
     if target.is_emulator or target.base_url is None:
         return {"label": "local emulator", "base_url_host": "127.0.0.1", "port": None, "is_emulator": True,
                 "profile": target.profile.name, "profile_object": target.profile, "backend_key": target.backend_key}
-    return {"label": label_of(target.base_url), "base_url_host": host_of(target.base_url),
+    label = label_of(target.base_url)
+    if target.provider:
+        from .providers import get_provider, label_for
+
+        label = label_for(get_provider(target.provider), target.base_url)
+    return {"label": label, "base_url_host": host_of(target.base_url),
             "port": port_of(target.base_url), "is_emulator": embedded.is_live_emulator(target.base_url),
             "profile": target.profile.name, "profile_object": target.profile, "backend_key": target.backend_key}
 

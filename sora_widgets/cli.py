@@ -18,6 +18,8 @@ __all__ = ["build_parser", "main"]
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m sora_widgets", description="Generate videos from the shell.")
     parser.add_argument("--base-url", help="Videos API base URL (default: OPENAI_BASE_URL, else a local emulator)")
+    parser.add_argument("--provider", help="a provider with its own API: gemini, fal, runwayml, minimax, dashscope "
+                        "(key from its usual variable, e.g. GEMINI_API_KEY; --base-url then names its endpoint)")
     parser.add_argument("--profile", help="backend profile name (models, sizes, seconds, prices)")
     parser.add_argument("--home", help="journal and media directory (default: SORA_WIDGETS_HOME or per-user dir)")
     parser.add_argument("--budget", type=float, dest="budget_usd", help="refuse jobs past this spend (USD)")
@@ -58,7 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from . import api
 
     # `is not None`: `--budget 0` is a budget of zero, not "no budget"
-    names = ("base_url", "profile", "home", "budget_usd")
+    names = ("provider", "base_url", "profile", "home", "budget_usd")
     config = {k: getattr(args, k) for k in names if getattr(args, k) is not None}
     try:
         if config:

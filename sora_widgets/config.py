@@ -16,7 +16,7 @@ from .redact import redact, register, register_url
 from .store import default_home
 from .urls import public_url
 
-__all__ = ["EMULATOR", "LIMITS", "Backend", "Limits", "check_arguments", "plan"]
+__all__ = ["EMULATOR", "LIMITS", "Backend", "Limits", "check_arguments", "merge", "plan"]
 
 EMULATOR = "emulator"  # configure(base_url="emulator"): the embedded emulator even when OPENAI_API_KEY is set
 LIMITS = frozenset({"budget_usd", "max_concurrent", "max_per_minute"})
@@ -33,6 +33,7 @@ class Backend:
     is_emulator: bool
     base_url: str | None  # normalized like the SDK does (no trailing slash); None for the embedded emulator
     backend_key: str
+    provider: str | None = None  # a provider of providers/ (gemini, fal, ...), reached in-process
 
 
 @dataclass
@@ -78,6 +79,12 @@ def check_arguments(given: dict[str, Any]) -> dict[str, Any]:
         given["home"] = _check_home(given["home"])
     if given.get("budget_usd") is not None:
         given["budget_usd"] = _check_budget(given["budget_usd"])
+    if given.get("provider") is not None:
+        from .providers import get_provider
+
+        given["provider"] = get_provider(given["provider"]).name
+    if given.get("model") is not None and (not isinstance(given["model"], str) or not given["model"].strip()):
+        raise ValidationError(f"model must be a model name, got {given['model']!r}", "model")
     for name in ("max_concurrent", "max_per_minute"):
         value = given.get(name)
         if value is None:
@@ -145,10 +152,42 @@ def _check_budget(value: Any) -> float:
     return budget
 
 
+def merge(config: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+    """``given`` over ``config``. Naming another provider (or ``provider=None``) forgets the previous backend's URL,
+    key, client, profile and model (a key must never follow the user to another host); the emulator or a client
+    forgets the provider."""
+    merged = dict(config)
+    if "provider" in given and given["provider"] != config.get("provider"):
+        for name in ("base_url", "api_key", "client", "profile", "model"):
+            merged.pop(name, None)
+    elif given.get("base_url") == EMULATOR or given.get("client") is not None:
+        merged.pop("provider", None)
+    merged.update(given)
+    return merged
+
+
+def _default_model_first(profile: BackendProfile, model: str | None) -> BackendProfile:
+    """``profile`` with ``model`` as its default (``configure(model=...)``); an unknown model is refused."""
+    if not model or profile.default_model == model:
+        return profile
+    spec = profile.find_model(model)
+    if spec is None:
+        raise ValidationError(f"model {model!r} is not offered by backend profile {profile.name!r}; allowed: "
+                              f"{', '.join(profile.model_names)}", "model")
+    return profile.with_models((spec, *(m for m in profile.models if m.name != spec.name)))
+
+
 def plan(config: dict[str, Any]) -> Backend:
     """The backend ``config`` (merged ``configure()`` arguments) points at."""
-    profile = config.get("profile") or DEFAULT_PROFILE
     home = Path(config.get("home") or default_home()).expanduser()
+    if config.get("provider"):
+        from .providers import base_url_for, get_provider
+
+        spec = get_provider(config["provider"])
+        profile = _default_model_first(config.get("profile") or spec.profile, config.get("model"))
+        endpoint = base_url_for(spec, config.get("base_url"))
+        return Backend(profile, home, False, endpoint, f"{spec.name}:{public_url(endpoint)}", spec.name)
+    profile = _default_model_first(config.get("profile") or DEFAULT_PROFILE, config.get("model"))
     client = config.get("client")
     base_url = config.get("base_url")
     if client is not None:

@@ -57,6 +57,7 @@ class Settings:
     backend_key: str | None = None
     is_emulator: bool = False
     list_threshold: int = 8
+    transport: Any = field(default=None, repr=False)  # a provider's transport (providers/), instead of the SDK
 
 
 class Engine(LoopThread):
@@ -67,7 +68,8 @@ class Engine(LoopThread):
         self.settings = settings
         self.session = session
         self.journal: Journal = session.journal
-        self.client = VideoClient(base_url=settings.base_url, api_key=settings.api_key, client=settings.client)
+        self.client = settings.transport or VideoClient(
+            base_url=settings.base_url, api_key=settings.api_key, client=settings.client)
         self.backend_key = settings.backend_key or public_url(self.client.base_url)
         # the journal's own connection and lock: the facts live in the same SQLite file as the jobs
         self.caps = Capabilities(CapabilityStore(self.journal._db, self.journal._lock), self.backend_key,

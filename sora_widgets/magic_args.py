@@ -52,7 +52,7 @@ _USAGE = {
     "remix": "%sora remix [-o NAME] [--wait] ID PROMPT",
     "delete": "%sora delete ID [ID ...]",
     "resume": "%sora resume",
-    "backend": "%sora backend [URL | emulator | openai] [--profile NAME]",
+    "backend": "%sora backend [URL | emulator | openai | gemini | fal | ...] [--profile NAME]",
     "budget": "%sora budget [USD | off]",
     "cost": "%sora cost [--model M] [--size S] [--seconds N]",
     "help": "%sora help [SUBCOMMAND]",

@@ -68,7 +68,7 @@ subcommands:
   %sora remix [-o NAME] [--wait] ID PROMPT
   %sora delete ID [ID ...]
   %sora resume                   pick up jobs left running by an earlier session
-  %sora backend [URL | emulator | openai] [--profile NAME]
+  %sora backend [URL | emulator | openai | gemini | fal | ...] [--profile NAME]
                                  show or switch the backend; a profile names its models, sizes, prices
   %sora budget [USD | off]       show or set the spending limit
   %sora cost [--model M] [--size S] [--seconds N]
@@ -209,23 +209,27 @@ class SoraMagics(Magics, Configurable):
         shown_url = None
         if target is None:
             pass
+        elif target.lower() in _provider_words():
+            # a provider with its own API; its key comes from its usual variable (GEMINI_API_KEY, FAL_KEY, ...)
+            changes.update(provider=target.lower())
         elif target.lower() == "emulator":
             # the embedded emulator, even with OPENAI_API_KEY set (the api then ignores the key)
-            changes.update(base_url="emulator", api_key=None, client=None)
+            changes.update(base_url="emulator", api_key=None, client=None, provider=None)
         elif target.lower() == "openai":
             key = os.environ.get("OPENAI_API_KEY")
             if not key:
                 raise ParseError("set OPENAI_API_KEY first; and note: " + SHUTDOWN_NOTE)
             print(f"sora: warning: {SHUTDOWN_NOTE}", file=sys.stderr)
-            changes.update(base_url=OPENAI_BASE_URL, api_key=key, client=None)
+            changes.update(base_url=OPENAI_BASE_URL, api_key=key, client=None, provider=None)
         else:
             parsed = urlparse(target)
             if parsed.scheme not in ("http", "https") or not parsed.netloc:
                 raise ParseError(
-                    f"backend must be a URL like https://host/v1, 'emulator' or 'openai', got {target!r}"
+                    f"backend must be a URL like https://host/v1, 'emulator', 'openai' or a provider "
+                    f"({', '.join(sorted(_provider_words()))}), got {target!r}"
                 )
             # the key comes from the environment, never from an earlier backend (no leak to a new host)
-            changes.update(base_url=target, api_key=os.environ.get("OPENAI_API_KEY"), client=None)
+            changes.update(base_url=target, api_key=os.environ.get("OPENAI_API_KEY"), client=None, provider=None)
             # shown as given, minus any user:password@ or query (where secrets hide): says more than the host
             shown_url = parsed._replace(
                 netloc=parsed.netloc.rpartition("@")[2], query="", fragment=""
@@ -343,6 +347,12 @@ def _find_job(job_id: str, *, exact: bool = False) -> Any:
     if exact and job_id not in (job.id, job.video_id):
         raise ParseError(f"{job_id!r} is only the start of {job.id}; give the whole id to delete it")
     return job
+
+
+def _provider_words() -> set[str]:
+    from .providers import _ALIASES, provider_names
+
+    return {*provider_names(), *_ALIASES}
 
 
 def _backend_line(info: Mapping[str, Any], url: str | None = None) -> str:

@@ -245,6 +245,10 @@ class Session:
         if backend is None or self.closed:
             raise BackendUnavailableError(self._not_configured())
         params = validate_request(backend.profile, request)
+        if backend.provider:  # what a provider's profile cannot say (a model without image-to-video)
+            from .providers import check_request
+
+            check_request(backend.provider, params)
         key = cache_key(backend.backend_key, params)
         if request.cache:
             hit = self._cached(key, backend.backend_key)
