@@ -51,7 +51,7 @@ def story(story_emulator, tmp_path):
 
 def creates(emu) -> int:
     """How many create requests the emulator has answered so far."""
-    return int(emu.stats()["requests"]["create"])
+    return int(emu.stats()["requests"].get("create", 0))
 
 
 def wait_until(predicate: Callable[[], object], timeout: float = 30.0, interval: float = 0.02) -> None:
