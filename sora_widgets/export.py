@@ -264,13 +264,14 @@ def _encode(frames: Iterator[Any], dst: Path, suffix: str, size: tuple[int, int]
 
     rate = Fraction(fps).limit_denominator(1001)
     part = dst.with_name(dst.name + ".part" + suffix)
+    options: dict[str, str]
     if suffix == ".mp4":
         codec, options, fmt = "libx264", {"crf": str(crf or 20), "preset": "veryfast"}, "mp4"
     else:  # VP9 in realtime mode: seconds, not minutes, for a clip on a laptop
         codec, fmt = "libvpx-vp9", "webm"
         options = {"crf": str(crf or 32), "b": "0", "deadline": "realtime", "cpu-used": "8", "row-mt": "1"}
     with av.open(str(part), "w", format=fmt, options={"movflags": "+faststart"} if fmt == "mp4" else {}) as out:
-        stream = out.add_stream(codec, rate=rate)
+        stream: Any = out.add_stream(codec, rate=rate)
         stream.width, stream.height = size
         stream.pix_fmt = "yuv420p"
         stream.options = options

@@ -125,7 +125,8 @@ class Storyboard:
 
     @property
     def chain(self) -> str | None:
-        return self._state["definition"]["chain"]
+        chain: str | None = self._state["definition"]["chain"]
+        return chain
 
     @property
     def status(self) -> str:
@@ -173,6 +174,18 @@ class Storyboard:
         if self.status != "completed" or self.video_path is None or not self.video_path.exists():
             return False
         return all(shot.video_path is not None and shot.video_path.exists() for shot in self.shots)
+
+    def _check_budget(self) -> None:
+        """Refuse up front when the shots still to be paid for would exceed the budget (each submit checks too)."""
+        import sora_widgets as sw
+
+        unpaid = sum(1 for shot in self.shots if shot.video_path is None)
+        d = self._state["definition"]
+        cost = sw.estimate_cost(d["model"], d["size"], d["seconds"])
+        left = sw.budget_remaining()
+        if unpaid and cost is not None and left is not None and cost * unpaid > left + 1e-9:
+            raise BudgetExceededError(f"{unpaid} shots to render cost about ${cost * unpaid:.2f}; the budget has "
+                                      f"${left:.2f} left (sw.configure(budget_usd=...))")
 
     def _start(self) -> None:
         with self._lock:
@@ -261,8 +274,11 @@ class Storyboard:
             job = sw.submit(shot["prompt"], model=d["model"], size=d["size"], seconds=d["seconds"],
                             input_reference=reference, cache=not shot.get("fresh"))
             with self._lock:
+                history = shot.setdefault("history", [])
                 if shot.get("job_id") and shot["job_id"] != job.id:
-                    shot.setdefault("history", []).append(shot["job_id"])
+                    history.append(shot["job_id"])
+                if job.id in history:  # the cache served the job it had before (an identical request)
+                    history.remove(job.id)
                 shot["job_id"] = job.id
                 shot.pop("fresh", None)
                 self._save()
@@ -311,11 +327,6 @@ def _definition(prompts: Any, model: str | None, size: str | None, seconds: Any,
     info = sw.backend_info()
     checked = [validate(info["profile_object"], p, model=model, size=size, seconds=seconds) for p in prompts]
     first = checked[0]
-    cost = sw.estimate_cost(first.model, first.size, first.seconds)
-    left = sw.budget_remaining()
-    if cost is not None and left is not None and cost * len(prompts) > left + 1e-9:
-        raise BudgetExceededError(f"{len(prompts)} shots cost about ${cost * len(prompts):.2f}; the budget has "
-                                  f"${left:.2f} left (sw.configure(budget_usd=...))")
     return {"prompts": [c.prompt for c in checked], "model": first.model, "size": first.size,
             "seconds": first.seconds, "chain": chain, "backend_key": info["backend_key"]}
 
@@ -343,7 +354,7 @@ def storyboard(prompts: list[str], *, model: str | None = None, size: str | None
         board = _live.get(board_id)
         if board is None:
             path = _dir() / f"{board_id}.json"
-            state = _read(path) if path.exists() else {
+            state: dict[str, Any] = _read(path) if path.exists() else {
                 "id": board_id, "version": 1, "definition": definition, "status": "running", "error": None,
                 "video_path": None, "stitch": None, "created_at": time.time(),
                 "shots": [{"prompt": p, "job_id": None, "history": []} for p in definition["prompts"]],
@@ -353,6 +364,7 @@ def storyboard(prompts: list[str], *, model: str | None = None, size: str | None
     if board._intact():
         board._done.set()
     else:
+        board._check_budget()
         board._start()
     return board
 

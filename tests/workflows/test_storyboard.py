@@ -96,9 +96,20 @@ def test_bad_definitions_are_refused_before_any_request(story, story_emulator, k
 def test_a_storyboard_over_budget_is_refused_before_any_request(story, story_emulator):
     sw.configure(budget_usd=0.05)  # 3 shots x 4 s x $0.01/s = $0.12
     before = creates(story_emulator)
-    with pytest.raises(BudgetExceededError, match=r"3 shots cost about \$0\.12"):
+    with pytest.raises(BudgetExceededError, match=r"3 shots to render cost about \$0\.12"):
         sw.storyboard(PROMPTS, size="320x180", seconds="4")
     assert creates(story_emulator) == before
+
+
+def test_picking_up_a_finished_storyboard_costs_nothing_so_the_budget_allows_it(story, story_emulator):
+    sb = sw.storyboard(PROMPTS, size="320x180", seconds="4").wait(60)
+    storyboard_module._live.clear()
+    sw.configure(budget_usd=sw.spend())  # nothing left to spend
+    before = creates(story_emulator)
+    again = sw.storyboard(PROMPTS, size="320x180", seconds="4").wait(60)
+    assert again.video_path == sb.video_path and creates(story_emulator) == before
+    with pytest.raises(BudgetExceededError, match="3 shots to render"):
+        sw.storyboard([p + " at night" for p in PROMPTS], size="320x180", seconds="4")
 
 
 def test_regenerating_a_middle_shot_rerenders_it_and_the_shots_after_it(story, story_emulator):
@@ -168,7 +179,7 @@ def test_a_lost_shot_is_rendered_again_alone(story, story_emulator):
 def test_a_blocked_shot_fails_the_storyboard_and_a_new_prompt_finishes_it(story, story_emulator):
     prompts = [PROMPTS[0], "mario jumping on a mushroom", PROMPTS[2]]
     sb = sw.storyboard(prompts, size="320x180", seconds="4")
-    with pytest.raises(SoraWidgetsError, match="shot 1 .* failed: .*moderation"):
+    with pytest.raises(SoraWidgetsError, match=r"shot 1 .* failed: .*moderation"):
         sb.wait(60)
     assert sb.status == "failed" and sb.video_path is None
     assert sb.shots[1].job.status == "failed" and sb.shots[2].job_id is None  # never paid for shot 2
