@@ -29,7 +29,9 @@ from PIL import Image
 
 from .errors import ValidationError
 
-__all__ = ["ClipInfo", "ExportResult", "contact_sheet", "export", "frame", "frames_at", "keyframes", "probe"]
+__all__ = [
+    "ClipInfo", "ExportResult", "contact_sheet", "export", "frame", "frames_at", "keyframes", "probe", "video_of",
+]
 
 FORMATS = (".gif", ".mp4", ".webm")
 _EPS = 1e-6  # seconds: a time exactly on a frame boundary belongs to the frame starting there
@@ -61,6 +63,19 @@ class ExportResult:
     duration_s: float
 
 
+def video_of(source: Any) -> Path:
+    """The MP4 behind ``source``: a path, or anything with a ``video_path`` (a job, a storyboard)."""
+    if isinstance(source, (str, Path)):
+        return Path(source)
+    if hasattr(source, "video_path"):
+        if source.video_path is None:
+            name = getattr(source, "id", type(source).__name__)
+            raise ValidationError(f"{name} has no video yet (status {getattr(source, 'status', '?')}); wait for it "
+                                  "to complete first", "source")
+        return Path(source.video_path)
+    raise ValidationError(f"expected a video path, a job or a storyboard, got {type(source).__name__}", "source")
+
+
 def _open(path: str | Path) -> Any:
     import av
 
@@ -86,8 +101,9 @@ def _packet_times(path: str | Path) -> tuple[list[tuple[float, bool]], Any]:
     return sorted(times), rate
 
 
-def probe(path: str | Path) -> ClipInfo:
+def probe(path: Any) -> ClipInfo:
     """Size, frame rate, frame count, duration (frames / fps) and codec of ``path``, from its packets."""
+    path = video_of(path)
     times, rate = _packet_times(path)
     if not times:
         raise ValidationError(f"{path} has no video frames", "path")
@@ -98,8 +114,9 @@ def probe(path: str | Path) -> ClipInfo:
     return ClipInfo(width, height, fps, len(times), len(times) / fps, codec)
 
 
-def keyframes(path: str | Path) -> list[float]:
+def keyframes(path: Any) -> list[float]:
     """Times (s) of the keyframes of ``path``: the cut points an MP4 export can stream-copy at."""
+    path = video_of(path)
     times, _ = _packet_times(path)
     start = times[0][0] if times else 0.0
     return [round(t - start, 6) for t, key in times if key]
@@ -132,8 +149,9 @@ def frames_at(path: str | Path, times: list[float]) -> Iterator[Any]:
             index += 1
 
 
-def frame(path: str | Path, t: float) -> Image.Image:
+def frame(path: Any, t: float) -> Image.Image:
     """The frame shown at ``t`` seconds, as an RGB ``PIL.Image``."""
+    path = video_of(path)
     info = probe(path)
     if not 0 <= t <= info.duration_s:
         raise ValidationError(f"t must be within 0..{info.duration_s:.3f} s (the clip's duration), got {t!r}", "t")
@@ -145,7 +163,7 @@ def frame(path: str | Path, t: float) -> Image.Image:
     return image
 
 
-def contact_sheet(path: str | Path, cols: int = 4, rows: int = 3, tile_width: int = 320, gap: int = 4,
+def contact_sheet(path: Any, cols: int = 4, rows: int = 3, tile_width: int = 320, gap: int = 4,
                   background: tuple[int, int, int] = (16, 16, 16)) -> Image.Image:
     """``cols x rows`` evenly spaced frames (the middle of each of ``cols * rows`` equal slices of the clip),
     each ``tile_width`` wide, ``gap`` pixels apart, on a ``background`` sheet."""
@@ -154,6 +172,7 @@ def contact_sheet(path: str | Path, cols: int = 4, rows: int = 3, tile_width: in
             raise ValidationError(f"{name} must be a positive whole number, got {value!r}", name)
     if not isinstance(gap, int) or gap < 0:
         raise ValidationError(f"gap must be a whole number >= 0, got {gap!r}", "gap")
+    path = video_of(path)
     info = probe(path)
     count = cols * rows
     tile_height = max(2, round(tile_width * info.height / info.width))
@@ -201,13 +220,15 @@ def _on_key(t: float, keys: list[float], fps: float) -> bool:
     return any(abs(t - k) < 0.5 / fps for k in keys)
 
 
-def export(path: str | Path, dst: str | Path, *, start: float | None = None, end: float | None = None,
+def export(path: Any, dst: str | Path, *, start: float | None = None, end: float | None = None,
            width: int | None = None, height: int | None = None, fps: float | None = None,
            copy: bool | None = None, crf: int | None = None) -> ExportResult:
     """Write ``path``'s ``start..end`` (seconds; default the whole clip) to ``dst`` as GIF, MP4 or WebM (VP9),
-    chosen by its suffix. ``width``/``height``: one keeps the aspect ratio; ``fps``: default the source's
-    (GIF: at most 15). ``copy``: see the module notes (MP4 only). ``crf``: encoder quality (MP4 default 20, WebM 32).
+    chosen by its suffix. ``path``: a video file, or a finished job / storyboard. ``width``/``height``: give one
+    to keep the aspect ratio. ``fps``: default the source's (GIF: at most 15). ``copy``: see the module notes
+    (MP4 only). ``crf``: encoder quality (MP4 default 20, WebM 32).
     """
+    path = video_of(path)
     dst = Path(dst)
     suffix = dst.suffix.lower()
     if suffix not in FORMATS:

@@ -147,6 +147,19 @@ class Storyboard:
         """How the shots were joined: ``method`` (``stream_copy`` / ``reencode``), ``reason``, frames, duration."""
         return self._state.get("stitch")
 
+    # exports of the stitched video (see sora_widgets.export)
+    def export(self, dst: str | Path, **options: Any) -> _export.ExportResult:
+        """``export.export(self.video_path, dst, ...)``: GIF / MP4 / WebM, trimmed, resized."""
+        return _export.export(self, dst, **options)
+
+    def frame(self, t: float) -> Any:
+        """The stitched video's frame shown at ``t`` seconds (a ``PIL.Image``)."""
+        return _export.frame(self, t)
+
+    def contact_sheet(self, cols: int = 4, **options: Any) -> Any:
+        """Evenly spaced frames of the stitched video as one image."""
+        return _export.contact_sheet(self, cols, **options)
+
     def to_dict(self) -> dict[str, Any]:
         return json.loads(json.dumps(self._state))  # type: ignore[no-any-return]
 

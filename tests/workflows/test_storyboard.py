@@ -247,3 +247,18 @@ def test_a_storyboard_killed_midway_resumes_without_creating_any_shot_twice(slow
     assert all(s.history == [] for s in sb.shots)
     assert abs(ex.probe(sb.video_path).duration_s - 12.0) <= 1 / FPS
     assert max(cut_differences(sb.video_path, 4.0, 3)) < CUT_MAD
+
+
+def test_exports_take_a_job_or_a_storyboard(story, tmp_path):
+    sb = sw.storyboard(PROMPTS, size="320x180", seconds="4").wait(60)
+    gif = sb.export(tmp_path / "clip.gif", start=0.5, end=3.0, width=160, fps=12)
+    assert (gif.frames, gif.width) == (30, 160)
+    assert np.array_equal(np.asarray(sb.frame(8.5)), np.asarray(ex.frame(sb.shots[2].video_path, 0.5)))
+    assert sb.contact_sheet(cols=3, rows=1, tile_width=64, gap=0).size == (192, 36)
+    job = sb.shots[0].job
+    assert ex.export(job, tmp_path / "shot.mp4", end=2.0).frames == 48
+    assert np.array_equal(np.asarray(ex.frame(job, 1.0)), np.asarray(ex.frame(job.video_path, 1.0)))
+    blocked = sw.submit("pikachu dancing", size="320x180", seconds="4")
+    blocked.wait(60)
+    with pytest.raises(ValidationError, match=rf"{blocked.id} has no video yet \(status failed\)"):
+        ex.export(blocked, tmp_path / "none.gif")
