@@ -273,9 +273,10 @@ def export(path: Any, dst: str | Path, *, start: float | None = None, end: float
 def _write_gif(frames: Iterator[Any], dst: Path, size: tuple[int, int], fps: float) -> None:
     images = [f.reformat(width=size[0], height=size[1], format="rgb24").to_image() for f in frames]
     part = dst.with_name(dst.name + ".part")
-    # GIF delays are in 1/100 s; PIL rounds each frame's delay, so the frame count is exact, the timing near
-    images[0].save(part, format="GIF", save_all=True, append_images=images[1:], duration=1000.0 / fps, loop=0,
-                   optimize=False, disposal=1)
+    # GIF delays are whole 1/100 s: alternate them (8, 9, 8 ... cs at 12 fps) so the clip keeps its length
+    ticks = [round((j + 1) * 100 / fps) - round(j * 100 / fps) for j in range(len(images))]
+    images[0].save(part, format="GIF", save_all=True, append_images=images[1:], duration=[10 * t for t in ticks],
+                   loop=0, optimize=False, disposal=1)
     part.replace(dst)
 
 

@@ -423,6 +423,11 @@ def list_storyboards() -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: r["created_at"] or 0)
 
 
+# ``sw.storyboard`` may be this module or the function (depending on how it was reached): both have these.
+storyboard.load = load  # type: ignore[attr-defined]
+storyboard.list_storyboards = list_storyboards  # type: ignore[attr-defined]
+
+
 class _CallableModule(types.ModuleType):
     """``sw.storyboard([...])`` is public API and ``sora_widgets.storyboard`` is also this module (importing a
     submodule binds it over the package attribute of the same name), so the module forwards calls."""

@@ -54,6 +54,12 @@ def test_gif_has_the_asked_frame_count_and_width(clips, tmp_path):
     assert gif.format == "GIF"
     assert gif.n_frames == 30 == result.frames  # 2.5 s at 12 fps
     assert gif.size == (160, 90)  # aspect ratio kept
+    delays = []
+    for k in range(gif.n_frames):
+        gif.seek(k)
+        delays.append(gif.info["duration"])
+    assert abs(sum(delays) - 2500) <= 10  # whole centiseconds, alternating so the clip keeps its length
+    gif.seek(0)
     # the first GIF frame is the clip's frame at 0.5 s (palette quantisation aside)
     first = ex.frame(clip, 0.5).resize((160, 90))
     assert mad(gif.convert("RGB"), first) < 8

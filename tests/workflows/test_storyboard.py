@@ -262,3 +262,9 @@ def test_exports_take_a_job_or_a_storyboard(story, tmp_path):
     blocked.wait(60)
     with pytest.raises(ValidationError, match=rf"{blocked.id} has no video yet \(status failed\)"):
         ex.export(blocked, tmp_path / "none.gif")
+
+
+def test_load_and_listing_are_reachable_from_the_function_too():
+    assert storyboard_module.storyboard.load is storyboard_module.load
+    assert storyboard_module.storyboard.list_storyboards is storyboard_module.list_storyboards
+    assert callable(storyboard_module)  # `sw.storyboard([...])` after `import sora_widgets.storyboard`
