@@ -14,7 +14,7 @@ shown at ``start + j / fps``.
 MP4 export is a *stream copy* (no decode, no quality loss, milliseconds) when nothing but a trim is asked for and
 both cut points fall on keyframes (``keyframes(path)`` lists them; the clip's start and end always qualify);
 otherwise it re-encodes (H.264). ``copy=True`` insists on a stream copy, ``copy=False`` forces a re-encode.
-Audio is not carried over (the emulator's clips have none); see the project notes.
+Audio (a Sora clip's AAC track) is kept: copied in a stream copy, re-encoded with the trimmed window otherwise.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from typing import Any
 
 from PIL import Image
 
+from .audio import AudioTimeline, has_audio
 from .errors import ValidationError
 
 __all__ = [
@@ -222,11 +223,12 @@ def _on_key(t: float, keys: list[float], fps: float) -> bool:
 
 def export(path: Any, dst: str | Path, *, start: float | None = None, end: float | None = None,
            width: int | None = None, height: int | None = None, fps: float | None = None,
-           copy: bool | None = None, crf: int | None = None) -> ExportResult:
+           copy: bool | None = None, crf: int | None = None, audio: bool = True) -> ExportResult:
     """Write ``path``'s ``start..end`` (seconds; default the whole clip) to ``dst`` as GIF, MP4 or WebM (VP9),
     chosen by its suffix. ``path``: a video file, or a finished job / storyboard. ``width``/``height``: give one
     to keep the aspect ratio. ``fps``: default the source's (GIF: at most 15). ``copy``: see the module notes
-    (MP4 only). ``crf``: encoder quality (MP4 default 20, WebM 32).
+    (MP4 only). ``crf``: encoder quality (MP4 default 20, WebM 32). ``audio``: keep the clip's sound (MP4: AAC,
+    copied in a stream copy; WebM: Opus); False drops it. A GIF has none.
     """
     path = video_of(path)
     dst = Path(dst)
@@ -254,7 +256,7 @@ def export(path: Any, dst: str | Path, *, start: float | None = None, end: float
         if stop < info.duration_s - 0.5 / info.fps and not _on_key(stop, keys, info.fps):
             reasons.append(f"end {stop} s is not on a keyframe")
         if not reasons:
-            return _stream_copy(path, dst, begin, stop, info)
+            return _stream_copy(path, dst, begin, stop, info, audio)
         if copy:
             raise ValidationError(f"cannot stream-copy: {'; '.join(reasons)} (keyframes at {keys} s)", "copy")
         reason = "; ".join(reasons)
@@ -266,7 +268,8 @@ def export(path: Any, dst: str | Path, *, start: float | None = None, end: float
     if suffix == ".gif":
         _write_gif(frames, dst, size, out_fps)
     else:
-        _encode(frames, dst, suffix, size, out_fps, crf)
+        with_sound = audio and has_audio(path)
+        _encode(frames, dst, suffix, size, out_fps, crf, (path, begin, begin + count / out_fps) if with_sound else None)
     return ExportResult(dst, "reencode", reason, count, size[0], size[1], out_fps, count / out_fps)
 
 
@@ -281,7 +284,7 @@ def _write_gif(frames: Iterator[Any], dst: Path, size: tuple[int, int], fps: flo
 
 
 def _encode(frames: Iterator[Any], dst: Path, suffix: str, size: tuple[int, int], fps: float,
-            crf: int | None) -> None:
+            crf: int | None, sound_of: tuple[Path, float, float] | None) -> None:
     import av
 
     rate = Fraction(fps).limit_denominator(1001)
@@ -297,6 +300,7 @@ def _encode(frames: Iterator[Any], dst: Path, suffix: str, size: tuple[int, int]
         stream.width, stream.height = size
         stream.pix_fmt = "yuv420p"
         stream.options = options
+        sound = AudioTimeline(out, "aac" if fmt == "mp4" else "libopus") if sound_of is not None else None
         for index, src in enumerate(frames):
             vf = src.reformat(width=size[0], height=size[1], format="yuv420p")
             vf.pts, vf.time_base = index, 1 / rate
@@ -304,32 +308,49 @@ def _encode(frames: Iterator[Any], dst: Path, suffix: str, size: tuple[int, int]
                 out.mux(packet)
         for packet in stream.encode():
             out.mux(packet)
+        if sound is not None and sound_of is not None:
+            sound.add(*sound_of)
+            sound.close()
     part.replace(dst)
 
 
-def _stream_copy(path: str | Path, dst: Path, begin: float, stop: float, info: ClipInfo) -> ExportResult:
+def _stream_copy(path: str | Path, dst: Path, begin: float, stop: float, info: ClipInfo,
+                 audio: bool) -> ExportResult:
     """Copy the packets from the keyframe at ``begin`` up to (not including) the keyframe at ``stop``, in decode
-    order, shifted to start at 0. x264's GOPs are closed, so no kept frame refers to a dropped one."""
+    order, shifted to start at 0 (x264's GOPs are closed, so no kept frame refers to a dropped one), and the audio
+    packets of the same window."""
     import av
 
     part = dst.with_name(dst.name + ".part.mp4")
     frames = 0
     with _open(path) as src, av.open(str(part), "w", format="mp4", options={"movflags": "+faststart"}) as out:
         stream = src.streams.video[0]
+        sound = src.streams.audio[0] if audio and src.streams.audio else None
         tb = stream.time_base
         origin = (stream.start_time or 0)
         target = out.add_stream_from_template(stream)
+        sound_target = out.add_stream_from_template(sound) if sound is not None else None
         half = 0.5 / info.fps
-        started, shift = False, 0
-        for packet in src.demux(stream):
+        started, video_done, shift = False, False, 0
+        for packet in src.demux(*([stream, sound] if sound is not None else [stream])):
             if packet.dts is None or packet.pts is None:
+                continue
+            if packet.stream.type == "audio":
+                atb = packet.time_base
+                t = float(packet.pts * atb) - float(origin * tb)
+                if t + float((packet.duration or 0) * atb) > begin and t < stop:
+                    cut = int(round(begin / atb))
+                    packet.pts -= cut
+                    packet.dts -= cut
+                    packet.stream = sound_target
+                    out.mux(packet)
                 continue
             t = float((packet.pts - origin) * tb)
             if packet.is_keyframe and not started and t > begin - half:
                 started, shift = True, packet.pts
             elif packet.is_keyframe and started and t > stop - half:
-                break
-            if not started:
+                video_done = True
+            if not started or video_done:
                 continue
             packet.pts -= shift
             packet.dts -= shift
@@ -337,5 +358,6 @@ def _stream_copy(path: str | Path, dst: Path, begin: float, stop: float, info: C
             out.mux(packet)
             frames += 1
     part.replace(dst)
-    return ExportResult(dst, "stream_copy", "trim on keyframes only: packets copied", frames, info.width,
+    what = "video and audio packets" if sound is not None else "packets"
+    return ExportResult(dst, "stream_copy", f"trim on keyframes only: {what} copied", frames, info.width,
                         info.height, info.fps, frames / info.fps)

@@ -4,7 +4,8 @@ A stream copy moves the compressed packets as they are (no quality loss, a fract
 video); it is only valid when every clip was encoded with the same codec, size, pixel format, time base and
 codec setup (H.264 SPS/PPS, which MP4 keeps once per track). Otherwise every clip is decoded and encoded again at
 the first clip's size and frame rate. :class:`StitchResult` says which happened and why.
-Video only: audio tracks are not carried over (the emulator's clips have none).
+Audio (see :mod:`sora_widgets.audio`): copied along in a stream copy when every clip has the same audio
+parameters; re-encoded (AAC, silence for a clip without sound) otherwise, aligned with each clip's video.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from .audio import AudioTimeline, audio_signature, has_audio
 from .errors import ValidationError
 from .export import _open, frames_at, probe
 
@@ -56,12 +58,20 @@ def _mismatch(paths: list[Path]) -> str | None:
     first = stream_signature(paths[0])
     if first["codec"] not in ("h264", "hevc"):
         return f"{first['codec']} is not stream-copied into MP4 here"
+    first_audio = audio_signature(paths[0])
     for index, path in enumerate(paths[1:], start=1):
         other = stream_signature(path)
         for key, value in first.items():
             if other[key] != value:
                 shown = "codec setup (SPS/PPS)" if key == "extradata" else f"{key} {other[key]} vs {value}"
                 return f"clip {index} differs from clip 0 in {shown}"
+        audio = audio_signature(path)
+        if (audio is None) != (first_audio is None):
+            return f"clip {'0' if audio is not None else index} has no audio track and clip " \
+                   f"{index if audio is not None else '0'} has one"
+        if audio is not None and first_audio is not None and audio != first_audio:
+            key = next(k for k in audio if audio[k] != first_audio[k])
+            return f"clip {index} differs from clip 0 in audio {key}"
     return None
 
 
@@ -100,33 +110,53 @@ def _copy(clips: list[Path], dst: Path) -> StitchResult:
     import av
 
     part = dst.with_name(dst.name + ".part.mp4")
-    frames, offset = 0, 0
+    frames, offset = 0, 0  # offset: where the next clip starts, in the video time base
+    audio_end = 0  # where the audio written so far ends, in the audio time base
     with av.open(str(part), "w", format="mp4", options={"movflags": "+faststart"}) as out:
-        target = None
+        target: Any = None
+        audio_target: Any = None
         for clip in clips:
             with _open(clip) as src:
                 stream = src.streams.video[0]
+                audio = src.streams.audio[0] if src.streams.audio else None
                 if target is None:
                     target = out.add_stream_from_template(stream)
+                    if audio is not None:
+                        audio_target = out.add_stream_from_template(audio)
                     tb, rate = stream.time_base, stream.average_rate or Fraction(24)
                     tick = max(1, int(round(1 / (rate * tb))))  # one frame in time-base units
-                start, end = None, offset
-                for packet in src.demux(stream):
+                # The clip's audio starts with its video, or just after the previous clip's audio when that
+                # ends later: an AAC track's first packet is encoder priming (1024 samples, 21 ms at 48 kHz),
+                # which a copy keeps, so a cut can shift the sound by up to that much.
+                audio_start = max(audio_end, int(round(offset * tb / audio.time_base))) if audio else 0
+                v_first = stream.start_time if stream.start_time is not None else None
+                a_first = None
+                end = offset
+                for packet in src.demux(*([stream, audio] if audio is not None else [stream])):
                     if packet.dts is None or packet.pts is None:
                         continue
-                    if start is None:
-                        start = stream.start_time if stream.start_time is not None else packet.pts
-                    shift = offset - start
-                    packet.pts += shift
-                    packet.dts += shift
-                    end = max(end, packet.pts + (packet.duration or tick))
-                    packet.stream = target
+                    if packet.stream.type == "audio":
+                        if a_first is None:
+                            a_first = packet.pts
+                        shift = audio_start - a_first
+                        packet.pts += shift
+                        packet.dts += shift
+                        audio_end = max(audio_end, packet.pts + (packet.duration or 0))
+                        packet.stream = audio_target
+                    else:
+                        if v_first is None:
+                            v_first = packet.pts
+                        packet.pts += offset - v_first
+                        packet.dts += offset - v_first
+                        end = max(end, packet.pts + (packet.duration or tick))
+                        packet.stream = target
+                        frames += 1
                     out.mux(packet)
-                    frames += 1
                 offset = end
     part.replace(dst)
     info = probe(dst)
-    return StitchResult(dst, "stream_copy", "the clips share codec parameters: packets copied", len(clips), frames,
+    what = "video and audio packets" if audio_target is not None else "packets"
+    return StitchResult(dst, "stream_copy", f"the clips share codec parameters: {what} copied", len(clips), frames,
                         info.width, info.height, info.fps, frames / info.fps)
 
 
@@ -145,6 +175,7 @@ def _reencode(clips: list[Path], dst: Path, reason: str, size: tuple[int, int] |
         stream.width, stream.height = width, height
         stream.pix_fmt = "yuv420p"
         stream.options = {"crf": "20", "preset": "veryfast"}
+        sound = AudioTimeline(out, "aac") if any(has_audio(c) for c in clips) else None
         for clip in clips:
             info = probe(clip)
             count = max(1, int(round(info.duration_s * rate)))
@@ -154,7 +185,11 @@ def _reencode(clips: list[Path], dst: Path, reason: str, size: tuple[int, int] |
                 index += 1
                 for packet in stream.encode(vf):
                     out.mux(packet)
+            if sound is not None:  # exactly this clip's span of audio (silence if it has none)
+                sound.add(clip, 0.0, count / float(rate))
         for packet in stream.encode():
             out.mux(packet)
+        if sound is not None:
+            sound.close()
     part.replace(dst)
     return StitchResult(dst, "reencode", reason, len(clips), index, width, height, float(rate), index / float(rate))
