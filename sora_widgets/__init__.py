@@ -20,7 +20,7 @@ _EXPORTS: dict[str, str] = {
     "agenerate": "api",
     "jobs": "api",
     "get_job": "api",
-    "resume": "api",
+    "resume": "resuming",
     "on_job_added": "api",
     "estimate_cost": "api",
     "backend_info": "api",
@@ -43,6 +43,9 @@ _EXPORTS: dict[str, str] = {
     "get_profile": "profiles",
     # emulator
     "start_emulator": "emulator",
+    # workflows (storyboards.py / variations.py; the modules are named apart from the functions they export)
+    "storyboard": "storyboards",
+    "variations": "variations",
     # widgets
     "VideoCard": "widgets",
     "GeneratorPanel": "widgets",

@@ -163,12 +163,14 @@ def _build_engine(sess: Session, target: Backend, config: dict[str, Any]) -> Eng
     elif not target.is_emulator:
         settings.base_url = config.get("base_url") or os.environ.get("OPENAI_BASE_URL") or None
         settings.api_key = config.get("api_key") or os.environ.get("OPENAI_API_KEY") or "none"
+        settings.send_seed = embedded.is_live_emulator(settings.base_url)  # an emulator started here takes seeds
     else:
         emu = embedded.start(target.home, target.profile, forced=config.get("base_url") == EMULATOR)
         settings.base_url = emu.base_url
         settings.api_key = emu.api_key
         settings.label = "local emulator"
         settings.is_emulator = True
+        settings.send_seed = True
         settings.backend_key = target.backend_key
     return Engine(settings, sess)
 

@@ -126,6 +126,7 @@ class VideoClient:
         self.host = host_of(self.base_url)
         self.label = label_of(self.base_url)
         self.is_openai = self.host == "api.openai.com"
+        self.sends_seed = False  # set by the engine where the backend takes a `seed` (an extra field)
 
     def __repr__(self) -> str:
         return f"VideoClient(base_url={self.base_url!r})"
@@ -212,10 +213,16 @@ class VideoClient:
         }
         if params.reference is not None:
             kwargs["input_reference"] = (params.reference.filename, params.reference.data, params.reference.mime)
+        if params.seed is not None and self.sends_seed:
+            kwargs["extra_body"] = {"seed": params.seed}
         return await self._create_like("create", "create", **kwargs)
 
     async def remix(self, video_id: str, prompt: str) -> tuple[dict[str, Any], dict[str, str]]:
         return await self._create_like("remix", "remix", video_id, prompt=prompt)
+
+    async def extend(self, video_id: str, prompt: str, seconds: str) -> tuple[dict[str, Any], dict[str, str]]:
+        """POST /videos/extensions: ``seconds`` more of the completed ``video_id``, continued by ``prompt``."""
+        return await self._create_like("extend", "extend", video={"id": video_id}, prompt=prompt, seconds=seconds)
 
     async def _create_like(
         self, op: str, method: str, *args: Any, **kwargs: Any

@@ -55,6 +55,7 @@ class Settings:
     backend_key: str | None = None
     is_emulator: bool = False
     list_threshold: int = 8
+    send_seed: bool = False  # the backend takes an optional `seed` on create (the emulator, "seed" profiles)
 
 
 class Engine(LoopThread):
@@ -67,6 +68,7 @@ class Engine(LoopThread):
         self.profile = settings.profile
         self.journal: Journal = session.journal
         self.client = VideoClient(base_url=settings.base_url, api_key=settings.api_key, client=settings.client)
+        self.client.sends_seed = settings.send_seed or settings.profile.supports("seed")
         self.backend_key = settings.backend_key or public_url(self.client.base_url)
         self.label = settings.label or self.client.label
         self._active: set[str] = set()  # job ids with a task running on this engine
@@ -209,7 +211,7 @@ class Engine(LoopThread):
         if row.get("reference_path") and Path(row["reference_path"]).exists():
             path = Path(row["reference_path"])
             reference = fit_reference(load_reference(path), row["size"], "error", stem=path.stem)
-        return VideoParams(row["prompt"], row["model"], row["size"], str(row["seconds"]), reference)
+        return VideoParams(row["prompt"], row["model"], row["size"], str(row["seconds"]), reference, row.get("seed"))
 
     # ------------------------------------------------------------------ delete
 

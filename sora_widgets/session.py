@@ -204,7 +204,7 @@ class Session:
             hit = self._cached(key, backend.backend_key)
             if hit is not None:
                 return hit
-        return self._start(params, key)
+        return self._start(params, key, promoted_from=request.promoted_from)
 
     def remix(self, source: VideoJob, prompt: Any) -> VideoJob:
         engine = self._require(source, "remix")
@@ -217,12 +217,23 @@ class Session:
         params = VideoParams(prompt=prompt, model=source.model, size=source.size, seconds=source.seconds)
         return self._start(params, None, remix_of=source)
 
+    def promote(self, draft: VideoJob, model: str | None, size: str | None, seconds: Any) -> VideoJob:
+        """Render the chosen take ``draft`` again with other parameters (its prompt, reference and seed)."""
+        self._require(draft, "promote")
+        if draft.status != "completed":
+            raise ValidationError(f"only a completed take can be promoted; {draft.id} is {draft.status}", "draft")
+        row = self.journal.get(draft.id) or {}
+        ref = row.get("reference_path") if row.get("reference_path") and Path(row["reference_path"]).exists() else None
+        return self.submit(VideoRequest(draft.prompt, model or draft.model, size or draft.size, seconds or draft.seconds,
+                                        ref, "cover", True, draft.seed, draft.id))
+
     def retry(self, job: VideoJob) -> VideoJob:
         self._require(job, "retry")
         row = self.journal.get(job.id) or {}
         reference = row.get("reference_path") if row.get("reference_path") and \
             Path(row["reference_path"]).exists() else None
-        return self.submit(VideoRequest(job.prompt, job.model, job.size, job.seconds, reference, "error", False))
+        return self.submit(VideoRequest(job.prompt, job.model, job.size, job.seconds, reference, "error", False,
+                                        job.seed))
 
     def delete(self, job: VideoJob) -> concurrent.futures.Future[None]:
         """Delete on the backend and locally, on the engine; the future resolves when it is done."""
@@ -240,7 +251,8 @@ class Session:
                 return live  # the same request is already running: a double click must not pay twice
         return None
 
-    def _start(self, params: VideoParams, key: str | None, *, remix_of: VideoJob | None = None) -> VideoJob:
+    def _start(self, params: VideoParams, key: str | None, *, remix_of: VideoJob | None = None,
+               promoted_from: str | None = None) -> VideoJob:
         engine = self.engine()
         cost = estimate_cost(engine.profile, params.model, params.size, params.seconds)
         self._settle_in_flight(engine)
@@ -259,6 +271,7 @@ class Session:
                 "reference_path": reference_path, "cache_key": key, "status": "pending", "cost_usd": cost,
                 "remixed_from": remix_of.id if remix_of else None,
                 "remix_source_video_id": remix_of.video_id if remix_of else None, "created_at": time.time(),
+                "seed": params.seed, "promoted_from": promoted_from,
             }
             self.journal.insert(row)  # before any request: a crash from here on cannot lose the job
             self._submits.append(time.monotonic())

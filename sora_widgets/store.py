@@ -17,6 +17,7 @@ from typing import Any
 
 import platformdirs
 
+from .lineage import LINEAGE_COLUMNS, add_lineage_columns
 from .urls import public_url
 
 __all__ = ["JOB_COLUMNS", "Journal", "default_home"]
@@ -61,7 +62,7 @@ JOB_COLUMNS = (
     "id", "backend_key", "backend_label", "video_id", "prompt", "model", "size", "seconds", "reference_sha256",
     "reference_path", "cache_key", "status", "progress", "error_json", "cost_usd", "video_path", "thumbnail_path",
     "spritesheet_path", "sprite_json", "remixed_from", "remix_source_video_id", "created_at", "sent_at",
-    "acknowledged_at", "completed_at", "server_created_at", "expires_at", "updated_at",
+    "acknowledged_at", "completed_at", "server_created_at", "expires_at", "updated_at", *LINEAGE_COLUMNS,
 )
 _COLUMN_SET = frozenset(JOB_COLUMNS)
 
@@ -98,6 +99,7 @@ class Journal:
             self._db.execute("PRAGMA busy_timeout=30000")
             self._db.executescript(_SCHEMA)
             self._migrate()
+            add_lineage_columns(self._db)
 
     def _migrate(self) -> None:
         """Bring an older journal up to date (``PRAGMA user_version``).

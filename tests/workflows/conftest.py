@@ -20,12 +20,12 @@ STORY_PROFILE = BackendProfile(
 @pytest.fixture(autouse=True)
 def clean_engine():
     """``api.reset()`` and no live storyboards before and after each test, so nothing leaks between tests."""
-    from sora_widgets import api, storyboard
+    from sora_widgets import api, storyboards
 
     api.reset()
-    storyboard._live.clear()
+    storyboards._live.clear()
     yield
-    storyboard._live.clear()
+    storyboards._live.clear()
     api.reset()
 
 

@@ -22,7 +22,7 @@ import pytest
 import sora_widgets as sw
 from sora_widgets import api
 from sora_widgets import export as ex
-from sora_widgets import storyboard as storyboard_module
+from sora_widgets import storyboards as storyboard_module
 from sora_widgets.errors import BudgetExceededError, SoraWidgetsError, ValidationError
 
 from .conftest import STORY_PROFILE, creates, wait_until
@@ -196,14 +196,13 @@ def test_a_blocked_shot_fails_the_storyboard_and_a_new_prompt_finishes_it(story,
 CHILD = textwrap.dedent("""
     import sys
     import sora_widgets as sw
-    from sora_widgets import storyboard
     from sora_widgets.profiles import BackendProfile, ModelSpec
 
     base_url, key, home = sys.argv[1:4]
     profile = BackendProfile(name="story-test",
                              models=(ModelSpec("story-1", ("320x180", "160x90"), ("4", "2"), {"*": 0.01}),))
     sw.configure(base_url=base_url, api_key=key, home=home, profile=profile)
-    storyboard.storyboard(%r, size="320x180", seconds="4").wait(300)
+    sw.storyboard(%r, size="320x180", seconds="4").wait(300)
 """) % (PROMPTS,)
 
 
@@ -241,8 +240,12 @@ def test_a_storyboard_killed_midway_resumes_without_creating_any_shot_twice(slow
     killed_ids = [s["job_id"] for s in seen["shots"][:2]]
 
     sw.configure(base_url=slow_emulator.base_url, api_key=slow_emulator.api_key, home=home, profile=STORY_PROFILE)
-    sb = sw.storyboard(PROMPTS, size="320x180", seconds="4").wait(120)
-    assert creates(slow_emulator) - before == 3  # one create per shot, across both processes
+    sw.resume()  # re-attaches the shots in flight and restarts the storyboard the dead process left running
+    sb = storyboard_module.load(seen["id"])
+    assert sb.status == "running"
+    sb.wait(120)
+    assert sw.storyboard(PROMPTS, size="320x180", seconds="4") is sb  # the same storyboard, nothing new
+    assert creates(slow_emulator) - before == 3, slow_emulator.stats()  # one create per shot, both processes
     assert [s.job_id for s in sb.shots[:2]] == killed_ids
     assert all(s.history == [] for s in sb.shots)
     assert abs(ex.probe(sb.video_path).duration_s - 12.0) <= 1 / FPS
@@ -264,7 +267,12 @@ def test_exports_take_a_job_or_a_storyboard(story, tmp_path):
         ex.export(blocked, tmp_path / "none.gif")
 
 
-def test_load_and_listing_are_reachable_from_the_function_too():
-    assert storyboard_module.storyboard.load is storyboard_module.load
-    assert storyboard_module.storyboard.list_storyboards is storyboard_module.list_storyboards
-    assert callable(storyboard_module)  # `sw.storyboard([...])` after `import sora_widgets.storyboard`
+def test_sw_storyboard_is_the_function_and_the_module_is_named_apart(story):
+    import importlib
+
+    importlib.import_module("sora_widgets.storyboards")  # binding the submodule must not shadow the function
+    assert sw.storyboard is storyboard_module.storyboard and callable(sw.storyboard)
+    assert not callable(storyboard_module)
+    sb = sw.storyboard(PROMPTS[:1], size="320x180", seconds="4").wait(60)
+    assert storyboard_module.load(sb.id) is sb
+    assert [row["id"] for row in storyboard_module.list_storyboards()] == [sb.id]
