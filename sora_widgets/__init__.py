@@ -43,9 +43,9 @@ _EXPORTS: dict[str, str] = {
     "get_profile": "profiles",
     # emulator
     "start_emulator": "emulator",
-    # workflows (storyboards.py / variations.py; the modules are named apart from the functions they export)
-    "storyboard": "storyboards",
-    "variations": "variations",
+    # workflows: widgets over storyboards.py / takes.py (no module is named like a function exported here)
+    "storyboard": "widgets.storyboard",
+    "variations": "widgets.variations",
     # widgets
     "VideoCard": "widgets",
     "GeneratorPanel": "widgets",

@@ -78,7 +78,23 @@ class Storyboard:
         self._lock = threading.RLock()
         self._done = threading.Event()
         self._thread: threading.Thread | None = None
+        self._listeners: list[Any] = []
         self.shots = [Shot(self, i) for i in range(len(state["shots"]))]
+
+    def on_change(self, callback: Any) -> Any:
+        """Call ``callback(board)`` after every change of the storyboard's state (a shot got its job, a status,
+        the stitched video; on the storyboard's thread or the caller's). Returns an unsubscribe function."""
+        self._listeners.append(callback)
+        return lambda: self._listeners.remove(callback) if callback in self._listeners else None
+
+    def _notify(self) -> None:
+        import logging
+
+        for callback in list(self._listeners):
+            try:
+                callback(self)
+            except Exception:  # a widget's bug must not stop the storyboard
+                logging.getLogger(__name__).exception("storyboard on_change callback %r failed", callback)
 
     # ------------------------------------------------------------------ views
 
@@ -176,6 +192,30 @@ class Storyboard:
         with self._lock:
             self._state.update(changes)
             self._save()
+        self._notify()
+
+    def reorder(self, order: list[int]) -> Storyboard:
+        """Put the shots in ``order`` (a permutation of their indexes) and stitch again. Chained shots from the first
+        moved position on are rendered again (their first frame changes); independent shots are reused."""
+        count = len(self.shots)
+        if sorted(order) != list(range(count)) or not all(isinstance(i, int) for i in order):
+            raise ValidationError(f"order must list each shot index 0..{count - 1} once, got {order!r}", "order")
+        first = next((k for k, i in enumerate(order) if i != k), None)
+        if first is None:
+            return self
+        with self._lock:
+            if self._thread is not None and self._thread.is_alive():
+                raise ValidationError(f"storyboard {self.id} is still running; sb.wait() before reordering")
+            shots = [self._state["shots"][i] for i in order]
+            if self.chain is not None:
+                for shot in shots[first:]:
+                    if shot.get("job_id"):
+                        shot.setdefault("history", []).append(shot["job_id"])
+                    shot["job_id"] = None
+            self._state["shots"] = shots
+            self._update(video_path=None, stitch=None)
+        self._start()
+        return self
 
     def _save(self) -> None:
         self._state["updated_at"] = time.time()
@@ -258,6 +298,7 @@ class Storyboard:
                 shot["job_id"] = job.id
                 shot.pop("fresh", None)
                 self._save()
+            self._notify()
         return job
 
     def _ensure(self, k: int) -> None:

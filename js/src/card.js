@@ -6,6 +6,7 @@ import { mountCardMedia } from "./card-media.js";
 import { actionButton, copyText, h, nextId, setHidden } from "./dom.js";
 import { clamp, errorText, formatClock, formatCost, formatSeconds, formatSize, isTerminal, quotePrompt, remixLabel, statusLabel } from "./format.js";
 import { readDownloadReply, saveFile } from "./media.js";
+import { promotedLabel } from "./lineage.js";
 import { createProgressModel, progressText } from "./progress.js";
 
 /** @typedef {import("./types.js").Item} Item */
@@ -258,9 +259,10 @@ export function mountCard(item, host) {
     tookChip.textContent = took != null && took >= 0 ? `rendered in ${formatClock(took)}` : "";
     promptEl.textContent = next.prompt || "";
     promptEl.title = next.prompt || "";
-    remixNote.textContent = next.remixed_from ? remixLabel(host.lookup?.(next.remixed_from)) : "";
-    remixNote.title = next.remixed_from ? `Source job: ${next.remixed_from}` : "";
-    setHidden(remixNote, !next.remixed_from);
+    const source = next.remixed_from || next.promoted_from;
+    remixNote.textContent = next.remixed_from ? remixLabel(host.lookup?.(next.remixed_from)) : next.promoted_from ? promotedLabel(host.lookup?.(next.promoted_from)) : "";
+    remixNote.title = source ? `Source job: ${source}` : "";
+    setHidden(remixNote, !source);
 
     mediaBox.update(next);
     if (!isTerminal(s)) mediaBox.setPlaceholder(`${statusLabel(s)}…`);

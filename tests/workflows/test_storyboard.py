@@ -244,7 +244,7 @@ def test_a_storyboard_killed_midway_resumes_without_creating_any_shot_twice(slow
     sb = storyboard_module.load(seen["id"])
     assert sb.status == "running"
     sb.wait(120)
-    assert sw.storyboard(PROMPTS, size="320x180", seconds="4") is sb  # the same storyboard, nothing new
+    assert sw.storyboard(PROMPTS, size="320x180", seconds="4").board is sb  # the same one, nothing new
     assert creates(slow_emulator) - before == 3, slow_emulator.stats()  # one create per shot, both processes
     assert [s.job_id for s in sb.shots[:2]] == killed_ids
     assert all(s.history == [] for s in sb.shots)
@@ -271,7 +271,9 @@ def test_sw_storyboard_is_the_function_and_the_module_is_named_apart(story):
     import importlib
 
     importlib.import_module("sora_widgets.storyboards")  # binding the submodule must not shadow the function
-    assert sw.storyboard is storyboard_module.storyboard and callable(sw.storyboard)
+    from sora_widgets.widgets import storyboard as widget_module
+
+    assert sw.storyboard is widget_module.storyboard and callable(sw.storyboard)
     assert not callable(storyboard_module)
     sb = sw.storyboard(PROMPTS[:1], size="320x180", seconds="4").wait(60)
     assert storyboard_module.load(sb.id) is sb

@@ -2,7 +2,7 @@
 the chosen one rendered again for real::
 
     vs = sw.variations("A paper boat on a pond at sunset", n=4, model="sora-2", seconds="4")
-    vs                                  # a grid widget in a notebook (takes, cost so far, cost of promoting)
+    vs                                  # sw.variations returns the grid widget (widgets/variations.py)
     final = vs[2].promote(model="sora-2-pro", seconds="8")    # final.promoted_from == vs[2].id
     sw.variations(["a paper boat", "a paper plane", "a paper crane"])  # one take per prompt
 
@@ -27,7 +27,7 @@ MAX_TAKES = 16  # per prompt: a grid, not a batch job
 
 
 class Variations(Sequence[VideoJob]):
-    """The takes, in order (``vs[i]`` is a :class:`VideoJob`); in a notebook it shows as a grid."""
+    """The takes, in order (``vs[i]`` is a :class:`VideoJob`). ``sw.variations`` wraps them in a grid widget."""
 
     def __init__(self, takes: list[VideoJob]) -> None:
         self._takes = takes
@@ -77,15 +77,6 @@ class Variations(Sequence[VideoJob]):
 
         first = self._takes[0]
         return sw.estimate_cost(model or first.model, size or first.size, seconds or first.seconds)
-
-    def widget(self, **kwargs: Any) -> Any:
-        """The grid widget (:class:`sora_widgets.widgets.variations.VariationsGrid`) of these takes."""
-        from .widgets.variations import VariationsGrid
-
-        return VariationsGrid(self, **kwargs)
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget()._repr_mimebundle_(**kwargs)
 
 
 def _prompts(prompt: Any, n: int | None) -> list[tuple[str, int | None]]:
