@@ -14,8 +14,8 @@ from dataclasses import dataclass, field, replace
 __all__ = [
     "DEFAULT_PROFILE",
     "FEATURES",
-    "SPEC_FEATURES",
     "OPENAI_PROFILE",
+    "SPEC_FEATURES",
     "BackendProfile",
     "ModelSpec",
     "get_profile",

@@ -222,10 +222,10 @@ class Session:
         self._require(draft, "promote")
         if draft.status != "completed":
             raise ValidationError(f"only a completed take can be promoted; {draft.id} is {draft.status}", "draft")
-        row = self.journal.get(draft.id) or {}
-        ref = row.get("reference_path") if row.get("reference_path") and Path(row["reference_path"]).exists() else None
-        return self.submit(VideoRequest(draft.prompt, model or draft.model, size or draft.size, seconds or draft.seconds,
-                                        ref, "cover", True, draft.seed, draft.id))
+        path = (self.journal.get(draft.id) or {}).get("reference_path")
+        ref = path if path and Path(path).exists() else None
+        return self.submit(VideoRequest(draft.prompt, model or draft.model, size or draft.size,
+                                        seconds or draft.seconds, ref, "cover", True, draft.seed, draft.id))
 
     def retry(self, job: VideoJob) -> VideoJob:
         self._require(job, "retry")

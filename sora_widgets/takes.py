@@ -76,7 +76,8 @@ class Variations(Sequence[VideoJob]):
         import sora_widgets as sw
 
         first = self._takes[0]
-        return sw.estimate_cost(model or first.model, size or first.size, seconds or first.seconds)
+        cost: float | None = sw.estimate_cost(model or first.model, size or first.size, seconds or first.seconds)
+        return cost
 
 
 def _prompts(prompt: Any, n: int | None) -> list[tuple[str, int | None]]:

@@ -57,9 +57,9 @@ class StoryboardWidget(JobCommands, SoraWidget):
 
     def __getattr__(self, name: str) -> Any:
         # read through to the storyboard (sb.wait(), sb.shots, sb.video_path, sb.export(...))
-        if name.startswith("_") or name == "board":
+        if name.startswith("_") or "board" not in self.__dict__:
             raise AttributeError(name)
-        return getattr(self.__dict__["board"] if "board" in self.__dict__ else None, name)
+        return getattr(self.__dict__["board"], name)
 
     def __repr__(self) -> str:
         return repr(self.board).replace("<Storyboard", "<StoryboardWidget", 1)

@@ -66,7 +66,7 @@ class VariationsGrid(JobCollection):
     def __len__(self) -> int:
         return len(self.variations)
 
-    def __iter__(self) -> Iterator[VideoJob]:  # type: ignore[override]
+    def __iter__(self) -> Iterator[VideoJob]:
         return iter(self.variations)
 
     def __getattr__(self, name: str) -> Any:
