@@ -103,8 +103,9 @@ class StoryboardWidget(JobCommands, SoraWidget):
         path = board.video_path
         if path is None or not path.exists():
             return {"has_video": False, "version": self._version}
-        if str(path) + str(board.stitch) != self._stitched:
-            self._stitched = str(path) + str(board.stitch)
+        stamp = f"{path}:{path.stat().st_mtime_ns}"  # stitched again: the same path, a new file
+        if stamp != self._stitched:
+            self._stitched = stamp
             self._version += 1
         stitch = board.stitch or {}
         cuts, start = [], 0.0
