@@ -221,8 +221,21 @@ class VideoClient:
         return await self._create_like("remix", "remix", video_id, prompt=prompt)
 
     async def extend(self, video_id: str, prompt: str, seconds: str) -> tuple[dict[str, Any], dict[str, str]]:
-        """POST /videos/extensions: ``seconds`` more of the completed ``video_id``, continued by ``prompt``."""
-        return await self._create_like("extend", "extend", video={"id": video_id}, prompt=prompt, seconds=seconds)
+        """POST /videos/extensions once: ``seconds`` more of the completed ``video_id``, continued by ``prompt``.
+
+        Sent as JSON through the SDK's own ``post``: ``videos.extend`` cannot send a ``{"id": ...}`` reference
+        (openai 2.x runs every ``video`` through its file extraction, which refuses a dict). Errors map as for
+        a create (429 -> :class:`Transient`; 5xx/network -> :class:`UnknownOutcome`)."""
+        body = {"prompt": prompt, "seconds": seconds, "video": {"id": video_id}}
+        try:
+            with _quiet_shutdown_warning():
+                data = await self._sdk.post("/videos/extensions", cast_to=dict, body=body)
+        except openai.OpenAIError as exc:
+            mapped = self.map_error(exc, "extend")
+            if isinstance(mapped, Transient) and not (mapped.status == 429 or mapped.not_sent):
+                raise UnknownOutcome(str(mapped)) from None
+            raise mapped from None
+        return dict(data), {}
 
     async def _create_like(
         self, op: str, method: str, *args: Any, **kwargs: Any

@@ -323,6 +323,12 @@ class VideoJob:
         """A new job with the same parameters (no cache)."""
         return self._session.retry(self)
 
+    def extend(self, prompt: str, *, seconds: int | str | None = None, cache: bool = True) -> VideoJob:
+        """A new job: this completed video continued by ``prompt`` for ``seconds`` more (the backend's extensions
+        endpoint). Its video is the whole continued clip; its ``extended_from`` is this job's id. ``cache``: the
+        same extension of the same video is not paid twice."""
+        return self._session.extend(self, prompt, seconds, cache)
+
     def promote(self, *, model: str | None = None, size: str | None = None,
                 seconds: int | str | None = None) -> VideoJob:
         """Draft to final: this completed take rendered again (same prompt, reference and seed) with ``model`` /

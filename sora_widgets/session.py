@@ -28,7 +28,7 @@ from .config import Backend, Limits
 from .engine import Engine, Settings
 from .errors import BackendUnavailableError, BudgetExceededError, ValidationError
 from .job import VideoJob
-from .params import VideoParams, VideoRequest, cache_key, estimate_cost, validate_request
+from .params import VideoParams, VideoRequest, cache_key, estimate_cost, validate, validate_request
 from .store import Journal
 from .urls import label_of
 from .vocab import TERMINAL
@@ -227,6 +227,19 @@ class Session:
         return self.submit(VideoRequest(draft.prompt, model or draft.model, size or draft.size,
                                         seconds or draft.seconds, ref, "cover", True, draft.seed, draft.id))
 
+    def extend(self, source: VideoJob, prompt: Any, seconds: Any, cache: bool = True) -> VideoJob:
+        """``seconds`` more of the completed ``source``, continued by ``prompt`` (the extensions endpoint). The
+        new job's video is the whole continued clip; its ``seconds`` (and cost) are the part added."""
+        engine = self._require(source, "extend")
+        if not engine.profile.supports("extensions"):
+            raise BackendUnavailableError(f"backend profile {engine.profile.name!r} has no extensions endpoint")
+        if source.status != "completed" or not source.video_id:
+            raise ValidationError(f"only a completed video can be extended; {source.id} is {source.status}", "source")
+        params = validate(engine.profile, prompt, model=source.model, size=source.size, seconds=seconds)
+        key = f"extend:{source.id}:{cache_key(engine.backend_key, params)}"  # the same extension is paid once
+        hit = self._cached(key, engine.backend_key) if cache else None
+        return hit if hit is not None else self._start(params, key, extend_of=source)
+
     def retry(self, job: VideoJob) -> VideoJob:
         self._require(job, "retry")
         row = self.journal.get(job.id) or {}
@@ -252,7 +265,7 @@ class Session:
         return None
 
     def _start(self, params: VideoParams, key: str | None, *, remix_of: VideoJob | None = None,
-               promoted_from: str | None = None) -> VideoJob:
+               promoted_from: str | None = None, extend_of: VideoJob | None = None) -> VideoJob:
         engine = self.engine()
         cost = estimate_cost(engine.profile, params.model, params.size, params.seconds)
         self._settle_in_flight(engine)
@@ -272,6 +285,7 @@ class Session:
                 "remixed_from": remix_of.id if remix_of else None,
                 "remix_source_video_id": remix_of.video_id if remix_of else None, "created_at": time.time(),
                 "seed": params.seed, "promoted_from": promoted_from,
+                "extended_from": extend_of.id if extend_of else None,
             }
             self.journal.insert(row)  # before any request: a crash from here on cannot lose the job
             self._submits.append(time.monotonic())

@@ -231,7 +231,7 @@ class Storyboard:
             if self._thread is not None and self._thread.is_alive():
                 raise ValidationError(f"storyboard {self.id} is still running; sb.wait() before regenerating")
             shots = self._state["shots"]
-            redo = range(index, len(shots)) if self.chain == "frame" else range(index, index + 1)
+            redo = range(index, len(shots)) if self.chain is not None else range(index, index + 1)
             for k in redo:
                 shot = shots[k]
                 if shot.get("job_id"):
@@ -287,8 +287,12 @@ class Storyboard:
                       and not (job.video_path and job.video_path.exists()))
         if job is None or job.status in _BAD or media_gone:
             d = self._state["definition"]
-            job = sw.submit(shot["prompt"], model=d["model"], size=d["size"], seconds=d["seconds"],
-                            input_reference=reference, cache=not shot.get("fresh"))
+            if self.chain == "extend" and k > 0:  # the backend continues the shot before (its whole clip)
+                prev = self.shots[k - 1].job
+                job = prev.extend(shot["prompt"], seconds=d["seconds"], cache=not shot.get("fresh"))
+            else:
+                job = sw.submit(shot["prompt"], model=d["model"], size=d["size"], seconds=d["seconds"],
+                                input_reference=reference, cache=not shot.get("fresh"))
             with self._lock:
                 history = shot.setdefault("history", [])
                 if shot.get("job_id") and shot["job_id"] != job.id:
@@ -318,10 +322,26 @@ class Storyboard:
     def _stitch(self) -> None:
         paths = [s.video_path for s in self.shots]
         assert all(p is not None for p in paths)
+        if self.chain == "extend":  # the last extension holds the whole sequence, cut by the backend
+            self._take_last(paths[-1])
+            return
         result = _stitch.stitch([p for p in paths if p is not None], self.path.with_suffix(".mp4"))
         self._update(video_path=str(result.path), stitch={
             "method": result.method, "reason": result.reason, "frames": result.frames,
             "duration_s": result.duration_s, "fps": result.fps, "width": result.width, "height": result.height,
         })
 
+    def _take_last(self, last: Path | None) -> None:
+        import shutil
 
+        assert last is not None
+        dst = self.path.with_suffix(".mp4")
+        part = dst.with_name(dst.name + ".part.mp4")
+        shutil.copyfile(last, part)
+        part.replace(dst)
+        info = _export.probe(dst)
+        self._update(video_path=str(dst), stitch={
+            "method": "extension", "reason": "each shot extends the one before (the backend's extensions "
+            "endpoint): the last one holds the whole sequence", "frames": info.frames,
+            "duration_s": info.duration_s, "fps": info.fps, "width": info.width, "height": info.height,
+        })

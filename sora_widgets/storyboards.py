@@ -8,8 +8,9 @@
     sb.shots[1].regenerate("it bounces twice")   # re-renders shot 1 and, chained by frame, the shots after it
 
 ``chain="frame"``: shot k+1 starts from shot k's last frame (its ``input_reference``), so it works on any backend
-with image-to-video; ``chain=None``: independent shots (submitted together). ``chain="extend"`` (the backend's
-extensions endpoint) needs an extend call in the public job API, which does not exist yet: it is refused.
+with image-to-video; ``chain="extend"``: shot k+1 is shot k's video extended by the backend (the extensions
+endpoint, ``job.extend``; profiles with the ``extensions`` feature), and the last one is the whole sequence;
+``chain=None``: independent shots (submitted together).
 
 Every shot is an ordinary journaled job made with ``sw.submit`` (budget, cache, resume, gallery all apply). The
 storyboard itself is a small JSON file under ``<home>/storyboards/<id>.json`` (written atomically): its definition,
@@ -63,10 +64,11 @@ def _definition(prompts: Any, model: str | None, size: str | None, seconds: Any,
         raise ValidationError("prompts must be a non-empty list of shot prompts (one string per shot)", "prompts")
     if chain not in CHAINS:
         raise ValidationError(f"chain must be one of 'frame', 'extend' or None, got {chain!r}", "chain")
-    if chain == "extend":
-        raise ValidationError("chain='extend' needs an extend call in the job API, which this version does not "
-                              "have; use chain='frame' (any backend with image-to-video) or chain=None", "chain")
     info = sw.backend_info()
+    if chain == "extend" and not info["profile_object"].supports("extensions"):
+        raise ValidationError(f"chain='extend' needs the extensions endpoint, which backend profile "
+                              f"{info['profile']!r} does not have; use chain='frame' (any backend with "
+                              "image-to-video) or chain=None", "chain")
     checked = [validate(info["profile_object"], p, model=model, size=size, seconds=seconds) for p in prompts]
     first = checked[0]
     return {"prompts": [c.prompt for c in checked], "model": first.model, "size": first.size,

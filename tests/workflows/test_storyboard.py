@@ -70,9 +70,40 @@ def test_independent_shots_are_stitched_without_continuity(story, story_emulator
     assert min(cut_differences(sb.video_path, 4.0, 3)) > 5 * CUT_MAD  # the continuity check can fail
 
 
-def test_chain_extend_is_refused_before_any_request(story, story_emulator):
+def test_chain_extend_uses_the_extensions_endpoint_and_ends_at_12_s(story, story_emulator):
+    stats = story_emulator.stats()["requests"]
+    creates_before, extends_before = stats.get("create", 0), stats.get("extend", 0)
+    sb = sw.storyboard(PROMPTS, size="320x180", seconds="4", chain="extend").wait(90)
+    stats = story_emulator.stats()["requests"]
+    assert stats.get("create", 0) - creates_before == 1  # shot 0 only
+    assert stats.get("extend", 0) - extends_before == 2  # shots 1 and 2 extend the shot before
+    jobs = [shot.job for shot in sb.shots]
+    assert [job.extended_from for job in jobs] == [None, jobs[0].id, jobs[1].id]
+    assert [job.seconds for job in jobs] == ["4", "4", "4"]  # what each shot adds (and costs)
+    assert [round(ex.probe(job.video_path).duration_s) for job in jobs] == [4, 8, 12]
+    assert sb.stitch["method"] == "extension"
+    assert abs(ex.probe(sb.video_path).duration_s - 12.0) <= 1 / FPS
+    # the sequence starts as shot 0 does: the extensions continued it, they did not replace it
+    assert mad(ex.frame(sb.video_path, 1.0), ex.frame(jobs[0].video_path, 1.0)) < CUT_MAD
+    # picking it up again pays nothing (the extension cache)
+    api.reset()
+    sw.configure(base_url=story_emulator.base_url, api_key=story_emulator.api_key, home=sb.path.parents[1],
+                 profile=STORY_PROFILE)
+    storyboard_module._live.clear()
+    again = sw.storyboard(PROMPTS, size="320x180", seconds="4", chain="extend").wait(60)
+    assert story_emulator.stats()["requests"].get("extend", 0) - extends_before == 2
+    assert [shot.job_id for shot in again.shots] == [job.id for job in jobs]
+
+
+def test_chain_extend_is_refused_where_the_profile_has_no_extensions(story_emulator, tmp_path):
+    from sora_widgets.profiles import BackendProfile
+
+    plain = BackendProfile(name="no-extensions", models=STORY_PROFILE.models, features=frozenset({"list"}))
+    sw.configure(base_url=story_emulator.base_url, api_key=story_emulator.api_key, home=tmp_path / "h",
+                 profile=plain)
     before = creates(story_emulator)
-    with pytest.raises(ValidationError, match="chain='extend' needs an extend call"):
+    with pytest.raises(ValidationError, match="chain='extend' needs the extensions endpoint, which backend "
+                                              "profile 'no-extensions' does not have"):
         sw.storyboard(PROMPTS, size="320x180", seconds="4", chain="extend")
     assert creates(story_emulator) == before
 
