@@ -184,6 +184,299 @@ function remixLabel(source) {
   return quoted ? `Remix of ${quoted}` : "Remix of an earlier video";
 }
 
+// js/src/protocol.js
+var PREVIEW_LANES = Object.freeze(["thumbnail", "prefetch", "spritesheet"]);
+function createPreviewBatcher(request, { batchSize = 100, concurrency = 2, timeoutMs = 3e4, schedule = queueMicrotask } = {}) {
+  const lanes = new Map(PREVIEW_LANES.map((lane) => [lane, /* @__PURE__ */ new Map()]));
+  const laneQueue = (lane) => (
+    /** @type {Map<string, {resolve: Function, reject: Function}>} */
+    lanes.get(lane)
+  );
+  let inflight = 0;
+  let scheduled = false;
+  let closed = false;
+  const laneOf = (variant, priority) => variant === "thumbnail" && priority === "low" ? "prefetch" : variant;
+  const send = async (lane, waiters) => {
+    const variant = lane === "prefetch" ? "thumbnail" : lane;
+    try {
+      const { result, buffers } = await request("previews", { job_ids: [...waiters.keys()], variant }, { timeoutMs });
+      const found = new Map((result?.items || []).map((it, i) => [it.job_id, { buffer: buffers[i], mime: it.mime }]));
+      for (const [id, w] of waiters) {
+        const hit = found.get(id);
+        if (hit && hit.buffer) w.resolve(hit);
+        else w.reject(new Error(result?.missing?.[id] || `no ${variant} for ${id}`));
+      }
+    } catch (err) {
+      for (const w of waiters.values()) w.reject(err);
+    }
+  };
+  const pump = () => {
+    scheduled = false;
+    while (!closed && inflight < concurrency) {
+      const lane = PREVIEW_LANES.find((l) => laneQueue(l).size > 0);
+      if (!lane) return;
+      const queue = laneQueue(lane);
+      const waiters = /* @__PURE__ */ new Map();
+      for (const [id, w] of queue) {
+        if (waiters.size >= batchSize) break;
+        waiters.set(id, w);
+        queue.delete(id);
+      }
+      inflight += 1;
+      send(lane, waiters).finally(() => {
+        inflight -= 1;
+        pump();
+      });
+    }
+  };
+  return {
+    get inflight() {
+      return inflight;
+    },
+    get queued() {
+      let n = 0;
+      for (const q of lanes.values()) n += q.size;
+      return n;
+    },
+    /**
+     * @param {string} jobId @param {"thumbnail"|"spritesheet"} variant
+     * @param {"high"|"low"} [priority] low: a thumbnail prefetch, served after the thumbnails on screen
+     * @returns {Promise<{buffer: DataView, mime: string}>}
+     */
+    get(jobId, variant, priority = "high") {
+      if (closed) return Promise.reject(new Error("The view was closed"));
+      return new Promise((resolve, reject) => {
+        laneQueue(laneOf(variant, priority)).set(jobId, { resolve, reject });
+        if (!scheduled) {
+          scheduled = true;
+          schedule(pump);
+        }
+      });
+    },
+    /** A queued prefetch of `jobId` is now wanted on screen: serve it with the page's thumbnails. */
+    promote(jobId) {
+      const w = laneQueue("prefetch").get(jobId);
+      if (!w) return;
+      laneQueue("prefetch").delete(jobId);
+      laneQueue("thumbnail").set(jobId, w);
+    },
+    dispose() {
+      closed = true;
+      for (const q of lanes.values()) {
+        for (const w of q.values()) w.reject(new Error("The view was closed"));
+        q.clear();
+      }
+    }
+  };
+}
+function createRequester(model, { timeoutMs = 2e4 } = {}) {
+  let seq = 0;
+  const pending = /* @__PURE__ */ new Map();
+  const prefix = Math.random().toString(36).slice(2, 8);
+  const onMessage = (msg, buffers) => {
+    if (!msg || msg.kind !== "sora-reply") return;
+    const entry = pending.get(msg.id);
+    if (!entry) return;
+    pending.delete(msg.id);
+    clearTimeout(entry.timer);
+    if (msg.ok) entry.resolve({ result: msg.result ?? null, buffers: buffers || [] });
+    else entry.reject(new Error(msg.error || "The kernel could not do that"));
+  };
+  model.on("msg:custom", onMessage);
+  return {
+    get pending() {
+      return pending.size;
+    },
+    /**
+     * @param {string} cmd @param {object} [args]
+     * @param {{buffers?: ArrayBuffer[], timeoutMs?: number}} [opts]
+     * @returns {Promise<{result: any, buffers: DataView[]}>}
+     */
+    request(cmd, args = {}, { buffers = [], timeoutMs: t = timeoutMs } = {}) {
+      seq += 1;
+      const id = `${prefix}-${seq}`;
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          pending.delete(id);
+          reject(new Error(`No answer from the kernel after ${Math.round(t / 1e3)} s (is a cell still running?)`));
+        }, t);
+        pending.set(id, { resolve, reject, timer });
+        model.send({ kind: "sora-request", id, cmd, args }, void 0, buffers);
+      });
+    },
+    dispose() {
+      model.off("msg:custom", onMessage);
+      for (const entry of pending.values()) {
+        clearTimeout(entry.timer);
+        entry.reject(new Error("The view was closed"));
+      }
+      pending.clear();
+    }
+  };
+}
+
+// js/src/media.js
+var DATA_URL_MAX_BYTES = 64 * 1024;
+function bytesToDataUrl(view, mime) {
+  const u8 = ArrayBuffer.isView(view) ? new Uint8Array(view.buffer, view.byteOffset, view.byteLength) : new Uint8Array(view);
+  let bin = "";
+  for (let i = 0; i < u8.length; i += 32768) bin += String.fromCharCode.apply(
+    null,
+    /** @type {any} */
+    u8.subarray(i, i + 32768)
+  );
+  return `data:${mime};base64,${btoa(bin)}`;
+}
+function blobUrl(buffer, mime) {
+  return URL.createObjectURL(new Blob([
+    /** @type {BlobPart} */
+    buffer
+  ], { type: mime }));
+}
+function readDownloadReply(result, buffers, item) {
+  const bytes = buffers && buffers[0] ? buffers[0] : null;
+  const raw = typeof result?.filename === "string" && result.filename ? result.filename : downloadName(item);
+  const filename = raw.split(/[\\/]/).pop() || downloadName(item);
+  const size = Number.isFinite(result?.size) ? Number(result.size) : bytes ? bytes.byteLength : null;
+  const keptAt = typeof result?.path === "string" && result.path ? result.path : null;
+  return { filename, mime: typeof result?.mime === "string" && result.mime ? result.mime : "video/mp4", bytes, size, keptAt };
+}
+function saveFile(bytes, filename, mime) {
+  const url = blobUrl(bytes, mime);
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = filename;
+  a.className = "sora-offscreen";
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1e4);
+}
+function createMediaCache(requester) {
+  const promises = /* @__PURE__ */ new Map();
+  const made = /* @__PURE__ */ new Map();
+  const batcher = createPreviewBatcher((cmd, args, opts) => requester.request(cmd, args, opts));
+  let disposed = false;
+  const fetchVideo = (item) => requester.request("media", { job_id: item.job_id, variant: "video" }, { timeoutMs: 12e4 }).then(({ result, buffers }) => ({
+    buffer: buffers && buffers[0],
+    mime: result?.mime || "video/mp4"
+  }));
+  const load = (item, variant, priority) => {
+    const key = `${item.job_id}:${variant}`;
+    const known = promises.get(key);
+    if (known) {
+      if (priority === "high" && variant === "thumbnail") batcher.promote(item.job_id);
+      return known;
+    }
+    const source = variant === "video" ? fetchVideo(item) : batcher.get(
+      item.job_id,
+      /** @type {any} */
+      variant,
+      priority
+    );
+    const p = source.then(({ buffer, mime }) => {
+      if (disposed || !buffer) return null;
+      if (variant === "thumbnail" && buffer.byteLength <= DATA_URL_MAX_BYTES) return bytesToDataUrl(buffer, mime || "image/webp");
+      const url = blobUrl(buffer, mime || "application/octet-stream");
+      made.set(key, url);
+      return url;
+    });
+    p.catch(() => promises.delete(key));
+    promises.set(key, p);
+    return p;
+  };
+  return {
+    /** @param {Item} item @param {string} variant */
+    get: (item, variant) => load(item, variant, "high"),
+    /** Thumbnails of cards about to be shown (the next page), after the thumbnails on screen. @param {Item[]} items */
+    prefetch(items) {
+      for (const item of items) {
+        if (item.status === "completed" && item.has_thumbnail) load(item, "thumbnail", "low").catch(() => {
+        });
+      }
+    },
+    /** Forget (and revoke) everything for one job. @param {string} jobId */
+    drop(jobId) {
+      for (const key of [...promises.keys()]) {
+        if (!key.startsWith(`${jobId}:`)) continue;
+        promises.delete(key);
+        const url = made.get(key);
+        if (url) URL.revokeObjectURL(url);
+        made.delete(key);
+      }
+    },
+    dispose() {
+      disposed = true;
+      batcher.dispose();
+      for (const url of made.values()) URL.revokeObjectURL(url);
+      made.clear();
+      promises.clear();
+    }
+  };
+}
+
+// js/src/card-export.js
+function exportArgs(format, start, end, now) {
+  const num = (v) => v.trim() === "" || !Number.isFinite(Number(v)) ? null : Number(v);
+  if (format === "png") return { format, t: Math.max(0, now || 0) };
+  return { format, start: num(start), end: num(end) };
+}
+function mountExportMenu(current, host, root, say) {
+  const toggle = h("button", { type: "button", class: "sora-btn sora-btn-ghost sora-export-toggle", text: "Export", "aria-expanded": "false", "aria-haspopup": "true" });
+  const startId = nextId("export-start");
+  const endId = nextId("export-end");
+  const start = h("input", { id: startId, class: "sora-input sora-export-time", type: "number", min: "0", step: "0.1", placeholder: "0" });
+  const end = h("input", { id: endId, class: "sora-input sora-export-time", type: "number", min: "0", step: "0.1", placeholder: "end" });
+  const gif = h("button", { type: "button", class: "sora-btn sora-btn-ghost", text: "GIF" });
+  const mp4 = h("button", { type: "button", class: "sora-btn sora-btn-ghost", text: "Trimmed MP4" });
+  const png = h("button", { type: "button", class: "sora-btn sora-btn-ghost", text: "Current frame (PNG)" });
+  const menu = h(
+    "div",
+    { class: "sora-inline-form sora-export-menu", role: "group", "aria-label": "Export", hidden: true },
+    h("div", { class: "sora-row" }, h("label", { for: startId, class: "sora-label", text: "Start (s)" }), start, h("label", { for: endId, class: "sora-label", text: "End (s)" }), end),
+    h("div", { class: "sora-row" }, gif, mp4, png)
+  );
+  toggle.addEventListener("click", () => {
+    setHidden(menu, !menu.hidden);
+    toggle.setAttribute("aria-expanded", String(!menu.hidden));
+  });
+  const run = (button, format) => button.addEventListener("click", async () => {
+    const video = (
+      /** @type {HTMLVideoElement | null} */
+      root.querySelector("video")
+    );
+    const args = { job_id: current().job_id, ...exportArgs(format, start.value, end.value, video ? video.currentTime : 0) };
+    button.disabled = true;
+    say(`Exporting ${button.textContent}…`);
+    try {
+      const { result, buffers } = await host.request("export", args, { timeoutMs: 18e4 });
+      const reply = readDownloadReply(result, buffers, current());
+      if (!reply.bytes) throw new Error(`The kernel sent no bytes for ${reply.filename}`);
+      saveFile(reply.bytes, reply.filename, reply.mime);
+      say(`Exported ${reply.filename}`);
+    } catch (err) {
+      say(String(
+        /** @type {any} */
+        err?.message || err
+      ), true);
+    } finally {
+      button.disabled = false;
+    }
+  });
+  run(gif, "gif");
+  run(mp4, "mp4");
+  run(png, "png");
+  return {
+    toggle,
+    menu,
+    /** Only a completed video can be exported. @param {Item} item */
+    update(item) {
+      setHidden(toggle, item.status !== "completed");
+      if (item.status !== "completed") setHidden(menu, true);
+    }
+  };
+}
+
 // js/src/sprite.js
 function frameFromPointer(x, width, frames) {
   if (!(frames > 0) || !(width > 0) || !Number.isFinite(x)) return -1;
@@ -463,237 +756,6 @@ function mountCardMedia(getItem, deps) {
   };
 }
 
-// js/src/protocol.js
-var PREVIEW_LANES = Object.freeze(["thumbnail", "prefetch", "spritesheet"]);
-function createPreviewBatcher(request, { batchSize = 100, concurrency = 2, timeoutMs = 3e4, schedule = queueMicrotask } = {}) {
-  const lanes = new Map(PREVIEW_LANES.map((lane) => [lane, /* @__PURE__ */ new Map()]));
-  const laneQueue = (lane) => (
-    /** @type {Map<string, {resolve: Function, reject: Function}>} */
-    lanes.get(lane)
-  );
-  let inflight = 0;
-  let scheduled = false;
-  let closed = false;
-  const laneOf = (variant, priority) => variant === "thumbnail" && priority === "low" ? "prefetch" : variant;
-  const send = async (lane, waiters) => {
-    const variant = lane === "prefetch" ? "thumbnail" : lane;
-    try {
-      const { result, buffers } = await request("previews", { job_ids: [...waiters.keys()], variant }, { timeoutMs });
-      const found = new Map((result?.items || []).map((it, i) => [it.job_id, { buffer: buffers[i], mime: it.mime }]));
-      for (const [id, w] of waiters) {
-        const hit = found.get(id);
-        if (hit && hit.buffer) w.resolve(hit);
-        else w.reject(new Error(result?.missing?.[id] || `no ${variant} for ${id}`));
-      }
-    } catch (err) {
-      for (const w of waiters.values()) w.reject(err);
-    }
-  };
-  const pump = () => {
-    scheduled = false;
-    while (!closed && inflight < concurrency) {
-      const lane = PREVIEW_LANES.find((l) => laneQueue(l).size > 0);
-      if (!lane) return;
-      const queue = laneQueue(lane);
-      const waiters = /* @__PURE__ */ new Map();
-      for (const [id, w] of queue) {
-        if (waiters.size >= batchSize) break;
-        waiters.set(id, w);
-        queue.delete(id);
-      }
-      inflight += 1;
-      send(lane, waiters).finally(() => {
-        inflight -= 1;
-        pump();
-      });
-    }
-  };
-  return {
-    get inflight() {
-      return inflight;
-    },
-    get queued() {
-      let n = 0;
-      for (const q of lanes.values()) n += q.size;
-      return n;
-    },
-    /**
-     * @param {string} jobId @param {"thumbnail"|"spritesheet"} variant
-     * @param {"high"|"low"} [priority] low: a thumbnail prefetch, served after the thumbnails on screen
-     * @returns {Promise<{buffer: DataView, mime: string}>}
-     */
-    get(jobId, variant, priority = "high") {
-      if (closed) return Promise.reject(new Error("The view was closed"));
-      return new Promise((resolve, reject) => {
-        laneQueue(laneOf(variant, priority)).set(jobId, { resolve, reject });
-        if (!scheduled) {
-          scheduled = true;
-          schedule(pump);
-        }
-      });
-    },
-    /** A queued prefetch of `jobId` is now wanted on screen: serve it with the page's thumbnails. */
-    promote(jobId) {
-      const w = laneQueue("prefetch").get(jobId);
-      if (!w) return;
-      laneQueue("prefetch").delete(jobId);
-      laneQueue("thumbnail").set(jobId, w);
-    },
-    dispose() {
-      closed = true;
-      for (const q of lanes.values()) {
-        for (const w of q.values()) w.reject(new Error("The view was closed"));
-        q.clear();
-      }
-    }
-  };
-}
-function createRequester(model, { timeoutMs = 2e4 } = {}) {
-  let seq = 0;
-  const pending = /* @__PURE__ */ new Map();
-  const prefix = Math.random().toString(36).slice(2, 8);
-  const onMessage = (msg, buffers) => {
-    if (!msg || msg.kind !== "sora-reply") return;
-    const entry = pending.get(msg.id);
-    if (!entry) return;
-    pending.delete(msg.id);
-    clearTimeout(entry.timer);
-    if (msg.ok) entry.resolve({ result: msg.result ?? null, buffers: buffers || [] });
-    else entry.reject(new Error(msg.error || "The kernel could not do that"));
-  };
-  model.on("msg:custom", onMessage);
-  return {
-    get pending() {
-      return pending.size;
-    },
-    /**
-     * @param {string} cmd @param {object} [args]
-     * @param {{buffers?: ArrayBuffer[], timeoutMs?: number}} [opts]
-     * @returns {Promise<{result: any, buffers: DataView[]}>}
-     */
-    request(cmd, args = {}, { buffers = [], timeoutMs: t = timeoutMs } = {}) {
-      seq += 1;
-      const id = `${prefix}-${seq}`;
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          pending.delete(id);
-          reject(new Error(`No answer from the kernel after ${Math.round(t / 1e3)} s (is a cell still running?)`));
-        }, t);
-        pending.set(id, { resolve, reject, timer });
-        model.send({ kind: "sora-request", id, cmd, args }, void 0, buffers);
-      });
-    },
-    dispose() {
-      model.off("msg:custom", onMessage);
-      for (const entry of pending.values()) {
-        clearTimeout(entry.timer);
-        entry.reject(new Error("The view was closed"));
-      }
-      pending.clear();
-    }
-  };
-}
-
-// js/src/media.js
-var DATA_URL_MAX_BYTES = 64 * 1024;
-function bytesToDataUrl(view, mime) {
-  const u8 = ArrayBuffer.isView(view) ? new Uint8Array(view.buffer, view.byteOffset, view.byteLength) : new Uint8Array(view);
-  let bin = "";
-  for (let i = 0; i < u8.length; i += 32768) bin += String.fromCharCode.apply(
-    null,
-    /** @type {any} */
-    u8.subarray(i, i + 32768)
-  );
-  return `data:${mime};base64,${btoa(bin)}`;
-}
-function blobUrl(buffer, mime) {
-  return URL.createObjectURL(new Blob([
-    /** @type {BlobPart} */
-    buffer
-  ], { type: mime }));
-}
-function readDownloadReply(result, buffers, item) {
-  const bytes = buffers && buffers[0] ? buffers[0] : null;
-  const raw = typeof result?.filename === "string" && result.filename ? result.filename : downloadName(item);
-  const filename = raw.split(/[\\/]/).pop() || downloadName(item);
-  const size = Number.isFinite(result?.size) ? Number(result.size) : bytes ? bytes.byteLength : null;
-  const keptAt = typeof result?.path === "string" && result.path ? result.path : null;
-  return { filename, mime: typeof result?.mime === "string" && result.mime ? result.mime : "video/mp4", bytes, size, keptAt };
-}
-function saveFile(bytes, filename, mime) {
-  const url = blobUrl(bytes, mime);
-  const a = document.createElement("a");
-  a.href = url;
-  a.download = filename;
-  a.className = "sora-offscreen";
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 1e4);
-}
-function createMediaCache(requester) {
-  const promises = /* @__PURE__ */ new Map();
-  const made = /* @__PURE__ */ new Map();
-  const batcher = createPreviewBatcher((cmd, args, opts) => requester.request(cmd, args, opts));
-  let disposed = false;
-  const fetchVideo = (item) => requester.request("media", { job_id: item.job_id, variant: "video" }, { timeoutMs: 12e4 }).then(({ result, buffers }) => ({
-    buffer: buffers && buffers[0],
-    mime: result?.mime || "video/mp4"
-  }));
-  const load = (item, variant, priority) => {
-    const key = `${item.job_id}:${variant}`;
-    const known = promises.get(key);
-    if (known) {
-      if (priority === "high" && variant === "thumbnail") batcher.promote(item.job_id);
-      return known;
-    }
-    const source = variant === "video" ? fetchVideo(item) : batcher.get(
-      item.job_id,
-      /** @type {any} */
-      variant,
-      priority
-    );
-    const p = source.then(({ buffer, mime }) => {
-      if (disposed || !buffer) return null;
-      if (variant === "thumbnail" && buffer.byteLength <= DATA_URL_MAX_BYTES) return bytesToDataUrl(buffer, mime || "image/webp");
-      const url = blobUrl(buffer, mime || "application/octet-stream");
-      made.set(key, url);
-      return url;
-    });
-    p.catch(() => promises.delete(key));
-    promises.set(key, p);
-    return p;
-  };
-  return {
-    /** @param {Item} item @param {string} variant */
-    get: (item, variant) => load(item, variant, "high"),
-    /** Thumbnails of cards about to be shown (the next page), after the thumbnails on screen. @param {Item[]} items */
-    prefetch(items) {
-      for (const item of items) {
-        if (item.status === "completed" && item.has_thumbnail) load(item, "thumbnail", "low").catch(() => {
-        });
-      }
-    },
-    /** Forget (and revoke) everything for one job. @param {string} jobId */
-    drop(jobId) {
-      for (const key of [...promises.keys()]) {
-        if (!key.startsWith(`${jobId}:`)) continue;
-        promises.delete(key);
-        const url = made.get(key);
-        if (url) URL.revokeObjectURL(url);
-        made.delete(key);
-      }
-    },
-    dispose() {
-      disposed = true;
-      batcher.dispose();
-      for (const url of made.values()) URL.revokeObjectURL(url);
-      made.clear();
-      promises.clear();
-    }
-  };
-}
-
 // js/src/lineage.js
 function promotedLabel(draft) {
   if (!draft) return "Promoted from a draft";
@@ -851,7 +913,8 @@ function mountCard(item, host) {
   const cancelBtn = actionButton("cancel", "Cancel", "sora-btn-danger-ghost");
   const copyBtn = actionButton("copy", "Copy prompt", "sora-push-right", true);
   const delBtn = actionButton("delete", "Delete", "sora-btn-danger-ghost", true);
-  const actions = h("div", { class: "sora-actions" }, dl, remixBtn, retryBtn, cancelBtn, copyBtn, delBtn);
+  const exporter = mountExportMenu(() => current, host, root, (text, isError) => say(text, isError));
+  const actions = h("div", { class: "sora-actions" }, dl, exporter.toggle, remixBtn, retryBtn, cancelBtn, copyBtn, delBtn);
   const remixId = nextId("remix");
   const remixArea = h("textarea", { id: remixId, class: "sora-input sora-remix-input", rows: "3", "aria-label": "Remix prompt" });
   const remixGo = h("button", { type: "button", class: "sora-btn sora-btn-primary", text: "Create remix" });
@@ -881,7 +944,7 @@ function mountCard(item, host) {
     if (!confirmBox.hidden) confirmGo.focus();
   };
   const note = h("p", { class: "sora-note sora-action-note", role: "status", "aria-live": "polite" });
-  const body = h("div", { class: "sora-card-body" }, head, promptEl, remixNote, progressWrap, errorEl, actions, remixForm, confirmBox, note);
+  const body = h("div", { class: "sora-card-body" }, head, promptEl, remixNote, progressWrap, errorEl, actions, exporter.menu, remixForm, confirmBox, note);
   root.append(mediaBox.el, body);
   let noteTimer = null;
   let watching = null;
@@ -1045,6 +1108,7 @@ function mountCard(item, host) {
     errorEl.textContent = failed ? errorText(next.error) : "";
     setHidden(errorEl, !failed);
     setHidden(dl, s !== "completed");
+    exporter.update(next);
     setHidden(remixBtn, !(s === "completed" && next.can_remix));
     setHidden(retryBtn, !(s === "failed" && next.error && next.error.retryable));
     setHidden(cancelBtn, !canCancel(next));
@@ -2103,6 +2167,7 @@ export {
   downloadName,
   easeRemaining,
   errorText,
+  exportArgs,
   filterItems,
   formatClock,
   formatCost,
