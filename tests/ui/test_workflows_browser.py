@@ -3,7 +3,7 @@
 - The storyboard: the strip of shots (status, thumbnail, prompt), one player for the stitched sequence, the
   timeline scrubbing across a cut (the shot under the playhead changes exactly there), reordering from the strip.
 - The variations grid: four takes, the cost so far, the price of promoting, "Promote take 3" making a final job
-  whose lineage is shown.
+  whose lineage is shown; a card's Export menu saving a GIF and a frame.
 """
 
 from __future__ import annotations
@@ -80,6 +80,23 @@ def test_variations_grid_costs_and_promote_in_the_browser(lab) -> None:
     for k in range(4):
         expect(cards.nth(k)).to_have_attribute("data-status", "completed", timeout=120_000)
     expect(grid.locator(".sora-spent")).to_have_text("Spent so far: $1.60")
+
+    # the card's Export menu: the kernel makes the file and the browser saves it
+    take = cards.nth(0)
+    take.get_by_role("button", name="Export").click()
+    take.get_by_role("spinbutton", name="Start (s)").fill("1")
+    take.get_by_role("spinbutton", name="End (s)").fill("3")
+    with nb.page.expect_download(timeout=60_000) as got:
+        take.get_by_role("button", name="GIF").click()
+    gif = got.value.path()
+    from PIL import Image
+
+    with Image.open(gif) as image:
+        assert (image.n_frames, image.size[0]) == (24, 480), (image.n_frames, image.size)  # 2 s at 12 fps
+    assert got.value.suggested_filename.endswith("-1-3.gif")
+    with nb.page.expect_download(timeout=60_000) as got:
+        take.get_by_role("button", name="Current frame (PNG)").click()
+    assert got.value.suggested_filename.endswith("-0s.png")
     grid.get_by_role("combobox", name="Promote model").select_option("sora-2-pro")
     grid.get_by_role("combobox", name="Promote seconds").select_option("8")
     expect(grid.locator(".sora-promote-cost")).to_have_text("Promoting a take costs $2.40")
