@@ -20,7 +20,7 @@ _EXPORTS: dict[str, str] = {
     "agenerate": "api",
     "jobs": "api",
     "get_job": "api",
-    "resume": "api",
+    "resume": "resuming",
     "on_job_added": "api",
     "estimate_cost": "api",
     "backend_info": "api",
@@ -43,6 +43,9 @@ _EXPORTS: dict[str, str] = {
     "get_profile": "profiles",
     # emulator
     "start_emulator": "emulator",
+    # workflows: widgets over storyboards.py / takes.py (no module is named like a function exported here)
+    "storyboard": "widgets.storyboard",
+    "variations": "widgets.variations",
     # widgets
     "VideoCard": "widgets",
     "GeneratorPanel": "widgets",

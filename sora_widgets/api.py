@@ -190,12 +190,14 @@ def _build_engine(sess: Session, target: Backend, config: dict[str, Any]) -> Eng
         redact.register(settings.api_key if settings.api_key != "none" else None)
         if settings.base_url:
             _split_credentials(settings)
+        settings.send_seed = embedded.is_live_emulator(settings.base_url)  # an emulator started here takes seeds
     else:
         emu = embedded.start(target.home, target.profile, forced=config.get("base_url") == EMULATOR)
         settings.base_url = emu.base_url
         settings.api_key = emu.api_key
         settings.label = "local emulator"
         settings.is_emulator = True
+        settings.send_seed = True
         settings.backend_key = target.backend_key
     return Engine(settings, sess)
 
@@ -274,6 +276,7 @@ def submit(
     input_reference: Any = None,
     fit: str = "cover",
     cache: bool = True,
+    seed: int | None = None,
 ) -> VideoJob:
     """Start a video and return its :class:`VideoJob` at once (status ``pending``).
 
@@ -289,15 +292,19 @@ def submit(
         ``"cover"`` (crop, default), ``"contain"`` (letterbox) or ``"error"`` (refuse a size mismatch).
     cache
         Return an identical finished (or running) job instead of paying again.
+    seed
+        A whole number 0..4294967295 for another take of the same inputs: sent to backends that take one (the
+        emulator; profiles with the ``seed`` feature), and part of the cache key everywhere, so takes with
+        different seeds are never collapsed into one.
 
     Raises
     ------
     ValidationError
-        Bad model/size/seconds/prompt/image, naming what is allowed.
+        Bad model/size/seconds/prompt/image/seed, naming what is allowed.
     BudgetExceededError
         The job would exceed ``budget_usd``, ``max_concurrent`` or ``max_per_minute``.
     """
-    return session().submit(VideoRequest(prompt, model, size, seconds, input_reference, fit, cache))
+    return session().submit(VideoRequest(prompt, model, size, seconds, input_reference, fit, cache, seed))
 
 
 def generate(

@@ -132,6 +132,7 @@ class VideoClient:
         self.host = host_of(self.base_url)
         self.label = label_of(self.base_url)
         self.is_openai = self.host == "api.openai.com"
+        self.sends_seed = False  # set by the engine where the backend takes a `seed` (an extra field)
 
     def __repr__(self) -> str:
         return f"VideoClient(base_url={self.base_url!r})"
@@ -234,10 +235,29 @@ class VideoClient:
         }
         if params.reference is not None:
             kwargs["input_reference"] = (params.reference.filename, params.reference.data, params.reference.mime)
+        if params.seed is not None and self.sends_seed:
+            kwargs["extra_body"] = {"seed": params.seed}
         return await self._create_like("create", "create", **kwargs)
 
     async def remix(self, video_id: str, prompt: str) -> tuple[dict[str, Any], dict[str, str]]:
         return await self._create_like("remix", "remix", video_id, prompt=prompt)
+
+    async def extend(self, video_id: str, prompt: str, seconds: str) -> tuple[dict[str, Any], dict[str, str]]:
+        """POST /videos/extensions once: ``seconds`` more of the completed ``video_id``, continued by ``prompt``.
+
+        Sent as JSON through the SDK's own ``post``: ``videos.extend`` cannot send a ``{"id": ...}`` reference
+        (openai 2.x runs every ``video`` through its file extraction, which refuses a dict). Errors map as for
+        a create (429 -> :class:`Transient`; 5xx/network -> :class:`UnknownOutcome`)."""
+        body = {"prompt": prompt, "seconds": seconds, "video": {"id": video_id}}
+        try:
+            with _quiet_shutdown_warning():
+                data = await self._sdk.post("/videos/extensions", cast_to=dict, body=body)
+        except openai.OpenAIError as exc:
+            mapped = self.map_error(exc, "extend")
+            if isinstance(mapped, Transient) and not (mapped.status == 429 or mapped.not_sent):
+                raise UnknownOutcome(str(mapped)) from None
+            raise mapped from None
+        return dict(data), {}
 
     async def _create_like(
         self, op: str, method: str, *args: Any, **kwargs: Any

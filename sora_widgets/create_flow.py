@@ -73,6 +73,9 @@ async def create_flow(eng: Engine, job: VideoJob, params: VideoParams, *, outcom
                     source_video = (eng.journal.get(job.id) or {}).get("remix_source_video_id")
                     video, headers = await eng.client.remix(str(source_video), params.prompt)
                     eng.caps.learn("remix", True, "a remix answered")
+                elif job.extended_from:
+                    source_video = (eng.journal.get(job.extended_from) or {}).get("video_id")
+                    video, headers = await eng.client.extend(str(source_video), params.prompt, params.seconds)
                 else:
                     video, headers = await eng.client.create(params)
             except Unsupported as exc:
@@ -138,6 +141,8 @@ def could_be_ours(eng: Engine, job: VideoJob, video: dict[str, Any], oldest: flo
     if job.remixed_from:
         source = (eng.journal.get(job.id) or {}).get("remix_source_video_id")
         return video.get("remixed_from_video_id") == source
+    if job.extended_from:  # an extension's `seconds` is the whole continued clip's
+        return str(video.get("size") or job.size) == job.size
     model = str(video.get("model") or job.model)
     return (model == job.model or model.startswith(job.model + "-")) and \
         str(video.get("size") or job.size) == job.size and str(video.get("seconds") or job.seconds) == job.seconds

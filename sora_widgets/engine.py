@@ -58,6 +58,7 @@ class Settings:
     is_emulator: bool = False
     list_threshold: int = 8
     transport: Any = field(default=None, repr=False)  # a provider's transport (providers/), instead of the SDK
+    send_seed: bool = False  # the backend takes an optional `seed` on create (the emulator, "seed" profiles)
 
 
 class Engine(LoopThread):
@@ -70,6 +71,8 @@ class Engine(LoopThread):
         self.journal: Journal = session.journal
         self.client = settings.transport or VideoClient(
             base_url=settings.base_url, api_key=settings.api_key, client=settings.client)
+        if settings.transport is None:  # a provider's transport has its own idea of seeds
+            self.client.sends_seed = settings.send_seed or settings.profile.supports("seed")
         self.backend_key = settings.backend_key or public_url(self.client.base_url)
         # the journal's own connection and lock: the facts live in the same SQLite file as the jobs
         self.caps = Capabilities(CapabilityStore(self.journal._db, self.journal._lock), self.backend_key,
@@ -264,7 +267,7 @@ class Engine(LoopThread):
         if row.get("reference_path") and Path(row["reference_path"]).exists():
             path = Path(row["reference_path"])
             reference = fit_reference(load_reference(path), row["size"], "error", stem=path.stem)
-        return VideoParams(row["prompt"], row["model"], row["size"], str(row["seconds"]), reference)
+        return VideoParams(row["prompt"], row["model"], row["size"], str(row["seconds"]), reference, row.get("seed"))
 
     # ------------------------------------------------------------------ delete
 

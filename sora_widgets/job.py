@@ -170,6 +170,9 @@ class VideoJob:
         self.seconds: str = str(row["seconds"])
         self.cost_usd: float | None = row.get("cost_usd")
         self.remixed_from: str | None = row.get("remixed_from")
+        self.seed: int | None = row.get("seed")  # the take's seed, when one was asked for
+        self.promoted_from: str | None = row.get("promoted_from")  # the draft this job re-renders
+        self.extended_from: str | None = row.get("extended_from")  # the job whose video this one continues
         self.created_at: float = float(row.get("created_at") or time.time())
         self._eta_deadline: float | None = None
         self._load(row)
@@ -246,6 +249,9 @@ class VideoJob:
             "spritesheet_path": str(self.spritesheet_path) if self.spritesheet_path else None,
             "sprite": self.sprite.to_dict() if self.sprite else None,
             "remixed_from": self.remixed_from,
+            "seed": self.seed,
+            "promoted_from": self.promoted_from,
+            "extended_from": self.extended_from,
             "done": self.done,
         }
 
@@ -346,3 +352,35 @@ class VideoJob:
     def retry(self) -> VideoJob:
         """A new job with the same parameters (no cache)."""
         return self._session.retry(self)
+
+    def extend(self, prompt: str, *, seconds: int | str | None = None, cache: bool = True) -> VideoJob:
+        """A new job: this completed video continued by ``prompt`` for ``seconds`` more (the backend's extensions
+        endpoint). Its video is the whole continued clip; its ``extended_from`` is this job's id. ``cache``: the
+        same extension of the same video is not paid twice."""
+        return self._session.extend(self, prompt, seconds, cache)
+
+    def promote(self, *, model: str | None = None, size: str | None = None,
+                seconds: int | str | None = None) -> VideoJob:
+        """Draft to final: this completed take rendered again (same prompt, reference and seed) with ``model`` /
+        ``size`` / ``seconds`` (default: this job's). The new job's ``promoted_from`` is this job's id."""
+        return self._session.promote(self, model, size, seconds)
+
+    # ------------------------------------------------------------------ exports (sora_widgets.export)
+
+    def export(self, dst: str | Path, **options: Any) -> Any:
+        """Write this video (trimmed, resized) as GIF / MP4 / WebM: :func:`sora_widgets.export.export`."""
+        from .export import export
+
+        return export(self, dst, **options)
+
+    def frame(self, t: float) -> Any:
+        """The frame shown at ``t`` seconds, as a ``PIL.Image``."""
+        from .export import frame
+
+        return frame(self, t)
+
+    def contact_sheet(self, cols: int = 4, **options: Any) -> Any:
+        """Evenly spaced frames of this video as one image (:func:`sora_widgets.export.contact_sheet`)."""
+        from .export import contact_sheet
+
+        return contact_sheet(self, cols, **options)

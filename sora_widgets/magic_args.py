@@ -55,6 +55,8 @@ _USAGE = {
     "backend": "%sora backend [URL | emulator | openai | gemini | fal | ...] [--profile NAME]",
     "budget": "%sora budget [USD | off]",
     "cost": "%sora cost [--model M] [--size S] [--seconds N]",
+    "storyboard": "%%sora storyboard [--model M] [--size S] [--seconds N] [--chain frame|extend|none] [-o NAME] "
+                  "[--wait], then one shot per line",
     "help": "%sora help [SUBCOMMAND]",
 }
 #: Subcommand words; a prompt that starts with one of them needs ``--`` (or quotes) in front.
@@ -78,6 +80,7 @@ class GenerateOptions:
     wait: bool = False
     out: str | None = None
     profile: str | None = None  # backend only
+    chain: str | None = None  # storyboard only: frame | extend | none
 
 
 @dataclass(frozen=True)
@@ -127,14 +130,15 @@ def _identifier(value: str) -> str:
 # option -> (argparse keyword arguments, the commands that take it). Also read by the prompt scanner below,
 # which must know which options take a value to find where the prompt starts.
 _OPTIONS: dict[tuple[str, ...], tuple[dict[str, Any], tuple[str, ...]]] = {
-    ("--model",): ({"metavar": "M", "type": _value("--model sora-2-pro")}, ("generate", "cost")),
-    ("--size",): ({"metavar": "WxH", "type": _value("--size 1280x720")}, ("generate", "cost")),
-    ("--seconds",): ({"metavar": "N", "type": _value("--seconds 8")}, ("generate", "cost")),
+    ("--model",): ({"metavar": "M", "type": _value("--model sora-2-pro")}, ("generate", "cost", "storyboard")),
+    ("--size",): ({"metavar": "WxH", "type": _value("--size 1280x720")}, ("generate", "cost", "storyboard")),
+    ("--seconds",): ({"metavar": "N", "type": _value("--seconds 8")}, ("generate", "cost", "storyboard")),
+    ("--chain",): ({"choices": ("frame", "extend", "none")}, ("storyboard",)),
     ("--ref",): ({"metavar": "PATH", "type": _value("--ref first_frame.png")}, ("generate",)),
     ("--fit",): ({"choices": FITS}, ("generate",)),
     ("--no-cache",): ({"dest": "cache", "action": "store_false"}, ("generate",)),
-    ("--wait",): ({"action": "store_true"}, ("generate", "remix")),
-    ("-o", "--out"): ({"metavar": "NAME", "type": _identifier}, ("generate", "remix")),
+    ("--wait",): ({"action": "store_true"}, ("generate", "remix", "storyboard")),
+    ("-o", "--out"): ({"metavar": "NAME", "type": _identifier}, ("generate", "remix", "storyboard")),
     ("--profile",): ({"metavar": "NAME", "type": _value("--profile openai")}, ("backend",)),
 }
 _HELP = ("-h", "--help")
@@ -371,6 +375,12 @@ def _parse(line: str, cell: str | None) -> Command:
         words.take()
         if first == "remix":
             return _parse_prompted("remix", line, words.peek() or len(line), cell)
+        if first == "storyboard":  # the cell body is the shots, one per line (its prompt, filled like one)
+            if cell is None or not cell.strip():
+                raise ParseError(f"%%sora storyboard needs the shots in the cell body, one per line; usage: "
+                                 f"{usage('storyboard')}")
+            parsed = _run_argparse(first, words.rest(), extra="the shots go in the cell body, one per line")
+            return Command(first, prompt=cell.strip("\n"), options=_options(parsed))
         if cell is not None and cell.strip():
             raise ParseError(f"%%sora {first} takes no cell body; use the line magic: {usage(first)}")
         parsed = _run_argparse(first, words.rest(), extra=f"%sora {first} takes no more words")

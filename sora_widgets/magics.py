@@ -72,6 +72,8 @@ subcommands:
                                  show or switch the backend; a profile names its models, sizes, prices
   %sora budget [USD | off]       show or set the spending limit
   %sora cost [--model M] [--size S] [--seconds N]
+  %%sora storyboard [--model M] [--size S] [--seconds N] [--chain frame|extend|none] [-o NAME] [--wait]
+                                 one shot per line of the cell: shots chained and stitched (the widget)
   %sora help"""
 
 
@@ -171,6 +173,21 @@ class SoraMagics(Magics, Configurable):
         source = _find_job(command.args[0])
         job = source.remix(command.prompt)
         return self._deliver(job, command.options)
+
+    def _cmd_storyboard(self, command: Command) -> Any:
+        """``%%sora storyboard``: one shot per non-empty line of the cell; the storyboard widget is the value."""
+        options = self._with_config(command.options)
+        shots = [line.strip() for line in (command.prompt or "").splitlines() if line.strip()]
+        chain = None if options.chain == "none" else options.chain or "frame"
+        board = sw.storyboard(shots, model=options.model, size=options.size, seconds=options.seconds, chain=chain)
+        if options.out:
+            self.shell.user_ns[options.out] = board
+        if options.wait:
+            try:
+                board.wait()
+            except KeyboardInterrupt:
+                raise _usage_error(f"stopped waiting; storyboard {board.id} keeps running") from None
+        return board
 
     def _cmd_list(self, command: Command) -> JobTable:
         return JobTable.from_jobs(sw.jobs())

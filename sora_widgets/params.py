@@ -74,6 +74,8 @@ class VideoRequest:
     input_reference: Any = None
     fit: str = "cover"
     cache: bool = True
+    seed: int | None = None  # another take of the same inputs (sent where the backend takes a seed)
+    promoted_from: str | None = None  # local id of the draft this request re-renders (job.promote)
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,7 @@ class VideoParams:
     size: str
     seconds: str
     reference: Reference | None = None
+    seed: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -93,6 +96,7 @@ class VideoParams:
             "size": self.size,
             "seconds": self.seconds,
             "reference_sha256": self.reference.sha256 if self.reference else None,
+            "seed": self.seed,
         }
 
 
@@ -143,7 +147,7 @@ def choose_size_seconds(spec: ModelSpec, size: Any, seconds: Any) -> tuple[str, 
 def validate_request(profile: BackendProfile, request: VideoRequest) -> VideoParams:
     """:func:`validate` for a :class:`VideoRequest`."""
     return validate(profile, request.prompt, model=request.model, size=request.size, seconds=request.seconds,
-                    input_reference=request.input_reference, fit=request.fit)
+                    input_reference=request.input_reference, fit=request.fit, seed=request.seed)
 
 
 def validate(
@@ -155,6 +159,7 @@ def validate(
     seconds: Any = None,
     input_reference: Any = None,
     fit: str = "cover",
+    seed: Any = None,
 ) -> VideoParams:
     """Check a request against ``profile`` and return it normalised.
 
@@ -170,6 +175,8 @@ def validate(
         Path, bytes or PIL image; fitted to ``size`` according to ``fit``.
     fit
         ``"cover"`` (crop to fill), ``"contain"`` (letterbox) or ``"error"`` (refuse a mismatch).
+    seed
+        None, or a whole number 0..4294967295: another take of the same inputs.
 
     Raises
     ------
@@ -181,12 +188,15 @@ def validate(
     chosen_size, chosen_seconds = choose_size_seconds(spec, size, seconds)
     if fit not in FITS:
         raise ValidationError(f"fit {fit!r} is not one of: {_listing(FITS)}", "fit")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32):
+        raise ValidationError(f"seed must be a whole number from 0 to 4294967295, got {seed!r}", "seed")
     reference = None
     if input_reference is not None:
         stem = Path(input_reference).stem if isinstance(input_reference, (str, os.PathLike)) else "reference"
         reference = fit_reference(load_reference(input_reference, parse_size(chosen_size)), chosen_size, fit,
                                   stem=stem)
-    return VideoParams(prompt=prompt, model=spec.name, size=chosen_size, seconds=chosen_seconds, reference=reference)
+    return VideoParams(prompt=prompt, model=spec.name, size=chosen_size, seconds=chosen_seconds, reference=reference,
+                       seed=seed)
 
 
 def check_prompt(prompt: Any, what: str = "the video") -> str:
@@ -311,10 +321,12 @@ def estimate_cost(profile: BackendProfile, model: str | None = None, size: str |
 
 
 def cache_key(backend_key: str, params: VideoParams) -> str:
-    """A stable key for "this exact video on this backend": backend, model, size, seconds, prompt, image hash."""
-    payload = json.dumps(
-        [backend_key, params.model, params.size, params.seconds, params.prompt,
-         params.reference.sha256 if params.reference else None],
-        separators=(",", ":"),
-    )
+    """A stable key for "this exact video on this backend": backend, model, size, seconds, prompt, image hash,
+    and the seed when there is one (takes with different seeds are different videos, even where the backend
+    takes no seed)."""
+    fields: list[Any] = [backend_key, params.model, params.size, params.seconds, params.prompt,
+                         params.reference.sha256 if params.reference else None]
+    if params.seed is not None:
+        fields.append(params.seed)  # appended only when set: keys of unseeded requests stay as they were
+    payload = json.dumps(fields, separators=(",", ":"))
     return hashlib.sha256(payload.encode()).hexdigest()

@@ -18,6 +18,7 @@ __all__ = [
     "LITELLM_VEO_PROFILE",
     "OPENAI_PROFILE",
     "SGLANG_PROFILE",
+    "SPEC_FEATURES",
     "VLLM_OMNI_PROFILE",
     "BackendProfile",
     "ModelSpec",
@@ -27,8 +28,10 @@ __all__ = [
 ]
 
 #: Everything a backend may or may not support. ``variants`` means thumbnail and spritesheet downloads;
-#: ``progress`` means the backend reports a rising ``progress`` field.
-FEATURES = frozenset({"remix", "list", "delete", "variants", "progress", "edits", "extensions"})
+#: ``progress`` means the backend reports a rising ``progress`` field; ``seed`` that the create takes an optional
+#: integer ``seed`` (another take of the same inputs; not in OpenAI's spec, so not in :data:`SPEC_FEATURES`).
+FEATURES = frozenset({"remix", "list", "delete", "variants", "progress", "edits", "extensions", "seed"})
+SPEC_FEATURES = FEATURES - {"seed"}
 
 _SNAPSHOT = re.compile(r"^(?P<base>.+)-\d{4}-\d{2}-\d{2}$")
 
@@ -89,7 +92,7 @@ class BackendProfile:
 
     name: str
     models: tuple[ModelSpec, ...]
-    features: frozenset[str] = FEATURES
+    features: frozenset[str] = SPEC_FEATURES
     open_models: bool = False
     description: str = ""
 
@@ -148,7 +151,7 @@ OPENAI_PROFILE = BackendProfile(
             label="Sora 2 Pro",
         ),
     ),
-    features=FEATURES,
+    features=SPEC_FEATURES,
     open_models=False,
     description="OpenAI Videos API (Sora 2), as specified; served by the local emulator",
 )

@@ -30,7 +30,15 @@ from .errors import BackendUnavailableError, BudgetExceededError, ValidationErro
 from .job import VideoJob
 from .journal_recovery import write_record
 from .leases import Leases
-from .params import VideoParams, VideoRequest, cache_key, check_prompt, estimate_cost, validate_request
+from .params import (
+    VideoParams,
+    VideoRequest,
+    cache_key,
+    check_prompt,
+    estimate_cost,
+    validate,
+    validate_request,
+)
 from .store import Journal, storage_error
 from .urls import label_of
 from .vocab import TERMINAL
@@ -254,7 +262,7 @@ class Session:
             hit = self._cached(key, backend.backend_key)
             if hit is not None:
                 return hit
-        return self._start(params, key)
+        return self._start(params, key, promoted_from=request.promoted_from)
 
     def remix(self, source: VideoJob, prompt: Any) -> VideoJob:
         engine = self._require(source, "remix")
@@ -266,12 +274,36 @@ class Session:
         params = VideoParams(prompt=prompt, model=source.model, size=source.size, seconds=source.seconds)
         return self._start(params, None, remix_of=source)
 
+    def promote(self, draft: VideoJob, model: str | None, size: str | None, seconds: Any) -> VideoJob:
+        """Render the chosen take ``draft`` again with other parameters (its prompt, reference and seed)."""
+        self._require(draft, "promote")
+        if draft.status != "completed":
+            raise ValidationError(f"only a completed take can be promoted; {draft.id} is {draft.status}", "draft")
+        path = (self.journal.get(draft.id) or {}).get("reference_path")
+        ref = path if path and Path(path).exists() else None
+        return self.submit(VideoRequest(draft.prompt, model or draft.model, size or draft.size,
+                                        seconds or draft.seconds, ref, "cover", True, draft.seed, draft.id))
+
+    def extend(self, source: VideoJob, prompt: Any, seconds: Any, cache: bool = True) -> VideoJob:
+        """``seconds`` more of the completed ``source``, continued by ``prompt`` (the extensions endpoint). The
+        new job's video is the whole continued clip; its ``seconds`` (and cost) are the part added."""
+        engine = self._require(source, "extend")
+        if not engine.profile.supports("extensions"):
+            raise BackendUnavailableError(f"backend profile {engine.profile.name!r} has no extensions endpoint")
+        if source.status != "completed" or not source.video_id:
+            raise ValidationError(f"only a completed video can be extended; {source.id} is {source.status}", "source")
+        params = validate(engine.profile, prompt, model=source.model, size=source.size, seconds=seconds)
+        key = f"extend:{source.id}:{cache_key(engine.backend_key, params)}"  # the same extension is paid once
+        hit = self._cached(key, engine.backend_key) if cache else None
+        return hit if hit is not None else self._start(params, key, extend_of=source)
+
     def retry(self, job: VideoJob) -> VideoJob:
         self._require(job, "retry")
         row = self.journal.get(job.id) or {}
         reference = row.get("reference_path") if row.get("reference_path") and \
             Path(row["reference_path"]).exists() else None
-        return self.submit(VideoRequest(job.prompt, job.model, job.size, job.seconds, reference, "error", False))
+        return self.submit(VideoRequest(job.prompt, job.model, job.size, job.seconds, reference, "error", False,
+                                        job.seed))
 
     def delete(self, job: VideoJob) -> concurrent.futures.Future[None]:
         """Delete on the backend and locally, on the engine; the future resolves when it is done."""
@@ -289,7 +321,8 @@ class Session:
                 return live  # the same request is already running: a double click must not pay twice
         return None
 
-    def _start(self, params: VideoParams, key: str | None, *, remix_of: VideoJob | None = None) -> VideoJob:
+    def _start(self, params: VideoParams, key: str | None, *, remix_of: VideoJob | None = None,
+               promoted_from: str | None = None, extend_of: VideoJob | None = None) -> VideoJob:
         engine = self.engine()
         cost = estimate_cost(engine.profile, params.model, params.size, params.seconds)
         self._settle_in_flight(engine)
@@ -311,6 +344,8 @@ class Session:
                 "reference_path": reference_path, "cache_key": key, "status": "pending", "cost_usd": cost,
                 "remixed_from": remix_of.id if remix_of else None,
                 "remix_source_video_id": remix_of.video_id if remix_of else None, "created_at": time.time(),
+                "seed": params.seed, "promoted_from": promoted_from,
+                "extended_from": extend_of.id if extend_of else None,
             }
             self.journal.insert(row)  # before any request: a crash from here on cannot lose the job
             write_record(self.journal.media_dir(job_id), row)  # what rebuilds the row if the journal is lost

@@ -23,6 +23,7 @@ from .capability_store import ensure_schema as ensure_capability_schema
 from .errors import DiskFullError, JournalCorruptError, StorageError
 from .journal_recovery import has_media_jobs, rows_from_media, set_aside
 from .leases import ensure_table as ensure_lease_table
+from .lineage import LINEAGE_COLUMNS, add_lineage_columns
 from .redact import redact
 from .urls import public_url
 
@@ -70,7 +71,7 @@ JOB_COLUMNS = (
     "id", "backend_key", "backend_label", "video_id", "prompt", "model", "size", "seconds", "reference_sha256",
     "reference_path", "cache_key", "status", "progress", "error_json", "cost_usd", "video_path", "thumbnail_path",
     "spritesheet_path", "sprite_json", "remixed_from", "remix_source_video_id", "created_at", "sent_at",
-    "acknowledged_at", "completed_at", "server_created_at", "expires_at", "updated_at",
+    "acknowledged_at", "completed_at", "server_created_at", "expires_at", "updated_at", *LINEAGE_COLUMNS,
 )
 _COLUMN_SET = frozenset(JOB_COLUMNS)
 
@@ -136,6 +137,7 @@ class Journal:
                 self._migrate()
                 ensure_lease_table(db)
                 ensure_capability_schema(db)
+                add_lineage_columns(db)
         except BaseException:
             db.close()
             raise

@@ -14,7 +14,7 @@ import { createTicker } from "./progress.js";
 
 const CARD_FIELDS = [
   "job_id", "video_id", "status", "progress", "eta_s", "elapsed_s", "typical_s", "prompt", "model", "size", "seconds",
-  "cost_usd", "error", "sprite", "remixed_from", "created_at", "completed_at", "has_video", "can_remix", "can_delete",
+  "cost_usd", "error", "sprite", "remixed_from", "promoted_from", "created_at", "completed_at", "has_video", "can_remix", "can_delete",
   "can_cancel",
 ];
 

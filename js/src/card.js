@@ -2,10 +2,12 @@
 // The card (used by all three views): status, chips, prompt, live progress, actions (download, remix,
 // retry, cancel, copy, delete) and its media box (card-media.js).
 
+import { mountExportMenu } from "./card-export.js";
 import { mountCardMedia } from "./card-media.js";
 import { actionButton, copyText, h, nextId, setHidden } from "./dom.js";
 import { clamp, errorText, formatClock, formatCost, formatSeconds, formatSize, isTerminal, quotePrompt, remixLabel, statusLabel } from "./format.js";
 import { readDownloadReply, saveFile } from "./media.js";
+import { promotedLabel } from "./lineage.js";
 import { createProgressModel, progressText } from "./progress.js";
 
 /** @typedef {import("./types.js").Item} Item */
@@ -66,7 +68,8 @@ export function mountCard(item, host) {
   const cancelBtn = actionButton("cancel", "Cancel", "sora-btn-danger-ghost");
   const copyBtn = actionButton("copy", "Copy prompt", "sora-push-right", true);
   const delBtn = actionButton("delete", "Delete", "sora-btn-danger-ghost", true);
-  const actions = h("div", { class: "sora-actions" }, dl, remixBtn, retryBtn, cancelBtn, copyBtn, delBtn);
+  const exporter = mountExportMenu(() => current, host, root, (text, isError) => say(text, isError));
+  const actions = h("div", { class: "sora-actions" }, dl, exporter.toggle, remixBtn, retryBtn, cancelBtn, copyBtn, delBtn);
 
   const remixId = nextId("remix");
   const remixArea = h("textarea", { id: remixId, class: "sora-input sora-remix-input", rows: "3", "aria-label": "Remix prompt" });
@@ -102,7 +105,7 @@ export function mountCard(item, host) {
   };
 
   const note = h("p", { class: "sora-note sora-action-note", role: "status", "aria-live": "polite" });
-  const body = h("div", { class: "sora-card-body" }, head, promptEl, remixNote, progressWrap, errorEl, actions, remixForm, confirmBox, note);
+  const body = h("div", { class: "sora-card-body" }, head, promptEl, remixNote, progressWrap, errorEl, actions, exporter.menu, remixForm, confirmBox, note);
   root.append(mediaBox.el, body);
 
   // ---- behaviour ------------------------------------------------------------------------------------------
@@ -258,9 +261,10 @@ export function mountCard(item, host) {
     tookChip.textContent = took != null && took >= 0 ? `rendered in ${formatClock(took)}` : "";
     promptEl.textContent = next.prompt || "";
     promptEl.title = next.prompt || "";
-    remixNote.textContent = next.remixed_from ? remixLabel(host.lookup?.(next.remixed_from)) : "";
-    remixNote.title = next.remixed_from ? `Source job: ${next.remixed_from}` : "";
-    setHidden(remixNote, !next.remixed_from);
+    const source = next.remixed_from || next.promoted_from;
+    remixNote.textContent = next.remixed_from ? remixLabel(host.lookup?.(next.remixed_from)) : next.promoted_from ? promotedLabel(host.lookup?.(next.promoted_from)) : "";
+    remixNote.title = source ? `Source job: ${source}` : "";
+    setHidden(remixNote, !source);
 
     mediaBox.update(next);
     if (!isTerminal(s)) mediaBox.setPlaceholder(`${statusLabel(s)}…`);
@@ -288,6 +292,7 @@ export function mountCard(item, host) {
 
     // actions
     setHidden(dl, s !== "completed");
+    exporter.update(next);
     setHidden(remixBtn, !(s === "completed" && next.can_remix));
     setHidden(retryBtn, !(s === "failed" && next.error && next.error.retryable));
     setHidden(cancelBtn, !canCancel(next));

@@ -10,9 +10,12 @@
 import { renderCardView } from "./card-view.js";
 import { renderGalleryView } from "./gallery.js";
 import { renderPanelView } from "./panel.js";
+import { renderStoryboardView } from "./storyboard.js";
+import { renderVariationsView } from "./variations.js";
 
 export { analyzePrompt, coachHint } from "./coach.js";
 export { canCancel } from "./card.js";
+export { exportArgs } from "./card-export.js";
 export {
   clamp, costKey, downloadName, errorText, formatClock, formatCost, formatSeconds, formatSize, isTerminal,
   orientationOf, parseSize, quotePrompt, remixLabel, statusLabel, TERMINAL_STATUSES,
@@ -22,9 +25,12 @@ export { bytesToDataUrl, DATA_URL_MAX_BYTES, readDownloadReply } from "./media.j
 export { createProgressModel, createTicker, easeRemaining, PROGRESS_CEILING, progressText } from "./progress.js";
 export { createPreviewBatcher, createRequester, PREVIEW_LANES } from "./protocol.js";
 export { frameFromPointer, frameTime, spriteStyle, stepFrame, tileRect } from "./sprite.js";
+export { moved, shotAt } from "./storyboard.js";
+export { splitTakes } from "./variations.js";
+export { promotedLabel } from "./lineage.js";
 
 /** @type {Record<string, (ctx: {model: any, el: HTMLElement}) => () => void>} */
-const VIEWS = { card: renderCardView, panel: renderPanelView, gallery: renderGalleryView };
+const VIEWS = { card: renderCardView, panel: renderPanelView, gallery: renderGalleryView, storyboard: renderStoryboardView, variations: renderVariationsView };
 
 /** @param {{model: any, el: HTMLElement}} ctx */
 function render({ model, el }) {

@@ -32,6 +32,7 @@
  * @property {boolean} can_delete
  * @property {boolean} [can_cancel] absent: a running job may be cancelled (the `delete` command)
  * @property {string | null} remixed_from
+ * @property {string | null} [promoted_from] the draft (take) this job re-renders (job.promote)
  * @property {number | null} [created_at]
  * @property {number | null} [completed_at]
  */

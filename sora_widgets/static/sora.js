@@ -184,6 +184,299 @@ function remixLabel(source) {
   return quoted ? `Remix of ${quoted}` : "Remix of an earlier video";
 }
 
+// js/src/protocol.js
+var PREVIEW_LANES = Object.freeze(["thumbnail", "prefetch", "spritesheet"]);
+function createPreviewBatcher(request, { batchSize = 100, concurrency = 2, timeoutMs = 3e4, schedule = queueMicrotask } = {}) {
+  const lanes = new Map(PREVIEW_LANES.map((lane) => [lane, /* @__PURE__ */ new Map()]));
+  const laneQueue = (lane) => (
+    /** @type {Map<string, {resolve: Function, reject: Function}>} */
+    lanes.get(lane)
+  );
+  let inflight = 0;
+  let scheduled = false;
+  let closed = false;
+  const laneOf = (variant, priority) => variant === "thumbnail" && priority === "low" ? "prefetch" : variant;
+  const send = async (lane, waiters) => {
+    const variant = lane === "prefetch" ? "thumbnail" : lane;
+    try {
+      const { result, buffers } = await request("previews", { job_ids: [...waiters.keys()], variant }, { timeoutMs });
+      const found = new Map((result?.items || []).map((it, i) => [it.job_id, { buffer: buffers[i], mime: it.mime }]));
+      for (const [id, w] of waiters) {
+        const hit = found.get(id);
+        if (hit && hit.buffer) w.resolve(hit);
+        else w.reject(new Error(result?.missing?.[id] || `no ${variant} for ${id}`));
+      }
+    } catch (err) {
+      for (const w of waiters.values()) w.reject(err);
+    }
+  };
+  const pump = () => {
+    scheduled = false;
+    while (!closed && inflight < concurrency) {
+      const lane = PREVIEW_LANES.find((l) => laneQueue(l).size > 0);
+      if (!lane) return;
+      const queue = laneQueue(lane);
+      const waiters = /* @__PURE__ */ new Map();
+      for (const [id, w] of queue) {
+        if (waiters.size >= batchSize) break;
+        waiters.set(id, w);
+        queue.delete(id);
+      }
+      inflight += 1;
+      send(lane, waiters).finally(() => {
+        inflight -= 1;
+        pump();
+      });
+    }
+  };
+  return {
+    get inflight() {
+      return inflight;
+    },
+    get queued() {
+      let n = 0;
+      for (const q of lanes.values()) n += q.size;
+      return n;
+    },
+    /**
+     * @param {string} jobId @param {"thumbnail"|"spritesheet"} variant
+     * @param {"high"|"low"} [priority] low: a thumbnail prefetch, served after the thumbnails on screen
+     * @returns {Promise<{buffer: DataView, mime: string}>}
+     */
+    get(jobId, variant, priority = "high") {
+      if (closed) return Promise.reject(new Error("The view was closed"));
+      return new Promise((resolve, reject) => {
+        laneQueue(laneOf(variant, priority)).set(jobId, { resolve, reject });
+        if (!scheduled) {
+          scheduled = true;
+          schedule(pump);
+        }
+      });
+    },
+    /** A queued prefetch of `jobId` is now wanted on screen: serve it with the page's thumbnails. */
+    promote(jobId) {
+      const w = laneQueue("prefetch").get(jobId);
+      if (!w) return;
+      laneQueue("prefetch").delete(jobId);
+      laneQueue("thumbnail").set(jobId, w);
+    },
+    dispose() {
+      closed = true;
+      for (const q of lanes.values()) {
+        for (const w of q.values()) w.reject(new Error("The view was closed"));
+        q.clear();
+      }
+    }
+  };
+}
+function createRequester(model, { timeoutMs = 2e4 } = {}) {
+  let seq = 0;
+  const pending = /* @__PURE__ */ new Map();
+  const prefix = Math.random().toString(36).slice(2, 8);
+  const onMessage = (msg, buffers) => {
+    if (!msg || msg.kind !== "sora-reply") return;
+    const entry = pending.get(msg.id);
+    if (!entry) return;
+    pending.delete(msg.id);
+    clearTimeout(entry.timer);
+    if (msg.ok) entry.resolve({ result: msg.result ?? null, buffers: buffers || [] });
+    else entry.reject(new Error(msg.error || "The kernel could not do that"));
+  };
+  model.on("msg:custom", onMessage);
+  return {
+    get pending() {
+      return pending.size;
+    },
+    /**
+     * @param {string} cmd @param {object} [args]
+     * @param {{buffers?: ArrayBuffer[], timeoutMs?: number}} [opts]
+     * @returns {Promise<{result: any, buffers: DataView[]}>}
+     */
+    request(cmd, args = {}, { buffers = [], timeoutMs: t = timeoutMs } = {}) {
+      seq += 1;
+      const id = `${prefix}-${seq}`;
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          pending.delete(id);
+          reject(new Error(`No answer from the kernel after ${Math.round(t / 1e3)} s (is a cell still running?)`));
+        }, t);
+        pending.set(id, { resolve, reject, timer });
+        model.send({ kind: "sora-request", id, cmd, args }, void 0, buffers);
+      });
+    },
+    dispose() {
+      model.off("msg:custom", onMessage);
+      for (const entry of pending.values()) {
+        clearTimeout(entry.timer);
+        entry.reject(new Error("The view was closed"));
+      }
+      pending.clear();
+    }
+  };
+}
+
+// js/src/media.js
+var DATA_URL_MAX_BYTES = 64 * 1024;
+function bytesToDataUrl(view, mime) {
+  const u8 = ArrayBuffer.isView(view) ? new Uint8Array(view.buffer, view.byteOffset, view.byteLength) : new Uint8Array(view);
+  let bin = "";
+  for (let i = 0; i < u8.length; i += 32768) bin += String.fromCharCode.apply(
+    null,
+    /** @type {any} */
+    u8.subarray(i, i + 32768)
+  );
+  return `data:${mime};base64,${btoa(bin)}`;
+}
+function blobUrl(buffer, mime) {
+  return URL.createObjectURL(new Blob([
+    /** @type {BlobPart} */
+    buffer
+  ], { type: mime }));
+}
+function readDownloadReply(result, buffers, item) {
+  const bytes = buffers && buffers[0] ? buffers[0] : null;
+  const raw = typeof result?.filename === "string" && result.filename ? result.filename : downloadName(item);
+  const filename = raw.split(/[\\/]/).pop() || downloadName(item);
+  const size = Number.isFinite(result?.size) ? Number(result.size) : bytes ? bytes.byteLength : null;
+  const keptAt = typeof result?.path === "string" && result.path ? result.path : null;
+  return { filename, mime: typeof result?.mime === "string" && result.mime ? result.mime : "video/mp4", bytes, size, keptAt };
+}
+function saveFile(bytes, filename, mime) {
+  const url = blobUrl(bytes, mime);
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = filename;
+  a.className = "sora-offscreen";
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1e4);
+}
+function createMediaCache(requester) {
+  const promises = /* @__PURE__ */ new Map();
+  const made = /* @__PURE__ */ new Map();
+  const batcher = createPreviewBatcher((cmd, args, opts) => requester.request(cmd, args, opts));
+  let disposed = false;
+  const fetchVideo = (item) => requester.request("media", { job_id: item.job_id, variant: "video" }, { timeoutMs: 12e4 }).then(({ result, buffers }) => ({
+    buffer: buffers && buffers[0],
+    mime: result?.mime || "video/mp4"
+  }));
+  const load = (item, variant, priority) => {
+    const key = `${item.job_id}:${variant}`;
+    const known = promises.get(key);
+    if (known) {
+      if (priority === "high" && variant === "thumbnail") batcher.promote(item.job_id);
+      return known;
+    }
+    const source = variant === "video" ? fetchVideo(item) : batcher.get(
+      item.job_id,
+      /** @type {any} */
+      variant,
+      priority
+    );
+    const p = source.then(({ buffer, mime }) => {
+      if (disposed || !buffer) return null;
+      if (variant === "thumbnail" && buffer.byteLength <= DATA_URL_MAX_BYTES) return bytesToDataUrl(buffer, mime || "image/webp");
+      const url = blobUrl(buffer, mime || "application/octet-stream");
+      made.set(key, url);
+      return url;
+    });
+    p.catch(() => promises.delete(key));
+    promises.set(key, p);
+    return p;
+  };
+  return {
+    /** @param {Item} item @param {string} variant */
+    get: (item, variant) => load(item, variant, "high"),
+    /** Thumbnails of cards about to be shown (the next page), after the thumbnails on screen. @param {Item[]} items */
+    prefetch(items) {
+      for (const item of items) {
+        if (item.status === "completed" && item.has_thumbnail) load(item, "thumbnail", "low").catch(() => {
+        });
+      }
+    },
+    /** Forget (and revoke) everything for one job. @param {string} jobId */
+    drop(jobId) {
+      for (const key of [...promises.keys()]) {
+        if (!key.startsWith(`${jobId}:`)) continue;
+        promises.delete(key);
+        const url = made.get(key);
+        if (url) URL.revokeObjectURL(url);
+        made.delete(key);
+      }
+    },
+    dispose() {
+      disposed = true;
+      batcher.dispose();
+      for (const url of made.values()) URL.revokeObjectURL(url);
+      made.clear();
+      promises.clear();
+    }
+  };
+}
+
+// js/src/card-export.js
+function exportArgs(format, start, end, now) {
+  const num = (v) => v.trim() === "" || !Number.isFinite(Number(v)) ? null : Number(v);
+  if (format === "png") return { format, t: Math.max(0, now || 0) };
+  return { format, start: num(start), end: num(end) };
+}
+function mountExportMenu(current, host, root, say) {
+  const toggle = h("button", { type: "button", class: "sora-btn sora-btn-ghost sora-export-toggle", text: "Export", "aria-expanded": "false", "aria-haspopup": "true" });
+  const startId = nextId("export-start");
+  const endId = nextId("export-end");
+  const start = h("input", { id: startId, class: "sora-input sora-export-time", type: "number", min: "0", step: "0.1", placeholder: "0" });
+  const end = h("input", { id: endId, class: "sora-input sora-export-time", type: "number", min: "0", step: "0.1", placeholder: "end" });
+  const gif = h("button", { type: "button", class: "sora-btn sora-btn-ghost", text: "GIF" });
+  const mp4 = h("button", { type: "button", class: "sora-btn sora-btn-ghost", text: "Trimmed MP4" });
+  const png = h("button", { type: "button", class: "sora-btn sora-btn-ghost", text: "Current frame (PNG)" });
+  const menu = h(
+    "div",
+    { class: "sora-inline-form sora-export-menu", role: "group", "aria-label": "Export", hidden: true },
+    h("div", { class: "sora-row" }, h("label", { for: startId, class: "sora-label", text: "Start (s)" }), start, h("label", { for: endId, class: "sora-label", text: "End (s)" }), end),
+    h("div", { class: "sora-row" }, gif, mp4, png)
+  );
+  toggle.addEventListener("click", () => {
+    setHidden(menu, !menu.hidden);
+    toggle.setAttribute("aria-expanded", String(!menu.hidden));
+  });
+  const run = (button, format) => button.addEventListener("click", async () => {
+    const video = (
+      /** @type {HTMLVideoElement | null} */
+      root.querySelector("video")
+    );
+    const args = { job_id: current().job_id, ...exportArgs(format, start.value, end.value, video ? video.currentTime : 0) };
+    button.disabled = true;
+    say(`Exporting ${button.textContent}…`);
+    try {
+      const { result, buffers } = await host.request("export", args, { timeoutMs: 18e4 });
+      const reply = readDownloadReply(result, buffers, current());
+      if (!reply.bytes) throw new Error(`The kernel sent no bytes for ${reply.filename}`);
+      saveFile(reply.bytes, reply.filename, reply.mime);
+      say(`Exported ${reply.filename}`);
+    } catch (err) {
+      say(String(
+        /** @type {any} */
+        err?.message || err
+      ), true);
+    } finally {
+      button.disabled = false;
+    }
+  });
+  run(gif, "gif");
+  run(mp4, "mp4");
+  run(png, "png");
+  return {
+    toggle,
+    menu,
+    /** Only a completed video can be exported. @param {Item} item */
+    update(item) {
+      setHidden(toggle, item.status !== "completed");
+      if (item.status !== "completed") setHidden(menu, true);
+    }
+  };
+}
+
 // js/src/sprite.js
 function frameFromPointer(x, width, frames) {
   if (!(frames > 0) || !(width > 0) || !Number.isFinite(x)) return -1;
@@ -463,235 +756,11 @@ function mountCardMedia(getItem, deps) {
   };
 }
 
-// js/src/protocol.js
-var PREVIEW_LANES = Object.freeze(["thumbnail", "prefetch", "spritesheet"]);
-function createPreviewBatcher(request, { batchSize = 100, concurrency = 2, timeoutMs = 3e4, schedule = queueMicrotask } = {}) {
-  const lanes = new Map(PREVIEW_LANES.map((lane) => [lane, /* @__PURE__ */ new Map()]));
-  const laneQueue = (lane) => (
-    /** @type {Map<string, {resolve: Function, reject: Function}>} */
-    lanes.get(lane)
-  );
-  let inflight = 0;
-  let scheduled = false;
-  let closed = false;
-  const laneOf = (variant, priority) => variant === "thumbnail" && priority === "low" ? "prefetch" : variant;
-  const send = async (lane, waiters) => {
-    const variant = lane === "prefetch" ? "thumbnail" : lane;
-    try {
-      const { result, buffers } = await request("previews", { job_ids: [...waiters.keys()], variant }, { timeoutMs });
-      const found = new Map((result?.items || []).map((it, i) => [it.job_id, { buffer: buffers[i], mime: it.mime }]));
-      for (const [id, w] of waiters) {
-        const hit = found.get(id);
-        if (hit && hit.buffer) w.resolve(hit);
-        else w.reject(new Error(result?.missing?.[id] || `no ${variant} for ${id}`));
-      }
-    } catch (err) {
-      for (const w of waiters.values()) w.reject(err);
-    }
-  };
-  const pump = () => {
-    scheduled = false;
-    while (!closed && inflight < concurrency) {
-      const lane = PREVIEW_LANES.find((l) => laneQueue(l).size > 0);
-      if (!lane) return;
-      const queue = laneQueue(lane);
-      const waiters = /* @__PURE__ */ new Map();
-      for (const [id, w] of queue) {
-        if (waiters.size >= batchSize) break;
-        waiters.set(id, w);
-        queue.delete(id);
-      }
-      inflight += 1;
-      send(lane, waiters).finally(() => {
-        inflight -= 1;
-        pump();
-      });
-    }
-  };
-  return {
-    get inflight() {
-      return inflight;
-    },
-    get queued() {
-      let n = 0;
-      for (const q of lanes.values()) n += q.size;
-      return n;
-    },
-    /**
-     * @param {string} jobId @param {"thumbnail"|"spritesheet"} variant
-     * @param {"high"|"low"} [priority] low: a thumbnail prefetch, served after the thumbnails on screen
-     * @returns {Promise<{buffer: DataView, mime: string}>}
-     */
-    get(jobId, variant, priority = "high") {
-      if (closed) return Promise.reject(new Error("The view was closed"));
-      return new Promise((resolve, reject) => {
-        laneQueue(laneOf(variant, priority)).set(jobId, { resolve, reject });
-        if (!scheduled) {
-          scheduled = true;
-          schedule(pump);
-        }
-      });
-    },
-    /** A queued prefetch of `jobId` is now wanted on screen: serve it with the page's thumbnails. */
-    promote(jobId) {
-      const w = laneQueue("prefetch").get(jobId);
-      if (!w) return;
-      laneQueue("prefetch").delete(jobId);
-      laneQueue("thumbnail").set(jobId, w);
-    },
-    dispose() {
-      closed = true;
-      for (const q of lanes.values()) {
-        for (const w of q.values()) w.reject(new Error("The view was closed"));
-        q.clear();
-      }
-    }
-  };
-}
-function createRequester(model, { timeoutMs = 2e4 } = {}) {
-  let seq = 0;
-  const pending = /* @__PURE__ */ new Map();
-  const prefix = Math.random().toString(36).slice(2, 8);
-  const onMessage = (msg, buffers) => {
-    if (!msg || msg.kind !== "sora-reply") return;
-    const entry = pending.get(msg.id);
-    if (!entry) return;
-    pending.delete(msg.id);
-    clearTimeout(entry.timer);
-    if (msg.ok) entry.resolve({ result: msg.result ?? null, buffers: buffers || [] });
-    else entry.reject(new Error(msg.error || "The kernel could not do that"));
-  };
-  model.on("msg:custom", onMessage);
-  return {
-    get pending() {
-      return pending.size;
-    },
-    /**
-     * @param {string} cmd @param {object} [args]
-     * @param {{buffers?: ArrayBuffer[], timeoutMs?: number}} [opts]
-     * @returns {Promise<{result: any, buffers: DataView[]}>}
-     */
-    request(cmd, args = {}, { buffers = [], timeoutMs: t = timeoutMs } = {}) {
-      seq += 1;
-      const id = `${prefix}-${seq}`;
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          pending.delete(id);
-          reject(new Error(`No answer from the kernel after ${Math.round(t / 1e3)} s (is a cell still running?)`));
-        }, t);
-        pending.set(id, { resolve, reject, timer });
-        model.send({ kind: "sora-request", id, cmd, args }, void 0, buffers);
-      });
-    },
-    dispose() {
-      model.off("msg:custom", onMessage);
-      for (const entry of pending.values()) {
-        clearTimeout(entry.timer);
-        entry.reject(new Error("The view was closed"));
-      }
-      pending.clear();
-    }
-  };
-}
-
-// js/src/media.js
-var DATA_URL_MAX_BYTES = 64 * 1024;
-function bytesToDataUrl(view, mime) {
-  const u8 = ArrayBuffer.isView(view) ? new Uint8Array(view.buffer, view.byteOffset, view.byteLength) : new Uint8Array(view);
-  let bin = "";
-  for (let i = 0; i < u8.length; i += 32768) bin += String.fromCharCode.apply(
-    null,
-    /** @type {any} */
-    u8.subarray(i, i + 32768)
-  );
-  return `data:${mime};base64,${btoa(bin)}`;
-}
-function blobUrl(buffer, mime) {
-  return URL.createObjectURL(new Blob([
-    /** @type {BlobPart} */
-    buffer
-  ], { type: mime }));
-}
-function readDownloadReply(result, buffers, item) {
-  const bytes = buffers && buffers[0] ? buffers[0] : null;
-  const raw = typeof result?.filename === "string" && result.filename ? result.filename : downloadName(item);
-  const filename = raw.split(/[\\/]/).pop() || downloadName(item);
-  const size = Number.isFinite(result?.size) ? Number(result.size) : bytes ? bytes.byteLength : null;
-  const keptAt = typeof result?.path === "string" && result.path ? result.path : null;
-  return { filename, mime: typeof result?.mime === "string" && result.mime ? result.mime : "video/mp4", bytes, size, keptAt };
-}
-function saveFile(bytes, filename, mime) {
-  const url = blobUrl(bytes, mime);
-  const a = document.createElement("a");
-  a.href = url;
-  a.download = filename;
-  a.className = "sora-offscreen";
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 1e4);
-}
-function createMediaCache(requester) {
-  const promises = /* @__PURE__ */ new Map();
-  const made = /* @__PURE__ */ new Map();
-  const batcher = createPreviewBatcher((cmd, args, opts) => requester.request(cmd, args, opts));
-  let disposed = false;
-  const fetchVideo = (item) => requester.request("media", { job_id: item.job_id, variant: "video" }, { timeoutMs: 12e4 }).then(({ result, buffers }) => ({
-    buffer: buffers && buffers[0],
-    mime: result?.mime || "video/mp4"
-  }));
-  const load = (item, variant, priority) => {
-    const key = `${item.job_id}:${variant}`;
-    const known = promises.get(key);
-    if (known) {
-      if (priority === "high" && variant === "thumbnail") batcher.promote(item.job_id);
-      return known;
-    }
-    const source = variant === "video" ? fetchVideo(item) : batcher.get(
-      item.job_id,
-      /** @type {any} */
-      variant,
-      priority
-    );
-    const p = source.then(({ buffer, mime }) => {
-      if (disposed || !buffer) return null;
-      if (variant === "thumbnail" && buffer.byteLength <= DATA_URL_MAX_BYTES) return bytesToDataUrl(buffer, mime || "image/webp");
-      const url = blobUrl(buffer, mime || "application/octet-stream");
-      made.set(key, url);
-      return url;
-    });
-    p.catch(() => promises.delete(key));
-    promises.set(key, p);
-    return p;
-  };
-  return {
-    /** @param {Item} item @param {string} variant */
-    get: (item, variant) => load(item, variant, "high"),
-    /** Thumbnails of cards about to be shown (the next page), after the thumbnails on screen. @param {Item[]} items */
-    prefetch(items) {
-      for (const item of items) {
-        if (item.status === "completed" && item.has_thumbnail) load(item, "thumbnail", "low").catch(() => {
-        });
-      }
-    },
-    /** Forget (and revoke) everything for one job. @param {string} jobId */
-    drop(jobId) {
-      for (const key of [...promises.keys()]) {
-        if (!key.startsWith(`${jobId}:`)) continue;
-        promises.delete(key);
-        const url = made.get(key);
-        if (url) URL.revokeObjectURL(url);
-        made.delete(key);
-      }
-    },
-    dispose() {
-      disposed = true;
-      batcher.dispose();
-      for (const url of made.values()) URL.revokeObjectURL(url);
-      made.clear();
-      promises.clear();
-    }
-  };
+// js/src/lineage.js
+function promotedLabel(draft) {
+  if (!draft) return "Promoted from a draft";
+  const quoted = quotePrompt(draft.prompt);
+  return `Promoted from the ${draft.model || "draft"} take${quoted ? ` ${quoted}` : ""}`;
 }
 
 // js/src/progress.js
@@ -844,7 +913,8 @@ function mountCard(item, host) {
   const cancelBtn = actionButton("cancel", "Cancel", "sora-btn-danger-ghost");
   const copyBtn = actionButton("copy", "Copy prompt", "sora-push-right", true);
   const delBtn = actionButton("delete", "Delete", "sora-btn-danger-ghost", true);
-  const actions = h("div", { class: "sora-actions" }, dl, remixBtn, retryBtn, cancelBtn, copyBtn, delBtn);
+  const exporter = mountExportMenu(() => current, host, root, (text, isError) => say(text, isError));
+  const actions = h("div", { class: "sora-actions" }, dl, exporter.toggle, remixBtn, retryBtn, cancelBtn, copyBtn, delBtn);
   const remixId = nextId("remix");
   const remixArea = h("textarea", { id: remixId, class: "sora-input sora-remix-input", rows: "3", "aria-label": "Remix prompt" });
   const remixGo = h("button", { type: "button", class: "sora-btn sora-btn-primary", text: "Create remix" });
@@ -874,7 +944,7 @@ function mountCard(item, host) {
     if (!confirmBox.hidden) confirmGo.focus();
   };
   const note = h("p", { class: "sora-note sora-action-note", role: "status", "aria-live": "polite" });
-  const body = h("div", { class: "sora-card-body" }, head, promptEl, remixNote, progressWrap, errorEl, actions, remixForm, confirmBox, note);
+  const body = h("div", { class: "sora-card-body" }, head, promptEl, remixNote, progressWrap, errorEl, actions, exporter.menu, remixForm, confirmBox, note);
   root.append(mediaBox.el, body);
   let noteTimer = null;
   let watching = null;
@@ -1014,9 +1084,10 @@ function mountCard(item, host) {
     tookChip.textContent = took != null && took >= 0 ? `rendered in ${formatClock(took)}` : "";
     promptEl.textContent = next.prompt || "";
     promptEl.title = next.prompt || "";
-    remixNote.textContent = next.remixed_from ? remixLabel(host.lookup?.(next.remixed_from)) : "";
-    remixNote.title = next.remixed_from ? `Source job: ${next.remixed_from}` : "";
-    setHidden(remixNote, !next.remixed_from);
+    const source = next.remixed_from || next.promoted_from;
+    remixNote.textContent = next.remixed_from ? remixLabel(host.lookup?.(next.remixed_from)) : next.promoted_from ? promotedLabel(host.lookup?.(next.promoted_from)) : "";
+    remixNote.title = source ? `Source job: ${source}` : "";
+    setHidden(remixNote, !source);
     mediaBox.update(next);
     if (!isTerminal(s)) mediaBox.setPlaceholder(`${statusLabel(s)}…`);
     const running = !isTerminal(s);
@@ -1037,6 +1108,7 @@ function mountCard(item, host) {
     errorEl.textContent = failed ? errorText(next.error) : "";
     setHidden(errorEl, !failed);
     setHidden(dl, s !== "completed");
+    exporter.update(next);
     setHidden(remixBtn, !(s === "completed" && next.can_remix));
     setHidden(retryBtn, !(s === "failed" && next.error && next.error.retryable));
     setHidden(cancelBtn, !canCancel(next));
@@ -1154,6 +1226,7 @@ var CARD_FIELDS = [
   "error",
   "sprite",
   "remixed_from",
+  "promoted_from",
   "created_at",
   "completed_at",
   "has_video",
@@ -1730,8 +1803,340 @@ function renderPanelView({ model, el }) {
   };
 }
 
+// js/src/storyboard.js
+function shotAt(cuts, t) {
+  let k = 0;
+  for (let i = 0; i < cuts.length; i += 1) if (t + 1e-6 >= cuts[i]) k = i;
+  return k;
+}
+function moved(count, from, to) {
+  const order = [...Array(count).keys()];
+  const [shot] = order.splice(from, 1);
+  order.splice(to, 0, shot);
+  return order;
+}
+function renderStoryboardView({ model, el }) {
+  const cleanups = [];
+  const requester = createRequester(model);
+  const live = liveRegion();
+  const thumbs = /* @__PURE__ */ new Map();
+  let videoUrl = null;
+  let loadedVersion = -1;
+  let disposed = false;
+  const root = h("section", { class: "sora-root sora-storyboard", "aria-label": "Storyboard", "data-shot": "0" });
+  const title = h("h4", { class: "sora-storyboard-title" });
+  const statusEl = h("span", { class: "sora-status sora-storyboard-status" });
+  const errorEl = h("p", { class: "sora-error", role: "alert", hidden: true });
+  const strip = h("ol", { class: "sora-strip", "aria-label": "Shots" });
+  const video = h("video", { class: "sora-sequence-video", controls: true, preload: "auto", playsinline: true });
+  const placeholder = h("p", { class: "sora-sequence-wait", text: "The sequence plays here once every shot is stitched." });
+  const timelineId = nextId("timeline");
+  const timeline = h("input", { id: timelineId, type: "range", class: "sora-timeline", min: "0", max: "0", step: "any", value: "0", "aria-label": "Timeline", disabled: true });
+  const marks = h("div", { class: "sora-cut-marks", "aria-hidden": "true" });
+  const clock = h("span", { class: "sora-sequence-clock", "aria-live": "off" });
+  const player = h("div", { class: "sora-sequence" }, video, placeholder, h("div", { class: "sora-timeline-wrap" }, timeline, marks), clock);
+  root.append(h("div", { class: "sora-toolbar" }, title, statusEl), errorEl, strip, player, errorBanner(model, cleanups), live.el);
+  el.append(root);
+  const shots = () => model.get("strip") || [];
+  const seq = () => model.get("sequence") || {};
+  const cuts = () => (
+    /** @type {number[]} */
+    seq().cuts || []
+  );
+  const markShot = (t) => {
+    const k = shotAt(cuts(), t);
+    root.dataset.shot = String(k);
+    for (const li of strip.children) {
+      if (Number(
+        /** @type {HTMLElement} */
+        li.dataset.index
+      ) === k) li.setAttribute("aria-current", "step");
+      else li.removeAttribute("aria-current");
+    }
+    const total = Number(seq().duration_s) || 0;
+    clock.textContent = `${formatClock(t)} / ${formatClock(total)} · shot ${k + 1} of ${shots().length}`;
+  };
+  const seek = (t) => {
+    if (!videoUrl) return;
+    video.currentTime = t;
+    timeline.value = String(t);
+    markShot(t);
+  };
+  timeline.addEventListener("input", () => seek(Number(timeline.value)));
+  video.addEventListener("timeupdate", () => {
+    timeline.value = String(video.currentTime);
+    markShot(video.currentTime);
+  });
+  const loadThumb = async (shot, li) => {
+    if (!shot.job_id || !shot.has_thumbnail || thumbs.has(shot.job_id)) return;
+    const jobId = shot.job_id;
+    thumbs.set(jobId, "");
+    try {
+      const { result, buffers } = await requester.request("media", { job_id: jobId, variant: "thumbnail" });
+      if (disposed || !buffers[0]) return;
+      const url = blobUrl(buffers[0], result?.mime || "image/webp");
+      thumbs.set(jobId, url);
+      const img = li.querySelector("img");
+      if (img && li.dataset.jobId === jobId) img.src = url;
+    } catch (err) {
+      thumbs.delete(jobId);
+    }
+  };
+  const act = async (cmd, args, said) => {
+    try {
+      await requester.request(cmd, args);
+      live.say(said);
+    } catch (err) {
+      errorEl.textContent = String(
+        /** @type {any} */
+        err?.message || err
+      );
+      setHidden(errorEl, false);
+    }
+  };
+  const shotItem = (shot, count) => {
+    const n = shot.index + 1;
+    const li = h("li", { class: "sora-shot", "data-index": String(shot.index), "data-status": shot.status, "data-job-id": shot.job_id || "" });
+    const img = h("img", { class: "sora-shot-thumb", alt: "" });
+    const url = shot.job_id ? thumbs.get(shot.job_id) : null;
+    if (url) img.src = url;
+    const go = h("button", { type: "button", class: "sora-shot-go", "aria-label": `Go to shot ${n}` }, img, h("span", { class: "sora-shot-status", text: statusLabel(shot.status) + (shot.progress != null && shot.status === "in_progress" ? ` ${Math.round(shot.progress)}%` : "") }));
+    go.addEventListener("click", () => seek((cuts()[shot.index] || 0) + 1e-3));
+    const prompt = h("p", { class: "sora-prompt", text: shot.prompt, title: shot.prompt });
+    const editId = nextId("shot");
+    const area = h("textarea", { id: editId, class: "sora-input", rows: "2", "aria-label": `Shot ${n} prompt` });
+    const apply = h("button", { type: "button", class: "sora-btn sora-btn-primary", text: `Regenerate shot ${n} with this prompt` });
+    const form = h("div", { class: "sora-inline-form", hidden: true }, area, apply);
+    const edit = h("button", { type: "button", class: "sora-btn sora-btn-ghost", text: "Edit", "aria-label": `Edit shot ${n}` });
+    const redo = h("button", { type: "button", class: "sora-btn sora-btn-ghost", text: "Regenerate", "aria-label": `Regenerate shot ${n}` });
+    const left = h("button", { type: "button", class: "sora-btn sora-btn-ghost", text: "‹", "aria-label": `Move shot ${n} earlier`, disabled: shot.index === 0 });
+    const right = h("button", { type: "button", class: "sora-btn sora-btn-ghost", text: "›", "aria-label": `Move shot ${n} later`, disabled: shot.index === count - 1 });
+    edit.addEventListener("click", () => {
+      setHidden(form, !form.hidden);
+      area.value = shot.prompt;
+      if (!form.hidden) area.focus();
+    });
+    apply.addEventListener("click", () => act("regenerate", { index: shot.index, prompt: area.value }, `Regenerating shot ${n}`));
+    redo.addEventListener("click", () => act("regenerate", { index: shot.index }, `Regenerating shot ${n}`));
+    left.addEventListener("click", () => act("reorder", { order: moved(count, shot.index, shot.index - 1) }, `Moved shot ${n} earlier`));
+    right.addEventListener("click", () => act("reorder", { order: moved(count, shot.index, shot.index + 1) }, `Moved shot ${n} later`));
+    li.append(go, prompt, h("div", { class: "sora-actions" }, edit, redo, left, right), form);
+    loadThumb(shot, li);
+    return li;
+  };
+  const drawStrip = () => {
+    const list = shots();
+    const open = new Map([...strip.querySelectorAll("li")].filter((li) => !li.querySelector(".sora-inline-form")?.hasAttribute("hidden")).map((li) => [
+      li.getAttribute("data-job-id"),
+      /** @type {HTMLTextAreaElement} */
+      li.querySelector("textarea").value
+    ]));
+    strip.replaceChildren(...list.map((shot) => shotItem(shot, list.length)));
+    for (const li of strip.querySelectorAll("li")) {
+      const text = open.get(li.getAttribute("data-job-id"));
+      if (text != null) {
+        setHidden(
+          /** @type {HTMLElement} */
+          li.querySelector(".sora-inline-form"),
+          false
+        );
+        li.querySelector("textarea").value = text;
+      }
+    }
+    root.dataset.count = String(list.length);
+    markShot(Number(timeline.value) || 0);
+  };
+  const loadSequence = async () => {
+    const s = seq();
+    setHidden(placeholder, !!s.has_video);
+    setHidden(video, !s.has_video);
+    timeline.disabled = !s.has_video;
+    const total = Number(s.duration_s) || 0;
+    timeline.max = String(total);
+    marks.replaceChildren(...cuts().map((c) => h("span", { class: "sora-cut-mark", style: `left: ${total ? 100 * c / total : 0}%` })));
+    if (!s.has_video || s.version === loadedVersion) return;
+    const version = s.version;
+    loadedVersion = version;
+    try {
+      const { result, buffers } = await requester.request("sequence", {}, { timeoutMs: 12e4 });
+      if (disposed || !buffers[0] || seq().version !== version) return;
+      if (videoUrl) URL.revokeObjectURL(videoUrl);
+      videoUrl = blobUrl(buffers[0], result?.mime || "video/mp4");
+      video.src = videoUrl;
+      root.dataset.sequence = String(version);
+    } catch (err) {
+      loadedVersion = -1;
+      errorEl.textContent = String(
+        /** @type {any} */
+        err?.message || err
+      );
+      setHidden(errorEl, false);
+    }
+  };
+  const drawHead = () => {
+    const status = model.get("board_status") || "running";
+    root.dataset.status = status;
+    title.textContent = `Storyboard ${model.get("board_id") || ""}`;
+    statusEl.textContent = status === "completed" ? "Stitched" : status === "failed" ? "Failed" : "Rendering shots…";
+    const error = model.get("board_error") || "";
+    if (error) errorEl.textContent = error;
+    setHidden(errorEl, !error && !errorEl.textContent);
+  };
+  const names = "change:strip";
+  const seqNames = "change:sequence";
+  const headNames = "change:board_status change:board_error change:board_id";
+  model.on(names, drawStrip);
+  model.on(seqNames, loadSequence);
+  model.on(headNames, drawHead);
+  cleanups.push(() => model.off(names, drawStrip), () => model.off(seqNames, loadSequence), () => model.off(headNames, drawHead));
+  drawHead();
+  drawStrip();
+  loadSequence();
+  return () => {
+    disposed = true;
+    for (const fn of cleanups) fn();
+    requester.dispose();
+    for (const url of thumbs.values()) if (url) URL.revokeObjectURL(url);
+    if (videoUrl) URL.revokeObjectURL(videoUrl);
+    root.remove();
+  };
+}
+
+// js/src/variations.js
+function splitTakes(items, takeIds) {
+  const byId = new Map(items.map((it) => [it.job_id, it]));
+  const takes = takeIds.map((id) => byId.get(id)).filter((it) => !!it);
+  const ids = new Set(takeIds);
+  const finals = items.filter((it) => !ids.has(it.job_id)).sort((a, b) => (a.created_at || 0) - (b.created_at || 0));
+  return { takes: (
+    /** @type {Item[]} */
+    takes
+  ), finals };
+}
+function renderVariationsView({ model, el }) {
+  const cleanups = [];
+  const requester = createRequester(model);
+  const cache = createMediaCache(requester);
+  const ticker = createTicker();
+  const live = liveRegion();
+  const cells = /* @__PURE__ */ new Map();
+  const root = h("section", { class: "sora-root sora-variations", "aria-label": "Variations" });
+  const spent = h("span", { class: "sora-cost sora-spent" });
+  const md = select("Promote model", nextId("pmodel"));
+  const sd = select("Promote seconds", nextId("psec"));
+  const promoteCost = h("span", { class: "sora-cost sora-promote-cost" });
+  const toolbar = h("div", { class: "sora-toolbar" }, spent, h("span", { class: "sora-spacer" }), md.field, sd.field, promoteCost);
+  const grid = h("div", { class: "sora-cards sora-grid sora-takes" });
+  const finalsHead = h("h4", { class: "sora-finals-head", text: "Final" });
+  const finals = h("div", { class: "sora-cards sora-grid sora-finals" });
+  root.append(toolbar, grid, finalsHead, finals, errorBanner(model, cleanups), live.el);
+  el.append(root);
+  const lookup = itemLookup(() => collectionItems(model));
+  const host = {
+    request: (cmd, args, opts) => requester.request(cmd, args, opts),
+    media: (item, variant) => cache.get(item, variant),
+    ticker,
+    announce: live.say,
+    lookup: lookup.get,
+    tracksJobs: true
+  };
+  const fillChoices = () => {
+    const prices = model.get("promote_prices") || {};
+    fillOptions(md.sel, Object.keys(prices), md.sel.value || model.get("promote_model"));
+    fillOptions(sd.sel, Object.keys(prices[md.sel.value] || {}), sd.sel.value || model.get("promote_seconds"));
+    showCosts();
+  };
+  const showCosts = () => {
+    spent.textContent = `Spent so far: ${formatCost(model.get("spent_usd"))}`;
+    const cost = ((model.get("promote_prices") || {})[md.sel.value] || {})[sd.sel.value];
+    promoteCost.textContent = `Promoting a take costs ${formatCost(cost)}`;
+  };
+  const place = (item, container, takeNo) => {
+    let entry = cells.get(item.job_id);
+    if (!entry) {
+      const card = mountCard(item, host);
+      let promote = null;
+      const cell = h("div", { class: "sora-take", "data-job-id": item.job_id }, card.el);
+      if (takeNo != null) {
+        promote = h("button", { type: "button", class: "sora-btn sora-btn-primary sora-promote", text: `Promote take ${takeNo}` });
+        const button = promote;
+        const failure = h("p", { class: "sora-error sora-promote-error", role: "alert" });
+        button.addEventListener("click", async () => {
+          button.disabled = true;
+          failure.textContent = "";
+          try {
+            const { result } = await requester.request("promote", { job_id: item.job_id, model: md.sel.value, seconds: sd.sel.value });
+            live.say(`Promoted take ${takeNo} as ${result?.job_id || "a new job"}`);
+          } catch (err) {
+            failure.textContent = String(
+              /** @type {any} */
+              err?.message || err
+            );
+          } finally {
+            button.disabled = false;
+          }
+        });
+        cell.append(button, failure);
+      } else {
+        const source = lookup.get(
+          /** @type {any} */
+          item.promoted_from || ""
+        );
+        const takeIndex = source ? (model.get("take_ids") || []).indexOf(source.job_id) : -1;
+        const label = takeIndex >= 0 ? `Promoted from take ${takeIndex + 1}` : "Promoted from an earlier take";
+        cell.append(h("p", { class: "sora-note sora-promoted-from", text: source ? `${label} ${quotePrompt(source.prompt, 32)}` : label }));
+      }
+      entry = { card, cell, promote };
+      cells.set(item.job_id, entry);
+    } else if (entry.card.item !== item) {
+      entry.card.update(item);
+    }
+    if (entry.promote) entry.promote.disabled = item.status !== "completed";
+    container.append(entry.cell);
+  };
+  const refresh = () => {
+    lookup.invalidate();
+    const all = collectionItems(model);
+    const { takes, finals: promoted } = splitTakes(all, model.get("take_ids") || []);
+    takes.forEach((item, i) => place(item, grid, i + 1));
+    for (const item of promoted) place(item, finals, null);
+    const shown = new Set(all.map((it) => it.job_id));
+    for (const [id, entry] of cells) {
+      if (!shown.has(id)) {
+        entry.card.destroy();
+        entry.cell.remove();
+        cells.delete(id);
+      }
+    }
+    setHidden(finalsHead, promoted.length === 0);
+    root.dataset.count = String(takes.length);
+    root.dataset.finals = String(promoted.length);
+    showCosts();
+  };
+  md.sel.addEventListener("change", fillChoices);
+  sd.sel.addEventListener("change", showCosts);
+  const names = "change:items change:live change:take_ids";
+  const costNames = "change:spent_usd";
+  const choiceNames = "change:promote_prices";
+  model.on(names, refresh);
+  model.on(costNames, showCosts);
+  model.on(choiceNames, fillChoices);
+  cleanups.push(() => model.off(names, refresh), () => model.off(costNames, showCosts), () => model.off(choiceNames, fillChoices));
+  fillChoices();
+  refresh();
+  return () => {
+    for (const fn of cleanups) fn();
+    for (const entry of cells.values()) entry.card.destroy();
+    cells.clear();
+    ticker.dispose();
+    requester.dispose();
+    cache.dispose();
+    root.remove();
+  };
+}
+
 // js/src/index.js
-var VIEWS = { card: renderCardView, panel: renderPanelView, gallery: renderGalleryView };
+var VIEWS = { card: renderCardView, panel: renderPanelView, gallery: renderGalleryView, storyboard: renderStoryboardView, variations: renderVariationsView };
 function render({ model, el }) {
   const view = VIEWS[model.get("_view")];
   if (!view) {
@@ -1762,6 +2167,7 @@ export {
   downloadName,
   easeRemaining,
   errorText,
+  exportArgs,
   filterItems,
   formatClock,
   formatCost,
@@ -1771,13 +2177,17 @@ export {
   frameTime,
   gridLayout,
   isTerminal,
+  moved,
   orientationOf,
   pageOf,
   parseSize,
   progressText,
+  promotedLabel,
   quotePrompt,
   readDownloadReply,
   remixLabel,
+  shotAt,
+  splitTakes,
   spriteStyle,
   statusLabel,
   stepFrame,

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..errors import SoraWidgetsError
 from ._base import Reply, in_background
+from ._export import ExportCommand
 from ._summary import download_name, mime_of
 
 if TYPE_CHECKING:
@@ -26,7 +27,7 @@ MAX_PREVIEW_BATCH = 200
 PREVIEW_VARIANTS = ("thumbnail", "spritesheet")
 
 
-class JobCommands:
+class JobCommands(ExportCommand):
     """Commands every job view answers: media bytes (one, or previews in batches), download, remix, delete, retry.
 
     Subclasses implement ``_job_for(job_id)`` (which jobs the view may touch) and ``_adopt(job)`` (what to
@@ -40,6 +41,7 @@ class JobCommands:
         "remix": "_cmd_remix",
         "delete": "_cmd_delete",
         "retry": "_cmd_retry",
+        "export": "_cmd_export",
     }
 
     def _job_for(self, job_id: Any) -> VideoJob:

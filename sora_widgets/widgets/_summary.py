@@ -120,6 +120,7 @@ def summarize(job: VideoJob, *, remix_ok: bool = True, backend_key: str | None =
         },
         "sprite": job.sprite.to_dict() if job.sprite is not None else None,
         "remixed_from": job.remixed_from,
+        "promoted_from": getattr(job, "promoted_from", None),
         "created_at": job.created_at,
         "completed_at": job.completed_at,
         "has_thumbnail": bool(thumb and thumb.exists()),

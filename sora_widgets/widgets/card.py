@@ -85,6 +85,8 @@ class VideoCard(JobCommands, SoraWidget):
     """Spritesheet geometry (``columns, rows, frames, tile_width, tile_height, duration_s``) or None."""
     remixed_from = t.Unicode(None, allow_none=True, read_only=True).tag(sync=True)
     """Job id of the source video when this is a remix."""
+    promoted_from = t.Unicode(None, allow_none=True, read_only=True).tag(sync=True)
+    """Id of the draft this job re-renders (``job.promote``), or None."""
     created_at = t.Float(None, allow_none=True, read_only=True).tag(sync=True)
     """Submission time (epoch seconds)."""
     completed_at = t.Float(None, allow_none=True, read_only=True).tag(sync=True)
@@ -115,6 +117,7 @@ class VideoCard(JobCommands, SoraWidget):
         "error",
         "sprite",
         "remixed_from",
+        "promoted_from",
         "created_at",
         "completed_at",
         "has_video",
