@@ -30,15 +30,7 @@ from .errors import BackendUnavailableError, BudgetExceededError, ValidationErro
 from .job import VideoJob
 from .journal_recovery import write_record
 from .leases import Leases
-from .params import (
-    VideoParams,
-    VideoRequest,
-    cache_key,
-    check_prompt,
-    estimate_cost,
-    validate,
-    validate_request,
-)
+from .params import VideoParams, VideoRequest, cache_key, check_prompt, estimate_cost, validate, validate_request
 from .store import Journal, storage_error
 from .urls import label_of
 from .vocab import TERMINAL
