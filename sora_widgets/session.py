@@ -26,11 +26,20 @@ from typing import Any
 
 from .config import Backend, Limits
 from .engine import Engine, Settings
-from .errors import BackendUnavailableError, BudgetExceededError, ValidationError
+from .errors import BackendUnavailableError, ValidationError
 from .job import VideoJob
 from .journal_recovery import write_record
 from .leases import Leases
-from .params import VideoParams, VideoRequest, cache_key, check_prompt, estimate_cost, validate, validate_request
+from .limits import check_limits
+from .params import (
+    VideoParams,
+    VideoRequest,
+    cache_key,
+    check_prompt,
+    estimate_cost,
+    validate,
+    validate_request,
+)
 from .store import Journal, storage_error
 from .urls import label_of
 from .vocab import TERMINAL
@@ -319,7 +328,8 @@ class Session:
         cost = estimate_cost(engine.profile, params.model, params.size, params.seconds)
         self._settle_in_flight(engine)
         with self._lock:
-            self._check_limits(engine, params, cost)
+            check_limits(self.limits, params, cost, profile_name=engine.profile.name, spent_usd=self.spend,
+                         in_flight=lambda: len(self._in_flight(engine)), submits=self._submits)
             job_id = "job_" + secrets.token_hex(6)
             reference_path = None
             if params.reference is not None:
@@ -381,35 +391,3 @@ class Session:
             with self._lock:
                 self._followed.update(job.id for job in stale)
             engine.refresh(stale)
-
-    def _check_limits(self, engine: Engine, params: VideoParams, cost: float | None) -> None:
-        limits = self.limits
-        if limits.budget_usd is not None:
-            budget = float(limits.budget_usd)
-            if cost is None:
-                raise BudgetExceededError(
-                    f"model {params.model!r} has no price in backend profile {engine.profile.name!r}, so the "
-                    f"${budget:.2f} budget cannot be kept for it: give the model a price in the profile "
-                    "(ModelSpec(..., price_per_second={'*': <USD>})) or lift the budget with "
-                    "sw.configure(budget_usd=None)"
-                )
-            spent = self.spend()
-            if spent + cost > budget + 1e-9:
-                raise BudgetExceededError(
-                    f"this job would cost ${cost:.2f}; ${spent:.2f} of the ${budget:.2f} budget is spent "
-                    f"(${max(0.0, budget - spent):.2f} left). Raise it with sw.configure(budget_usd=...)."
-                )
-        if limits.max_concurrent is not None and len(self._in_flight(engine)) >= limits.max_concurrent:
-            raise BudgetExceededError(
-                f"max_concurrent={limits.max_concurrent} jobs are already in flight; wait for "
-                "one to finish or raise the limit with sw.configure(max_concurrent=...)"
-            )
-        if limits.max_per_minute is not None:
-            now = time.monotonic()
-            while self._submits and now - self._submits[0] > 60.0:
-                self._submits.popleft()
-            if len(self._submits) >= limits.max_per_minute:
-                raise BudgetExceededError(
-                    f"max_per_minute={limits.max_per_minute} jobs were submitted in the last minute; wait, or "
-                    "raise the limit with sw.configure(max_per_minute=...)"
-                )

@@ -27,6 +27,8 @@ CORE_MODULES = [
     "sora_widgets/errors.py",
     "sora_widgets/api.py",
     "sora_widgets/session.py",
+    "sora_widgets/limits.py",
+    "sora_widgets/backend_setup.py",
     "sora_widgets/config.py",
     "sora_widgets/embedded.py",
     "sora_widgets/waiting.py",
