@@ -35,6 +35,9 @@ export function mountCard(item, host) {
     media: (it, variant) => host.media(it, variant),
     onError: (err) => say(String(/** @type {any} */ (err)?.message || err), true),
     onFrame: (f) => (root.dataset.scrubFrame = String(f)),
+    onPlaying: (p) => {
+      if (!destroyed) host.onPlaying?.(current, p);
+    },
     root,
   });
 
@@ -65,6 +68,7 @@ export function mountCard(item, host) {
   const retryBtn = actionButton("retry", "Retry");
   const cancelBtn = actionButton("cancel", "Cancel", "sora-btn-danger-ghost");
   const copyBtn = actionButton("copy", "Copy prompt", "sora-push-right", true);
+  copyBtn.dataset.local = ""; // works without a kernel
   const delBtn = actionButton("delete", "Delete", "sora-btn-danger-ghost", true);
   const actions = h("div", { class: "sora-actions" }, dl, remixBtn, retryBtn, cancelBtn, copyBtn, delBtn);
 
@@ -304,6 +308,10 @@ export function mountCard(item, host) {
     update,
     get item() {
       return current;
+    },
+    /** Play or pause this card's video (the kernel asked). @param {boolean} on */
+    setPlaying(on) {
+      if (!destroyed) mediaBox.setPlaying(on);
     },
     /** Job id of a remix/retry started here that the host should report on (null when none). */
     get watching() {

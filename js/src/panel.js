@@ -136,6 +136,7 @@ export function renderPanelView({ model, el }) {
         const b = h("button", { type: "button", class: "sora-btn sora-chip-btn", title: t.prompt, text: t.name });
         b.addEventListener("click", () => {
           prompt.value = t.prompt;
+          writePrompt();
           refreshCoach();
           prompt.focus();
         });
@@ -199,6 +200,7 @@ export function renderPanelView({ model, el }) {
 
   const submit = async () => {
     if (generate.disabled) return;
+    writePrompt();
     const text = prompt.value.trim();
     if (!text) {
       showFormError("Write a prompt first: the coach above lists what a good one covers.");
@@ -242,8 +244,38 @@ export function renderPanelView({ model, el }) {
     reconcileCards(cardsEl, cards, collectionItems(model), host);
   };
 
+  // the form's values are traits both ways: a notebook reads panel.prompt / .model / .size / .seconds and
+  // setting them fills the form. Typing is sent after a short pause (one message, not one per key).
+  /** @type {ReturnType<typeof setTimeout> | null} */
+  let promptTimer = null;
+  /** @param {Record<string, string>} values */
+  const writeTraits = (values) => {
+    if (!model.set) return;
+    let changed = false;
+    for (const [k, v] of Object.entries(values)) {
+      if ((model.get(k) || "") !== v) {
+        model.set(k, v);
+        changed = true;
+      }
+    }
+    if (changed) model.save_changes?.();
+  };
+  const writePrompt = () => {
+    if (promptTimer) clearTimeout(promptTimer);
+    promptTimer = null;
+    writeTraits({ prompt: prompt.value });
+  };
+  // model, size and seconds go together: the kernel checks the three as one choice
+  const writeChoice = () => writeTraits({ model: m.sel.value, size: s.sel.value, seconds: sec.sel.value });
+  cleanups.push(() => promptTimer && clearTimeout(promptTimer));
+
   // events
-  prompt.addEventListener("input", refreshCoach);
+  prompt.addEventListener("input", () => {
+    refreshCoach();
+    if (promptTimer) clearTimeout(promptTimer);
+    promptTimer = setTimeout(writePrompt, 250);
+  });
+  prompt.addEventListener("blur", writePrompt);
   prompt.addEventListener("keydown", (ev) => {
     if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey)) {
       ev.preventDefault();
@@ -257,12 +289,17 @@ export function renderPanelView({ model, el }) {
     fillOptions(sec.sel, spec ? spec.seconds : [], sec.sel.value, formatSeconds);
     drawPreview();
     refreshCost();
+    writeChoice();
   });
   s.sel.addEventListener("change", () => {
     drawPreview();
     refreshCost();
+    writeChoice();
   });
-  sec.sel.addEventListener("change", refreshCost);
+  sec.sel.addEventListener("change", () => {
+    refreshCost();
+    writeChoice();
+  });
   fileInput.addEventListener("change", () => setReference(fileInput.files && fileInput.files[0]));
   refClear.addEventListener("click", clearReference);
   const onDragOver = (ev) => {
@@ -281,7 +318,10 @@ export function renderPanelView({ model, el }) {
   form.addEventListener("drop", onDrop);
 
   const onPromptTrait = () => {
-    prompt.value = model.get("prompt") || "";
+    const value = model.get("prompt") || "";
+    if (prompt.value === value) return; // our own write coming back (or nothing new): keep the caret
+    if (promptTimer) return; // the user is typing: their text wins, and is sent in a moment
+    prompt.value = value;
     refreshCoach();
   };
   /** @type {Array<[string, () => void]>} */

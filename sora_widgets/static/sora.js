@@ -362,6 +362,8 @@ function mountCardMedia(getItem, deps) {
       v.dataset.startAt = String(startAt);
       if (startAt > 0) v.addEventListener("loadedmetadata", () => v.currentTime = startAt, { once: true });
       v.addEventListener("volumechange", syncMute);
+      v.addEventListener("play", () => deps.onPlaying?.(true));
+      v.addEventListener("pause", () => deps.onPlaying?.(false));
       v.addEventListener("loadedmetadata", () => {
         if (v.videoWidth > 0 && v.videoHeight > 0) setPlayerShape(v.videoWidth, v.videoHeight);
       });
@@ -396,6 +398,7 @@ function mountCardMedia(getItem, deps) {
     video.remove();
     video = null;
     playing = false;
+    deps.onPlaying?.(false);
     media.classList.remove("sora-playing");
     media.style.removeProperty("aspect-ratio");
     syncMute();
@@ -437,6 +440,13 @@ function mountCardMedia(getItem, deps) {
     get playing() {
       return playing;
     },
+    /** Play (opening the player, from 0 s) or pause, as asked from the kernel. @param {boolean} on */
+    setPlaying(on) {
+      if (on && !video) play(false);
+      else if (on && video?.paused) video.play().catch(() => {
+      });
+      else if (!on && video && !video.paused) video.pause();
+    },
     /** @param {Item} item */
     update(item) {
       const s = item.status;
@@ -463,7 +473,98 @@ function mountCardMedia(getItem, deps) {
   };
 }
 
+// js/src/connection.js
+var LOST_MESSAGE = "This widget lost its kernel — re-run the cell";
+var GONE_STATUSES = Object.freeze(["restarting", "autorestarting", "dead", "starting"]);
+var PING_TIMEOUT_MS = 1500;
+var STALE_MS = 3e3;
+function kernelOf(model) {
+  try {
+    const kernel = model?.widget_manager?.kernel;
+    return kernel && typeof kernel === "object" ? kernel : null;
+  } catch (_) {
+    return null;
+  }
+}
+function createConnection({ ping, kernel = null, on, off, pingTimeoutMs = PING_TIMEOUT_MS, now = Date.now }) {
+  let state = "checking";
+  let lastHeard = 0;
+  let checking = false;
+  let disposed = false;
+  const listeners = /* @__PURE__ */ new Set();
+  const set = (next) => {
+    if (disposed || next === state) return;
+    state = next;
+    for (const fn of [...listeners]) fn(state);
+  };
+  const check = () => {
+    if (checking || disposed) return;
+    checking = true;
+    ping(pingTimeoutMs).then(
+      () => {
+        checking = false;
+        heard();
+      },
+      () => {
+        checking = false;
+        if (state === "live" && now() - lastHeard < pingTimeoutMs) return;
+        set(kernel?.status === "busy" ? "busy" : "lost");
+      }
+    );
+  };
+  const heard = () => {
+    lastHeard = now();
+    set("live");
+  };
+  const onStatus = (_sender, status) => {
+    if (GONE_STATUSES.includes(status)) set("lost");
+    else if (status === "idle" && state === "busy") check();
+  };
+  const onCommLive = () => {
+    set("checking");
+    checking = false;
+    check();
+  };
+  kernel?.statusChanged?.connect?.(onStatus);
+  on?.("comm_live_update", onCommLive);
+  check();
+  return {
+    get state() {
+      return state;
+    },
+    get lost() {
+      return state === "lost";
+    },
+    /** A reply arrived: the kernel is there. */
+    heard,
+    /** Before an action: ask again unless the kernel answered a moment ago (a lost view asks too: a kernel
+     * that was only slow comes back). */
+    beforeAction() {
+      if (state === "lost" || now() - lastHeard > STALE_MS) check();
+    },
+    check,
+    /** @param {(s: ConnectionState) => void} fn @returns {() => void} */
+    subscribe(fn) {
+      listeners.add(fn);
+      return () => listeners.delete(fn);
+    },
+    dispose() {
+      disposed = true;
+      listeners.clear();
+      kernel?.statusChanged?.disconnect?.(onStatus);
+      off?.("comm_live_update", onCommLive);
+    }
+  };
+}
+
 // js/src/protocol.js
+var COMMAND_KIND = "anywidget-command";
+var RESPONSE_KIND = "anywidget-command-response";
+var ACTIONS = /* @__PURE__ */ new Set(["submit", "download", "remix", "delete", "retry", "media"]);
+var REQUESTERS = /* @__PURE__ */ new WeakMap();
+function requesterOf(model) {
+  return REQUESTERS.get(model) || null;
+}
 var PREVIEW_LANES = Object.freeze(["thumbnail", "prefetch", "spritesheet"]);
 function createPreviewBatcher(request, { batchSize = 100, concurrency = 2, timeoutMs = 3e4, schedule = queueMicrotask } = {}) {
   const lanes = new Map(PREVIEW_LANES.map((lane) => [lane, /* @__PURE__ */ new Map()]));
@@ -548,23 +649,45 @@ function createPreviewBatcher(request, { batchSize = 100, concurrency = 2, timeo
     }
   };
 }
-function createRequester(model, { timeoutMs = 2e4 } = {}) {
+function createRequester(model, { timeoutMs = 2e4, pingTimeoutMs, kernel = kernelOf(model) } = {}) {
   let seq = 0;
   const pending = /* @__PURE__ */ new Map();
   const prefix = Math.random().toString(36).slice(2, 8);
+  let connection = null;
   const onMessage = (msg, buffers) => {
-    if (!msg || msg.kind !== "sora-reply") return;
+    if (!msg || msg.kind !== RESPONSE_KIND) return;
     const entry = pending.get(msg.id);
     if (!entry) return;
     pending.delete(msg.id);
     clearTimeout(entry.timer);
-    if (msg.ok) entry.resolve({ result: msg.result ?? null, buffers: buffers || [] });
-    else entry.reject(new Error(msg.error || "The kernel could not do that"));
+    connection?.heard();
+    const body = msg.response || {};
+    if (body.ok) entry.resolve({ result: body.result ?? null, buffers: buffers || [] });
+    else entry.reject(new Error(body.error || "The kernel could not do that"));
   };
   model.on("msg:custom", onMessage);
-  return {
+  const send = (cmd, args, buffers, t) => {
+    seq += 1;
+    const id = `${prefix}-${seq}`;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        pending.delete(id);
+        reject(new Error(`No answer from the kernel after ${Math.round(t / 1e3)} s (is a cell still running?)`));
+      }, t);
+      pending.set(id, { resolve, reject, timer });
+      model.send({ kind: COMMAND_KIND, id, name: cmd, msg: args }, void 0, buffers);
+    });
+  };
+  const requester = {
     get pending() {
       return pending.size;
+    },
+    /** @returns {import("./connection.js").Connection} */
+    get connection() {
+      return (
+        /** @type {any} */
+        connection
+      );
     },
     /**
      * @param {string} cmd @param {object} [args]
@@ -572,18 +695,12 @@ function createRequester(model, { timeoutMs = 2e4 } = {}) {
      * @returns {Promise<{result: any, buffers: DataView[]}>}
      */
     request(cmd, args = {}, { buffers = [], timeoutMs: t = timeoutMs } = {}) {
-      seq += 1;
-      const id = `${prefix}-${seq}`;
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          pending.delete(id);
-          reject(new Error(`No answer from the kernel after ${Math.round(t / 1e3)} s (is a cell still running?)`));
-        }, t);
-        pending.set(id, { resolve, reject, timer });
-        model.send({ kind: "sora-request", id, cmd, args }, void 0, buffers);
-      });
+      if (ACTIONS.has(cmd)) connection?.beforeAction();
+      if (connection?.lost) return Promise.reject(new Error(LOST_MESSAGE));
+      return send(cmd, args, buffers, t);
     },
     dispose() {
+      connection?.dispose();
       model.off("msg:custom", onMessage);
       for (const entry of pending.values()) {
         clearTimeout(entry.timer);
@@ -592,6 +709,23 @@ function createRequester(model, { timeoutMs = 2e4 } = {}) {
       pending.clear();
     }
   };
+  connection = createConnection({
+    ping: (ms) => send("ping", {}, [], ms),
+    kernel,
+    on: (names, fn) => model.on(names, fn),
+    off: (names, fn) => model.off(names, fn),
+    pingTimeoutMs
+  });
+  connection.subscribe((state) => {
+    if (state !== "lost") return;
+    for (const [id, entry] of pending) {
+      clearTimeout(entry.timer);
+      entry.reject(new Error(LOST_MESSAGE));
+      pending.delete(id);
+    }
+  });
+  REQUESTERS.set(model, requester);
+  return requester;
 }
 
 // js/src/media.js
@@ -819,6 +953,9 @@ function mountCard(item, host) {
       err?.message || err
     ), true),
     onFrame: (f) => root.dataset.scrubFrame = String(f),
+    onPlaying: (p) => {
+      if (!destroyed) host.onPlaying?.(current, p);
+    },
     root
   });
   const statusBadge = h("span", { class: "sora-status" });
@@ -843,6 +980,7 @@ function mountCard(item, host) {
   const retryBtn = actionButton("retry", "Retry");
   const cancelBtn = actionButton("cancel", "Cancel", "sora-btn-danger-ghost");
   const copyBtn = actionButton("copy", "Copy prompt", "sora-push-right", true);
+  copyBtn.dataset.local = "";
   const delBtn = actionButton("delete", "Delete", "sora-btn-danger-ghost", true);
   const actions = h("div", { class: "sora-actions" }, dl, remixBtn, retryBtn, cancelBtn, copyBtn, delBtn);
   const remixId = nextId("remix");
@@ -1052,6 +1190,10 @@ function mountCard(item, host) {
     get item() {
       return current;
     },
+    /** Play or pause this card's video (the kernel asked). @param {boolean} on */
+    setPlaying(on) {
+      if (!destroyed) mediaBox.setPlaying(on);
+    },
     /** Job id of a remix/retry started here that the host should report on (null when none). */
     get watching() {
       return watching;
@@ -1074,7 +1216,62 @@ function mountCard(item, host) {
 }
 
 // js/src/collection.js
+var KERNEL_BUTTONS = ".sora-actions button:not([data-local]), .sora-inline-form button, .sora-generate";
+function disableKernelActions(root) {
+  const apply = () => {
+    for (const b of root.querySelectorAll(KERNEL_BUTTONS)) {
+      const button = (
+        /** @type {HTMLButtonElement} */
+        b
+      );
+      if (!button.disabled) button.disabled = true;
+      button.dataset.noKernel = "";
+    }
+  };
+  apply();
+  const observer = new MutationObserver(apply);
+  observer.observe(root, { subtree: true, childList: true, attributes: true, attributeFilter: ["disabled"] });
+  return () => {
+    observer.disconnect();
+    for (const b of root.querySelectorAll("[data-no-kernel]")) {
+      b.disabled = false;
+      delete /** @type {HTMLElement} */
+      b.dataset.noKernel;
+    }
+  };
+}
+function connectionBanner(model, cleanups) {
+  const el = h("p", { class: "sora-lost", role: "alert", hidden: true, text: LOST_MESSAGE });
+  const connection = requesterOf(model)?.connection;
+  if (!connection) return el;
+  let enable = null;
+  const sync = () => {
+    const lost = connection.lost;
+    el.hidden = !lost;
+    const root = (
+      /** @type {HTMLElement | null} */
+      el.closest(".sora-root")
+    );
+    if (root) root.dataset.connection = connection.state;
+    if (lost && root && root.firstChild !== el) root.prepend(el);
+    if (lost && !enable && root) enable = disableKernelActions(root);
+    if (!lost && enable) {
+      enable();
+      enable = null;
+    }
+  };
+  const unsubscribe = connection.subscribe(sync);
+  queueMicrotask(sync);
+  cleanups.push(() => {
+    unsubscribe();
+    enable?.();
+  });
+  return el;
+}
 function errorBanner(model, cleanups) {
+  return h("div", { class: "sora-banners" }, alertBanner(model, cleanups), connectionBanner(model, cleanups));
+}
+function alertBanner(model, cleanups) {
   const el = h("div", { class: "sora-alert", role: "alert", hidden: true });
   const text = h("span", { class: "sora-alert-text" });
   const close = h("button", { type: "button", class: "sora-btn sora-btn-ghost sora-alert-close", "aria-label": "Dismiss error", text: "×" });
@@ -1185,6 +1382,11 @@ function renderCardView({ model, el }) {
     request: (cmd, args, opts) => requester.request(cmd, args, opts),
     ticker,
     announce: live.say,
+    onPlaying(_item, playing) {
+      if (model.get("playing") === playing || !model.set) return;
+      model.set("playing", playing);
+      model.save_changes?.();
+    },
     async media(item, variant) {
       if (variant === "video") {
         const { result, buffers } = await requester.request("media", { job_id: item.job_id, variant }, { timeoutMs: 12e4 });
@@ -1210,6 +1412,9 @@ function renderCardView({ model, el }) {
   const names = [...CARD_FIELDS, "_thumbnail", "_spritesheet"].map((f) => `change:${f}`).join(" ");
   model.on(names, sync);
   cleanups.push(() => model.off(names, sync));
+  const onPlayingTrait = () => card.setPlaying(!!model.get("playing"));
+  model.on("change:playing", onPlayingTrait);
+  cleanups.push(() => model.off("change:playing", onPlayingTrait));
   return () => {
     for (const fn of cleanups) fn();
     card.destroy();
@@ -1562,6 +1767,7 @@ function renderPanelView({ model, el }) {
         const b = h("button", { type: "button", class: "sora-btn sora-chip-btn", title: t.prompt, text: t.name });
         b.addEventListener("click", () => {
           prompt.value = t.prompt;
+          writePrompt();
           refreshCoach();
           prompt.focus();
         });
@@ -1620,6 +1826,7 @@ function renderPanelView({ model, el }) {
   }
   const submit = async () => {
     if (generate.disabled) return;
+    writePrompt();
     const text = prompt.value.trim();
     if (!text) {
       showFormError("Write a prompt first: the coach above lists what a good one covers.");
@@ -1660,7 +1867,31 @@ function renderPanelView({ model, el }) {
     lookup.invalidate();
     reconcileCards(cardsEl, cards, collectionItems(model), host);
   };
-  prompt.addEventListener("input", refreshCoach);
+  let promptTimer = null;
+  const writeTraits = (values) => {
+    if (!model.set) return;
+    let changed = false;
+    for (const [k, v] of Object.entries(values)) {
+      if ((model.get(k) || "") !== v) {
+        model.set(k, v);
+        changed = true;
+      }
+    }
+    if (changed) model.save_changes?.();
+  };
+  const writePrompt = () => {
+    if (promptTimer) clearTimeout(promptTimer);
+    promptTimer = null;
+    writeTraits({ prompt: prompt.value });
+  };
+  const writeChoice = () => writeTraits({ model: m.sel.value, size: s.sel.value, seconds: sec.sel.value });
+  cleanups.push(() => promptTimer && clearTimeout(promptTimer));
+  prompt.addEventListener("input", () => {
+    refreshCoach();
+    if (promptTimer) clearTimeout(promptTimer);
+    promptTimer = setTimeout(writePrompt, 250);
+  });
+  prompt.addEventListener("blur", writePrompt);
   prompt.addEventListener("keydown", (ev) => {
     if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey)) {
       ev.preventDefault();
@@ -1674,12 +1905,17 @@ function renderPanelView({ model, el }) {
     fillOptions(sec.sel, spec ? spec.seconds : [], sec.sel.value, formatSeconds);
     drawPreview();
     refreshCost();
+    writeChoice();
   });
   s.sel.addEventListener("change", () => {
     drawPreview();
     refreshCost();
+    writeChoice();
   });
-  sec.sel.addEventListener("change", refreshCost);
+  sec.sel.addEventListener("change", () => {
+    refreshCost();
+    writeChoice();
+  });
   fileInput.addEventListener("change", () => setReference(fileInput.files && fileInput.files[0]));
   refClear.addEventListener("click", clearReference);
   const onDragOver = (ev) => {
@@ -1697,7 +1933,10 @@ function renderPanelView({ model, el }) {
   form.addEventListener("dragleave", onDragLeave);
   form.addEventListener("drop", onDrop);
   const onPromptTrait = () => {
-    prompt.value = model.get("prompt") || "";
+    const value = model.get("prompt") || "";
+    if (prompt.value === value) return;
+    if (promptTimer) return;
+    prompt.value = value;
     refreshCoach();
   };
   const bindings = [
@@ -1743,9 +1982,13 @@ function render({ model, el }) {
 }
 var index_default = { render };
 export {
+  COMMAND_KIND,
   DATA_URL_MAX_BYTES,
+  GONE_STATUSES,
+  LOST_MESSAGE,
   PREVIEW_LANES,
   PROGRESS_CEILING,
+  RESPONSE_KIND,
   TERMINAL_STATUSES,
   analyzePrompt,
   bytesToDataUrl,
@@ -1754,6 +1997,7 @@ export {
   coachHint,
   costKey,
   coverCrop,
+  createConnection,
   createPreviewBatcher,
   createProgressModel,
   createRequester,
