@@ -62,6 +62,7 @@ export function mountCard(item, host) {
   const progressWrap = h("div", { class: "sora-progress-wrap" }, bar, progressLine);
 
   const errorEl = h("p", { class: "sora-error", role: "alert" });
+  const cantStop = h("p", { class: "sora-note sora-cant-stop", text: "This backend cannot stop a render once it has started.", hidden: true });
 
   const dl = actionButton("download", "Download");
   const remixBtn = actionButton("remix", "Remix");
@@ -106,7 +107,7 @@ export function mountCard(item, host) {
   };
 
   const note = h("p", { class: "sora-note sora-action-note", role: "status", "aria-live": "polite" });
-  const body = h("div", { class: "sora-card-body" }, head, promptEl, remixNote, progressWrap, errorEl, actions, remixForm, confirmBox, note);
+  const body = h("div", { class: "sora-card-body" }, head, promptEl, remixNote, progressWrap, cantStop, errorEl, actions, remixForm, confirmBox, note);
   root.append(mediaBox.el, body);
 
   // ---- behaviour ------------------------------------------------------------------------------------------
@@ -295,6 +296,8 @@ export function mountCard(item, host) {
     setHidden(remixBtn, !(s === "completed" && next.can_remix));
     setHidden(retryBtn, !(s === "failed" && next.error && next.error.retryable));
     setHidden(cancelBtn, !canCancel(next));
+    // the kernel says this backend has no delete: say so instead of offering a button that cannot work
+    setHidden(cantStop, !(running && s !== "pending" && next.can_cancel === false && next.video_id));
     setHidden(delBtn, !next.can_delete || s === "deleted");
     const confirmStale = confirmMode === "cancel" ? !canCancel(next) : !next.can_delete || s === "deleted";
     if (confirmStale) setHidden(confirmBox, true);

@@ -85,11 +85,20 @@ export function renderPanelView({ model, el }) {
     const table = model.get("_costs") || {};
     const value = table[costKey(m.sel.value, s.sel.value, sec.sel.value)];
     const remaining = model.get("budget_remaining_usd");
-    cost.textContent = value == null ? "Cost unknown for this backend" : `Estimated ${formatCost(value)}`;
+    // the local emulator bills nothing: its prices are a simulation of what a real backend would charge
+    const simulated = !!model.get("backend_is_emulator");
+    cost.textContent = value == null ? "Cost unknown for this backend" : `Estimated ${formatCost(value)}${simulated ? " (simulated)" : ""}`;
     const over = value != null && remaining != null && value > remaining + 1e-9;
     cost.classList.toggle("sora-over-budget", over);
     if (over) cost.textContent += " · over the remaining budget";
-    budget.textContent = remaining == null ? `Spent ${formatCost(model.get("spend_usd") || 0)}` : `Budget left ${formatCost(remaining)}`;
+    // spend_usd adds up estimates of the jobs sent, not a bill: say so
+    const spent = formatCost(model.get("spend_usd") || 0);
+    budget.textContent = simulated
+      ? `Simulated spend ${spent} (local emulator, nothing billed)`
+      : remaining == null
+        ? `Estimated spend ${spent}`
+        : `Budget left ${formatCost(remaining)} (of estimated costs)`;
+    budget.title = "Estimates from the backend profile's prices; the backend's own bill is what counts";
   };
 
   const refreshOptions = () => {
@@ -327,7 +336,7 @@ export function renderPanelView({ model, el }) {
   /** @type {Array<[string, () => void]>} */
   const bindings = [
     ["change:_profile change:model change:size change:seconds", refreshOptions],
-    ["change:_costs change:budget_remaining_usd change:spend_usd", refreshCost],
+    ["change:_costs change:budget_remaining_usd change:spend_usd change:backend_is_emulator", refreshCost],
     ["change:backend_label change:backend_is_emulator", refreshBackend],
     ["change:_coach", () => (refreshTemplates(), refreshCoach())],
     ["change:prompt", onPromptTrait],

@@ -975,6 +975,7 @@ function mountCard(item, host) {
   const progressLine = h("p", { class: "sora-progress-text" });
   const progressWrap = h("div", { class: "sora-progress-wrap" }, bar, progressLine);
   const errorEl = h("p", { class: "sora-error", role: "alert" });
+  const cantStop = h("p", { class: "sora-note sora-cant-stop", text: "This backend cannot stop a render once it has started.", hidden: true });
   const dl = actionButton("download", "Download");
   const remixBtn = actionButton("remix", "Remix");
   const retryBtn = actionButton("retry", "Retry");
@@ -1012,7 +1013,7 @@ function mountCard(item, host) {
     if (!confirmBox.hidden) confirmGo.focus();
   };
   const note = h("p", { class: "sora-note sora-action-note", role: "status", "aria-live": "polite" });
-  const body = h("div", { class: "sora-card-body" }, head, promptEl, remixNote, progressWrap, errorEl, actions, remixForm, confirmBox, note);
+  const body = h("div", { class: "sora-card-body" }, head, promptEl, remixNote, progressWrap, cantStop, errorEl, actions, remixForm, confirmBox, note);
   root.append(mediaBox.el, body);
   let noteTimer = null;
   let watching = null;
@@ -1178,6 +1179,7 @@ function mountCard(item, host) {
     setHidden(remixBtn, !(s === "completed" && next.can_remix));
     setHidden(retryBtn, !(s === "failed" && next.error && next.error.retryable));
     setHidden(cancelBtn, !canCancel(next));
+    setHidden(cantStop, !(running && s !== "pending" && next.can_cancel === false && next.video_id));
     setHidden(delBtn, !next.can_delete || s === "deleted");
     const confirmStale = confirmMode === "cancel" ? !canCancel(next) : !next.can_delete || s === "deleted";
     if (confirmStale) setHidden(confirmBox, true);
@@ -1720,11 +1722,14 @@ function renderPanelView({ model, el }) {
     const table = model.get("_costs") || {};
     const value = table[costKey(m.sel.value, s.sel.value, sec.sel.value)];
     const remaining = model.get("budget_remaining_usd");
-    cost.textContent = value == null ? "Cost unknown for this backend" : `Estimated ${formatCost(value)}`;
+    const simulated = !!model.get("backend_is_emulator");
+    cost.textContent = value == null ? "Cost unknown for this backend" : `Estimated ${formatCost(value)}${simulated ? " (simulated)" : ""}`;
     const over = value != null && remaining != null && value > remaining + 1e-9;
     cost.classList.toggle("sora-over-budget", over);
     if (over) cost.textContent += " · over the remaining budget";
-    budget.textContent = remaining == null ? `Spent ${formatCost(model.get("spend_usd") || 0)}` : `Budget left ${formatCost(remaining)}`;
+    const spent = formatCost(model.get("spend_usd") || 0);
+    budget.textContent = simulated ? `Simulated spend ${spent} (local emulator, nothing billed)` : remaining == null ? `Estimated spend ${spent}` : `Budget left ${formatCost(remaining)} (of estimated costs)`;
+    budget.title = "Estimates from the backend profile's prices; the backend's own bill is what counts";
   };
   const refreshOptions = () => {
     const p = profile();
@@ -1941,7 +1946,7 @@ function renderPanelView({ model, el }) {
   };
   const bindings = [
     ["change:_profile change:model change:size change:seconds", refreshOptions],
-    ["change:_costs change:budget_remaining_usd change:spend_usd", refreshCost],
+    ["change:_costs change:budget_remaining_usd change:spend_usd change:backend_is_emulator", refreshCost],
     ["change:backend_label change:backend_is_emulator", refreshBackend],
     ["change:_coach", () => (refreshTemplates(), refreshCoach())],
     ["change:prompt", onPromptTrait],

@@ -103,6 +103,26 @@ class SoraWidget(anywidget.AnyWidget):
         super().__init__(**kwargs)
         self.on_msg(self._on_frontend_msg)
 
+    # ------------------------------------------------------------------ static preview
+
+    def _fallback_bundle(self) -> dict[str, str] | None:
+        """``text/plain`` + ``text/html`` shown where the widget cannot run (see fallback.py); None: none."""
+        return None
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        bundle = super()._repr_mimebundle_(**kwargs)
+        return self._with_fallback(bundle)
+
+    def _with_fallback(self, bundle: Any) -> Any:
+        from .fallback import with_fallback
+
+        try:
+            fallback = self._fallback_bundle()
+        except Exception as exc:  # a preview that cannot be made must not cost the widget
+            log.warning("no static preview for %s: %s", type(self).__name__, describe_error(exc))
+            return bundle
+        return with_fallback(bundle, fallback) if fallback else bundle
+
     # ------------------------------------------------------------------ errors
 
     def _report(self, exc: BaseException, context: str) -> None:

@@ -132,6 +132,11 @@ class GeneratorPanel(JobCollection):
 
     # ------------------------------------------------------------------ internals
 
+    def _fallback_bundle(self) -> dict[str, str]:
+        from .fallback import collection_bundle
+
+        return collection_bundle("GeneratorPanel", self.jobs)
+
     @t.observe("model", "size", "seconds")
     def _on_choice(self, change: dict[str, Any]) -> None:
         if getattr(self, "_profile_obj", None) is not None:

@@ -87,7 +87,8 @@ def test_panel_form_coach_and_submit(harness) -> None:
     ]
     page.get_by_role("combobox", name="Model").select_option("sora-2")
     page.get_by_role("combobox", name="Seconds").select_option("8")
-    assert page.locator(".sora-cost").text_content() == "Estimated $0.80"
+    assert page.locator(".sora-cost").text_content() == "Estimated $0.80 (simulated)"  # the harness says emulator
+    assert page.locator(".sora-budget").text_content() == "Simulated spend $1.60 (local emulator, nothing billed)"
     assert page.locator(".sora-backend").text_content() == "local emulator"
     # Ctrl+Enter submits the form's values as a command; the harness answers with an error, shown in words
     prompt.fill("A kite over a beach")
