@@ -44,8 +44,8 @@ from ._summary import (
 from ._throttle import Throttle
 
 __all__ = [
-    "TERMINAL", "SoraWidget", "command", "Throttle", "backend_state", "describe_error", "download_name", "in_background",
-    "is_mine", "mime_of", "profile_object", "summarize",
+    "TERMINAL", "SoraWidget", "Throttle", "backend_state", "command", "describe_error", "download_name",
+    "in_background", "is_mine", "mime_of", "profile_object", "summarize",
 ]
 
 log = logging.getLogger(__name__)

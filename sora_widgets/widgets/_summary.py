@@ -22,8 +22,9 @@ __all__ = [
     "typical_seconds",
 ]
 
-#: How often the journal is read again for typical render times (they change only when a job finishes).
-TYPICAL_REFRESH_S = 30.0
+#: The journal is read again for typical render times at most this often (a widget's constructor or command
+#: asks; finishing jobs seen by summaries are added in between).
+TYPICAL_REFRESH_S = 1.0
 #: The most recent completed renders of one choice a typical time is taken from.
 TYPICAL_SAMPLE = 20
 
@@ -99,6 +100,16 @@ class _BackendFacts:
         with self._lock:
             self.typical[key] = table
 
+    def note(self, job: VideoJob) -> None:
+        """A completed job seen by a summary (engine thread, no api call): its time counts from now on."""
+        if job.status != "completed" or job.created_at is None or job.completed_at is None:
+            return
+        choice = (job.model, job.size, str(job.seconds))
+        with self._lock:
+            table = self.typical.setdefault(job.backend_key or "", {})
+            if choice not in table:
+                table[choice] = round(job.completed_at - job.created_at, 1)
+
 
 _facts = _BackendFacts()
 
@@ -160,6 +171,7 @@ def summarize(job: VideoJob, *, remix_ok: bool = True, backend_key: str | None =
     mine = is_mine(job, backend_key)
     status = job.status
     running = status in IN_FLIGHT
+    _facts.note(job)
     error = job.error
     thumb = job.thumbnail_path
     sheet = job.spritesheet_path
@@ -196,7 +208,11 @@ def summarize(job: VideoJob, *, remix_ok: bool = True, backend_key: str | None =
         "can_delete": bool(mine and status in TERMINAL and status != "deleted"),
         # Cancel is the backend's delete: offered on running jobs of a backend that has it, once acknowledged
         "can_cancel": bool(
-            mine and running and status != "pending" and job.video_id and _facts.cancel_ok.get(job.backend_key or "", True)
+            mine
+            and running
+            and status != "pending"
+            and job.video_id
+            and _facts.cancel_ok.get(job.backend_key or "", True)
         ),
         "typical_s": typical_seconds(job) if running else None,
     }

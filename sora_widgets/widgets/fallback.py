@@ -93,7 +93,8 @@ def _img(jpeg: bytes | None, alt: str) -> str:
     if not jpeg:
         return ""
     data = base64.b64encode(jpeg).decode("ascii")
-    return f'<img src="data:image/jpeg;base64,{data}" alt="{html.escape(alt)}" style="max-width:100%;border-radius:6px">'
+    style = "max-width:100%;border-radius:6px"
+    return f'<img src="data:image/jpeg;base64,{data}" alt="{html.escape(alt)}" style="{style}">'
 
 
 def _short(text: str, limit: int = 80) -> str:
