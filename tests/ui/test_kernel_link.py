@@ -114,3 +114,36 @@ def test_traits_both_ways_and_a_restarted_kernel(which: str, request: pytest.Fix
     expect(card.get_by_role("button", name="Download")).to_be_disabled()
     expect(card.get_by_role("button", name="Copy prompt")).to_be_enabled()
     nb.wait_kernel_idle()
+
+
+def test_saved_notebook_opened_with_a_new_kernel_shows_the_static_preview(lab, tmp_path) -> None:
+    # a notebook executed elsewhere, its widget state saved (nbconvert stores it), opened in JupyterLab: the
+    # new kernel knows nothing of these widgets
+    import os
+    import subprocess
+    import sys
+
+    name = lab.server.write_notebook("saved_state.ipynb", [
+        "import sora_widgets as sw\njob = sw.generate('Close-up of a paper boat on a pond, dusk', seconds='4')",
+        "sw.VideoCard(job)",
+    ])
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "SORA_WIDGETS_"))},
+        "SORA_WIDGETS_HOME": str(tmp_path / "home"),
+        "SORA_WIDGETS_EMULATOR_SPEED": "40",
+    }
+    subprocess.run(
+        [sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute", "--inplace", name],
+        check=True, env=env, cwd=lab.server.root_dir, capture_output=True, timeout=300,
+    )
+    nb = lab.open_existing(name)
+    # JupyterLab shows the output's static preview (the new kernel has no such widget): the thumbnail, the
+    # job's line, and how to make it live; never "model not found"
+    preview = nb.page.locator(".sora-fallback")
+    expect(preview).to_be_visible(timeout=30000)
+    image = preview.get_by_role("img", name="Close-up of a paper boat on a pond, dusk")
+    expect(image).to_be_visible()
+    nb.wait_for("() => document.querySelector('.sora-fallback img').naturalWidth > 0", "the thumbnail decoded")
+    expect(preview).to_contain_text("completed · sora-2")
+    expect(preview).to_contain_text("Run the cell to make it live")
+    assert "model not found" not in nb.page.content()
