@@ -313,6 +313,7 @@ class SoraMagics(Magics, Configurable):
         from IPython.display import display
 
         display(sw.VideoCard(job))
+        _CARD_SHOWN.add(id(job))  # the magic's value (the job) then shows nothing more under its card
 
 
 # ------------------------------------------------------------------------------------------------- helpers
@@ -382,9 +383,33 @@ def _backend_line(info: Mapping[str, Any], url: str | None = None) -> str:
     return f"backend: {label}{where} ({kind}, profile {profile_name})"
 
 
+#: ids of jobs whose card the magic has just displayed: their value as the cell's result shows nothing more
+#: (a second card, or a ``<VideoJob … queued 0% …>`` line that goes stale under a card that says "Ready").
+_CARD_SHOWN: set[int] = set()
+
+
+def _display_job(job: Any) -> None:
+    """A job as a cell's value: its live card, unless %sora showed that card a moment ago."""
+    if id(job) in _CARD_SHOWN:
+        _CARD_SHOWN.discard(id(job))
+        return
+    from IPython.display import display
+
+    display(sw.VideoCard(job))
+
+
+def _forget_shown(*_info: Any) -> None:
+    _CARD_SHOWN.clear()  # per cell: `j = %sora ...` (no displayhook) must not hide a later `j`
+
+
 def load_ipython_extension(ipython: Any) -> None:
-    """Register ``%sora`` and ``%%sora`` (``%load_ext sora_widgets``)."""
+    """Register ``%sora`` and ``%%sora`` (``%load_ext sora_widgets``), and show a job value as its card."""
     ipython.register_magics(SoraMagics)
+    ipython.display_formatter.ipython_display_formatter.for_type_by_name(
+        "sora_widgets.job", "VideoJob", _display_job
+    )
+    if _forget_shown not in ipython.events.callbacks.get("pre_run_cell", []):
+        ipython.events.register("pre_run_cell", _forget_shown)
 
 
 def unload_ipython_extension(ipython: Any) -> None:
@@ -394,3 +419,5 @@ def unload_ipython_extension(ipython: Any) -> None:
         manager.magics[kind].pop("sora", None)
     ipython.configurables[:] = [c for c in ipython.configurables if not isinstance(c, SoraMagics)]
     manager.registry.pop("SoraMagics", None)
+    if _forget_shown in ipython.events.callbacks.get("pre_run_cell", []):
+        ipython.events.unregister("pre_run_cell", _forget_shown)

@@ -13,7 +13,7 @@ import { drawSpriteFrame, frameFromPointer, frameTime, spriteStyle, stepFrame } 
 /**
  * @param {() => Item} getItem the card's current item
  * @param {{media: (item: Item, variant: string) => Promise<string | null>, onError: (err: unknown) => void,
- *          onFrame: (frame: number) => void, root: HTMLElement}} deps
+ *          onFrame: (frame: number) => void, root: HTMLElement, onPlaying?: (playing: boolean) => void}} deps
  */
 export function mountCardMedia(getItem, deps) {
   let frame = -1;
@@ -153,6 +153,9 @@ export function mountCardMedia(getItem, deps) {
       v.dataset.startAt = String(startAt);
       if (startAt > 0) v.addEventListener("loadedmetadata", () => (v.currentTime = startAt), { once: true });
       v.addEventListener("volumechange", syncMute);
+      // the card's `playing` state: the kernel's trait follows the player (and the reverse, see setPlaying)
+      v.addEventListener("play", () => deps.onPlaying?.(true));
+      v.addEventListener("pause", () => deps.onPlaying?.(false));
       v.addEventListener("loadedmetadata", () => {
         // the real shape, in case the size field and the file disagree
         if (v.videoWidth > 0 && v.videoHeight > 0) setPlayerShape(v.videoWidth, v.videoHeight);
@@ -193,6 +196,7 @@ export function mountCardMedia(getItem, deps) {
     video.remove();
     video = null;
     playing = false;
+    deps.onPlaying?.(false);
     media.classList.remove("sora-playing");
     media.style.removeProperty("aspect-ratio");
     syncMute();
@@ -245,6 +249,12 @@ export function mountCardMedia(getItem, deps) {
     },
     get playing() {
       return playing;
+    },
+    /** Play (opening the player, from 0 s) or pause, as asked from the kernel. @param {boolean} on */
+    setPlaying(on) {
+      if (on && !video) play(false);
+      else if (on && video?.paused) video.play().catch(() => {});
+      else if (!on && video && !video.paused) video.pause();
     },
     /** @param {Item} item */
     update(item) {

@@ -45,6 +45,12 @@ export function renderCardView({ model, el }) {
     request: (cmd, args, opts) => requester.request(cmd, args, opts),
     ticker,
     announce: live.say,
+    onPlaying(_item, playing) {
+      // the `playing` trait follows the player, so a notebook can read it (and set it: see below)
+      if (model.get("playing") === playing || !model.set) return;
+      model.set("playing", playing);
+      model.save_changes?.();
+    },
     async media(item, variant) {
       if (variant === "video") {
         const { result, buffers } = await requester.request("media", { job_id: item.job_id, variant }, { timeoutMs: 120000 });
@@ -70,6 +76,9 @@ export function renderCardView({ model, el }) {
   const names = [...CARD_FIELDS, "_thumbnail", "_spritesheet"].map((f) => `change:${f}`).join(" ");
   model.on(names, sync);
   cleanups.push(() => model.off(names, sync));
+  const onPlayingTrait = () => card.setPlaying(!!model.get("playing"));
+  model.on("change:playing", onPlayingTrait);
+  cleanups.push(() => model.off("change:playing", onPlayingTrait));
   return () => {
     for (const fn of cleanups) fn();
     card.destroy();

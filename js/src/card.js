@@ -37,6 +37,9 @@ export function mountCard(item, host) {
     media: (it, variant) => host.media(it, variant),
     onError: (err) => say(String(/** @type {any} */ (err)?.message || err), true),
     onFrame: (f) => (root.dataset.scrubFrame = String(f)),
+    onPlaying: (p) => {
+      if (!destroyed) host.onPlaying?.(current, p);
+    },
     root,
   });
 
@@ -61,12 +64,14 @@ export function mountCard(item, host) {
   const progressWrap = h("div", { class: "sora-progress-wrap" }, bar, progressLine);
 
   const errorEl = h("p", { class: "sora-error", role: "alert" });
+  const cantStop = h("p", { class: "sora-note sora-cant-stop", text: "This backend cannot stop a render once it has started.", hidden: true });
 
   const dl = actionButton("download", "Download");
   const remixBtn = actionButton("remix", "Remix");
   const retryBtn = actionButton("retry", "Retry");
   const cancelBtn = actionButton("cancel", "Cancel", "sora-btn-danger-ghost");
   const copyBtn = actionButton("copy", "Copy prompt", "sora-push-right", true);
+  copyBtn.dataset.local = ""; // works without a kernel
   const delBtn = actionButton("delete", "Delete", "sora-btn-danger-ghost", true);
   const exporter = mountExportMenu(() => current, host, root, (text, isError) => say(text, isError));
   const actions = h("div", { class: "sora-actions" }, dl, exporter.toggle, remixBtn, retryBtn, cancelBtn, copyBtn, delBtn);
@@ -105,7 +110,7 @@ export function mountCard(item, host) {
   };
 
   const note = h("p", { class: "sora-note sora-action-note", role: "status", "aria-live": "polite" });
-  const body = h("div", { class: "sora-card-body" }, head, promptEl, remixNote, progressWrap, errorEl, actions, exporter.menu, remixForm, confirmBox, note);
+  const body = h("div", { class: "sora-card-body" }, head, promptEl, remixNote, progressWrap, cantStop, errorEl, actions, exporter.menu, remixForm, confirmBox, note);
   root.append(mediaBox.el, body);
 
   // ---- behaviour ------------------------------------------------------------------------------------------
@@ -296,6 +301,8 @@ export function mountCard(item, host) {
     setHidden(remixBtn, !(s === "completed" && next.can_remix));
     setHidden(retryBtn, !(s === "failed" && next.error && next.error.retryable));
     setHidden(cancelBtn, !canCancel(next));
+    // the kernel says this backend has no delete: say so instead of offering a button that cannot work
+    setHidden(cantStop, !(running && s !== "pending" && next.can_cancel === false && next.video_id));
     setHidden(delBtn, !next.can_delete || s === "deleted");
     const confirmStale = confirmMode === "cancel" ? !canCancel(next) : !next.can_delete || s === "deleted";
     if (confirmStale) setHidden(confirmBox, true);
@@ -309,6 +316,10 @@ export function mountCard(item, host) {
     update,
     get item() {
       return current;
+    },
+    /** Play or pause this card's video (the kernel asked). @param {boolean} on */
+    setPlaying(on) {
+      if (!destroyed) mediaBox.setPlaying(on);
     },
     /** Job id of a remix/retry started here that the host should report on (null when none). */
     get watching() {

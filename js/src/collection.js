@@ -3,18 +3,85 @@
 // container's cards in step with a list of items.
 
 import { mountCard } from "./card.js";
+import { LOST_MESSAGE } from "./connection.js";
 import { h } from "./dom.js";
+import { requesterOf } from "./protocol.js";
 
 /** @typedef {import("./types.js").Item} Item */
 /** @typedef {import("./types.js").CardHost} CardHost */
 /** @typedef {import("./types.js").Model} Model */
 /** @typedef {import("./card.js").Card} Card */
 
+/** Buttons that need the kernel (Copy prompt, paging and scrubbing work without one). */
+const KERNEL_BUTTONS = ".sora-actions button:not([data-local]), .sora-inline-form button, .sora-generate";
+
 /**
- * Shows callback errors the kernel reports (trait `last_error`).
+ * Keep every kernel action under `root` disabled (also buttons added or re-enabled later) until `stop()`.
+ * @param {HTMLElement} root @returns {() => void} stop
+ */
+export function disableKernelActions(root) {
+  const apply = () => {
+    for (const b of root.querySelectorAll(KERNEL_BUTTONS)) {
+      const button = /** @type {HTMLButtonElement} */ (b);
+      if (!button.disabled) button.disabled = true;
+      button.dataset.noKernel = "";
+    }
+  };
+  apply();
+  const observer = new MutationObserver(apply);
+  observer.observe(root, { subtree: true, childList: true, attributes: true, attributeFilter: ["disabled"] });
+  return () => {
+    observer.disconnect();
+    for (const b of root.querySelectorAll("[data-no-kernel]")) {
+      /** @type {HTMLButtonElement} */ (b).disabled = false;
+      delete (/** @type {HTMLElement} */ (b).dataset.noKernel);
+    }
+  };
+}
+
+/**
+ * "This widget lost its kernel — re-run the cell" once the view's connection (protocol.js) is lost, with the
+ * view's kernel actions disabled; both undone if the kernel turns out to be there after all.
+ * @param {Model} model @param {Array<() => void>} cleanups
+ */
+export function connectionBanner(model, cleanups) {
+  const el = h("p", { class: "sora-lost", role: "alert", hidden: true, text: LOST_MESSAGE });
+  const connection = requesterOf(model)?.connection;
+  if (!connection) return el;
+  /** @type {(() => void) | null} */
+  let enable = null;
+  const sync = () => {
+    const lost = connection.lost;
+    el.hidden = !lost;
+    const root = /** @type {HTMLElement | null} */ (el.closest(".sora-root"));
+    if (root) root.dataset.connection = connection.state;
+    if (lost && root && root.firstChild !== el) root.prepend(el); // at the top, where it is seen
+    if (lost && !enable && root) enable = disableKernelActions(root);
+    if (!lost && enable) {
+      enable();
+      enable = null;
+    }
+  };
+  const unsubscribe = connection.subscribe(sync);
+  // the banner is placed in the view's root right after this returns
+  queueMicrotask(sync);
+  cleanups.push(() => {
+    unsubscribe();
+    enable?.();
+  });
+  return el;
+}
+
+/**
+ * Shows callback errors the kernel reports (trait `last_error`), and (connectionBanner) a lost kernel.
  * @param {Model} model @param {Array<() => void>} cleanups
  */
 export function errorBanner(model, cleanups) {
+  return h("div", { class: "sora-banners" }, alertBanner(model, cleanups), connectionBanner(model, cleanups));
+}
+
+/** @param {Model} model @param {Array<() => void>} cleanups */
+function alertBanner(model, cleanups) {
   const el = h("div", { class: "sora-alert", role: "alert", hidden: true });
   const text = h("span", { class: "sora-alert-text" });
   const close = h("button", { type: "button", class: "sora-btn sora-btn-ghost sora-alert-close", "aria-label": "Dismiss error", text: "×" });

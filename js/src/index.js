@@ -4,7 +4,7 @@
 // resolve: hence one bundle whose default `render` dispatches on the `_view` trait. The pure helpers are
 // exported by name for `node --test`; nothing touches `document` at module top level.
 //
-// Modules, imports pointing one way: format, sprite, coach, layout, progress, protocol (pure) <- dom, media
+// Modules, imports pointing one way: format, sprite, coach, layout, progress, connection <- protocol (pure) <- dom, media
 // <- card-media <- card <- collection <- card-view, panel, gallery <- index.
 
 import { renderCardView } from "./card-view.js";
@@ -16,6 +16,7 @@ import { renderVariationsView } from "./variations.js";
 export { analyzePrompt, coachHint } from "./coach.js";
 export { canCancel } from "./card.js";
 export { exportArgs } from "./card-export.js";
+export { createConnection, GONE_STATUSES, LOST_MESSAGE } from "./connection.js";
 export {
   clamp, costKey, downloadName, errorText, formatClock, formatCost, formatSeconds, formatSize, isTerminal,
   orientationOf, parseSize, quotePrompt, remixLabel, statusLabel, TERMINAL_STATUSES,
@@ -23,7 +24,7 @@ export {
 export { coverCrop, distinct, filterItems, gridLayout, pageOf } from "./layout.js";
 export { bytesToDataUrl, DATA_URL_MAX_BYTES, readDownloadReply } from "./media.js";
 export { createProgressModel, createTicker, easeRemaining, PROGRESS_CEILING, progressText } from "./progress.js";
-export { createPreviewBatcher, createRequester, PREVIEW_LANES } from "./protocol.js";
+export { COMMAND_KIND, createPreviewBatcher, createRequester, PREVIEW_LANES, RESPONSE_KIND } from "./protocol.js";
 export { frameFromPointer, frameTime, spriteStyle, stepFrame, tileRect } from "./sprite.js";
 export { moved, shotAt } from "./storyboard.js";
 export { splitTakes } from "./variations.js";

@@ -85,11 +85,20 @@ export function renderPanelView({ model, el }) {
     const table = model.get("_costs") || {};
     const value = table[costKey(m.sel.value, s.sel.value, sec.sel.value)];
     const remaining = model.get("budget_remaining_usd");
-    cost.textContent = value == null ? "Cost unknown for this backend" : `Estimated ${formatCost(value)}`;
+    // the local emulator bills nothing: its prices are a simulation of what a real backend would charge
+    const simulated = !!model.get("backend_is_emulator");
+    cost.textContent = value == null ? "Cost unknown for this backend" : `Estimated ${formatCost(value)}${simulated ? " (simulated)" : ""}`;
     const over = value != null && remaining != null && value > remaining + 1e-9;
     cost.classList.toggle("sora-over-budget", over);
     if (over) cost.textContent += " · over the remaining budget";
-    budget.textContent = remaining == null ? `Spent ${formatCost(model.get("spend_usd") || 0)}` : `Budget left ${formatCost(remaining)}`;
+    // spend_usd adds up estimates of the jobs sent, not a bill: say so
+    const spent = formatCost(model.get("spend_usd") || 0);
+    budget.textContent = simulated
+      ? `Simulated spend ${spent} (local emulator, nothing billed)`
+      : remaining == null
+        ? `Estimated spend ${spent}`
+        : `Budget left ${formatCost(remaining)} (of estimated costs)`;
+    budget.title = "Estimates from the backend profile's prices; the backend's own bill is what counts";
   };
 
   const refreshOptions = () => {
@@ -136,6 +145,7 @@ export function renderPanelView({ model, el }) {
         const b = h("button", { type: "button", class: "sora-btn sora-chip-btn", title: t.prompt, text: t.name });
         b.addEventListener("click", () => {
           prompt.value = t.prompt;
+          writePrompt();
           refreshCoach();
           prompt.focus();
         });
@@ -199,6 +209,7 @@ export function renderPanelView({ model, el }) {
 
   const submit = async () => {
     if (generate.disabled) return;
+    writePrompt();
     const text = prompt.value.trim();
     if (!text) {
       showFormError("Write a prompt first: the coach above lists what a good one covers.");
@@ -242,8 +253,38 @@ export function renderPanelView({ model, el }) {
     reconcileCards(cardsEl, cards, collectionItems(model), host);
   };
 
+  // the form's values are traits both ways: a notebook reads panel.prompt / .model / .size / .seconds and
+  // setting them fills the form. Typing is sent after a short pause (one message, not one per key).
+  /** @type {ReturnType<typeof setTimeout> | null} */
+  let promptTimer = null;
+  /** @param {Record<string, string>} values */
+  const writeTraits = (values) => {
+    if (!model.set) return;
+    let changed = false;
+    for (const [k, v] of Object.entries(values)) {
+      if ((model.get(k) || "") !== v) {
+        model.set(k, v);
+        changed = true;
+      }
+    }
+    if (changed) model.save_changes?.();
+  };
+  const writePrompt = () => {
+    if (promptTimer) clearTimeout(promptTimer);
+    promptTimer = null;
+    writeTraits({ prompt: prompt.value });
+  };
+  // model, size and seconds go together: the kernel checks the three as one choice
+  const writeChoice = () => writeTraits({ model: m.sel.value, size: s.sel.value, seconds: sec.sel.value });
+  cleanups.push(() => promptTimer && clearTimeout(promptTimer));
+
   // events
-  prompt.addEventListener("input", refreshCoach);
+  prompt.addEventListener("input", () => {
+    refreshCoach();
+    if (promptTimer) clearTimeout(promptTimer);
+    promptTimer = setTimeout(writePrompt, 250);
+  });
+  prompt.addEventListener("blur", writePrompt);
   prompt.addEventListener("keydown", (ev) => {
     if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey)) {
       ev.preventDefault();
@@ -257,12 +298,17 @@ export function renderPanelView({ model, el }) {
     fillOptions(sec.sel, spec ? spec.seconds : [], sec.sel.value, formatSeconds);
     drawPreview();
     refreshCost();
+    writeChoice();
   });
   s.sel.addEventListener("change", () => {
     drawPreview();
     refreshCost();
+    writeChoice();
   });
-  sec.sel.addEventListener("change", refreshCost);
+  sec.sel.addEventListener("change", () => {
+    refreshCost();
+    writeChoice();
+  });
   fileInput.addEventListener("change", () => setReference(fileInput.files && fileInput.files[0]));
   refClear.addEventListener("click", clearReference);
   const onDragOver = (ev) => {
@@ -281,13 +327,16 @@ export function renderPanelView({ model, el }) {
   form.addEventListener("drop", onDrop);
 
   const onPromptTrait = () => {
-    prompt.value = model.get("prompt") || "";
+    const value = model.get("prompt") || "";
+    if (prompt.value === value) return; // our own write coming back (or nothing new): keep the caret
+    if (promptTimer) return; // the user is typing: their text wins, and is sent in a moment
+    prompt.value = value;
     refreshCoach();
   };
   /** @type {Array<[string, () => void]>} */
   const bindings = [
     ["change:_profile change:model change:size change:seconds", refreshOptions],
-    ["change:_costs change:budget_remaining_usd change:spend_usd", refreshCost],
+    ["change:_costs change:budget_remaining_usd change:spend_usd change:backend_is_emulator", refreshCost],
     ["change:backend_label change:backend_is_emulator", refreshBackend],
     ["change:_coach", () => (refreshTemplates(), refreshCoach())],
     ["change:prompt", onPromptTrait],

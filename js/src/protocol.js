@@ -1,9 +1,29 @@
 // @ts-check
-// The kernel protocol: request/reply over the widget's custom messages, and the batcher that turns many
-// cards' preview wants into a few `previews` commands. Pure (no DOM).
+// The kernel protocol: commands over the widget's custom messages, and the batcher that turns many cards'
+// preview wants into a few `previews` commands. Pure (no DOM).
 //
-//   browser -> kernel  {kind: "sora-request", id, cmd, args} (+ buffers), always answered with
-//   kernel -> browser  {kind: "sora-reply", id, ok, result | error} (+ buffers: media bytes).
+// The wire format is anywidget's `invoke` (anywidget/experimental.command on the kernel's side), written out
+// here because anywidget's `invoke` ships inside its Jupyter extension, not as a module a bundle can import:
+//   browser -> kernel  {kind: "anywidget-command", id, name, msg} (+ buffers), always answered with
+//   kernel -> browser  {kind: "anywidget-command-response", id, response: {ok, result | error}} (+ buffers).
+// Unlike anywidget's `invoke` (3 s by default, then a bare abort), each command has its own timeout, and a
+// view whose kernel is gone (connection.js) fails its commands at once with words saying what to do.
+
+import { createConnection, kernelOf, LOST_MESSAGE } from "./connection.js";
+
+export const COMMAND_KIND = "anywidget-command";
+export const RESPONSE_KIND = "anywidget-command-response";
+/** Commands the user starts (the others are the view's own fetches): they re-check the connection first. */
+const ACTIONS = new Set(["submit", "download", "remix", "delete", "retry", "media"]);
+/** @typedef {{connection: import("./connection.js").Connection}} Watched */
+/** @type {WeakMap<object, Watched>} model -> its view's requester */
+const REQUESTERS = new WeakMap();
+
+/** The requester a view made for `model` (the error banner shows its connection). @param {object} model
+ * @returns {Watched | null} */
+export function requesterOf(model) {
+  return REQUESTERS.get(model) || null;
+}
 
 /**
  * Preview lanes, served in this order: the thumbnails on screen, the next page's thumbnails (small: a page of them
@@ -107,26 +127,48 @@ export function createPreviewBatcher(request, { batchSize = 100, concurrency = 2
 /**
  * Request/response over the widget's custom messages: every request carries an id, the kernel always
  * answers (errors too), and an unanswered request fails after a timeout instead of hanging the view.
- * @param {{send: Function, on: Function, off: Function}} model
- * @param {{timeoutMs?: number}} [options]
+ * Also watches the connection (`connection`): once the kernel is lost every request fails at once.
+ * @param {{send: Function, on: Function, off: Function, widget_manager?: any}} model
+ * @param {{timeoutMs?: number, pingTimeoutMs?: number, kernel?: any}} [options]
  */
-export function createRequester(model, { timeoutMs = 20000 } = {}) {
+export function createRequester(model, { timeoutMs = 20000, pingTimeoutMs, kernel = kernelOf(model) } = {}) {
   let seq = 0;
   const pending = new Map();
   const prefix = Math.random().toString(36).slice(2, 8);
+  /** @type {import("./connection.js").Connection | null} */
+  let connection = null;
   const onMessage = (msg, buffers) => {
-    if (!msg || msg.kind !== "sora-reply") return;
+    if (!msg || msg.kind !== RESPONSE_KIND) return;
     const entry = pending.get(msg.id);
     if (!entry) return;
     pending.delete(msg.id);
     clearTimeout(entry.timer);
-    if (msg.ok) entry.resolve({ result: msg.result ?? null, buffers: buffers || [] });
-    else entry.reject(new Error(msg.error || "The kernel could not do that"));
+    connection?.heard();
+    const body = msg.response || {};
+    if (body.ok) entry.resolve({ result: body.result ?? null, buffers: buffers || [] });
+    else entry.reject(new Error(body.error || "The kernel could not do that"));
   };
   model.on("msg:custom", onMessage);
-  return {
+  /** @param {string} cmd @param {object} args @param {ArrayBuffer[]} buffers @param {number} t */
+  const send = (cmd, args, buffers, t) => {
+    seq += 1;
+    const id = `${prefix}-${seq}`;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        pending.delete(id);
+        reject(new Error(`No answer from the kernel after ${Math.round(t / 1000)} s (is a cell still running?)`));
+      }, t);
+      pending.set(id, { resolve, reject, timer });
+      model.send({ kind: COMMAND_KIND, id, name: cmd, msg: args }, undefined, buffers);
+    });
+  };
+  const requester = {
     get pending() {
       return pending.size;
+    },
+    /** @returns {import("./connection.js").Connection} */
+    get connection() {
+      return /** @type {any} */ (connection);
     },
     /**
      * @param {string} cmd @param {object} [args]
@@ -134,18 +176,12 @@ export function createRequester(model, { timeoutMs = 20000 } = {}) {
      * @returns {Promise<{result: any, buffers: DataView[]}>}
      */
     request(cmd, args = {}, { buffers = [], timeoutMs: t = timeoutMs } = {}) {
-      seq += 1;
-      const id = `${prefix}-${seq}`;
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          pending.delete(id);
-          reject(new Error(`No answer from the kernel after ${Math.round(t / 1000)} s (is a cell still running?)`));
-        }, t);
-        pending.set(id, { resolve, reject, timer });
-        model.send({ kind: "sora-request", id, cmd, args }, undefined, buffers);
-      });
+      if (ACTIONS.has(cmd)) connection?.beforeAction();
+      if (connection?.lost) return Promise.reject(new Error(LOST_MESSAGE));
+      return send(cmd, args, buffers, t);
     },
     dispose() {
+      connection?.dispose();
       model.off("msg:custom", onMessage);
       for (const entry of pending.values()) {
         clearTimeout(entry.timer);
@@ -154,4 +190,22 @@ export function createRequester(model, { timeoutMs = 20000 } = {}) {
       pending.clear();
     },
   };
+  connection = createConnection({
+    ping: (ms) => send("ping", {}, [], ms),
+    kernel,
+    on: (names, fn) => model.on(names, fn),
+    off: (names, fn) => model.off(names, fn),
+    pingTimeoutMs,
+  });
+  // commands already waiting when the kernel is found gone would wait out their own timeouts: fail them now
+  connection.subscribe((state) => {
+    if (state !== "lost") return;
+    for (const [id, entry] of pending) {
+      clearTimeout(entry.timer);
+      entry.reject(new Error(LOST_MESSAGE));
+      pending.delete(id);
+    }
+  });
+  REQUESTERS.set(model, requester);
+  return requester;
 }

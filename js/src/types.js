@@ -49,6 +49,7 @@
  * @property {import("./progress.js").Ticker} ticker the view's one timer
  * @property {(text: string) => void} [announce] say something to screen readers (one live region per view)
  * @property {(jobId: string) => Item | undefined} [lookup] another job of the view (a remix's source)
+ * @property {(item: Item, playing: boolean) => void} [onPlaying] a card's player started or stopped playing
  * @property {boolean} [tracksJobs] the host shows the jobs a card starts (remix, retry) and reports their
  *   statuses back through `card.settle`, so the card's "Remix started" note lasts until the remix finishes
  */
@@ -59,6 +60,9 @@
  * @property {(names: string, fn: (...args: any[]) => void) => void} on
  * @property {(names: string, fn: (...args: any[]) => void) => void} off
  * @property {(msg: any, callbacks?: any, buffers?: ArrayBuffer[]) => void} send
+ * @property {(name: string, value: any) => void} [set]
+ * @property {() => void} [save_changes]
+ * @property {any} [widget_manager]
  */
 
 export {};

@@ -184,7 +184,98 @@ function remixLabel(source) {
   return quoted ? `Remix of ${quoted}` : "Remix of an earlier video";
 }
 
+// js/src/connection.js
+var LOST_MESSAGE = "This widget lost its kernel — re-run the cell";
+var GONE_STATUSES = Object.freeze(["restarting", "autorestarting", "dead", "starting"]);
+var PING_TIMEOUT_MS = 1500;
+var STALE_MS = 3e3;
+function kernelOf(model) {
+  try {
+    const kernel = model?.widget_manager?.kernel;
+    return kernel && typeof kernel === "object" ? kernel : null;
+  } catch (_) {
+    return null;
+  }
+}
+function createConnection({ ping, kernel = null, on, off, pingTimeoutMs = PING_TIMEOUT_MS, now = Date.now }) {
+  let state = "checking";
+  let lastHeard = 0;
+  let checking = false;
+  let disposed = false;
+  const listeners = /* @__PURE__ */ new Set();
+  const set = (next) => {
+    if (disposed || next === state) return;
+    state = next;
+    for (const fn of [...listeners]) fn(state);
+  };
+  const check = () => {
+    if (checking || disposed) return;
+    checking = true;
+    ping(pingTimeoutMs).then(
+      () => {
+        checking = false;
+        heard();
+      },
+      () => {
+        checking = false;
+        if (state === "live" && now() - lastHeard < pingTimeoutMs) return;
+        set(kernel?.status === "busy" ? "busy" : "lost");
+      }
+    );
+  };
+  const heard = () => {
+    lastHeard = now();
+    set("live");
+  };
+  const onStatus = (_sender, status) => {
+    if (GONE_STATUSES.includes(status)) set("lost");
+    else if (status === "idle" && state === "busy") check();
+  };
+  const onCommLive = () => {
+    set("checking");
+    checking = false;
+    check();
+  };
+  kernel?.statusChanged?.connect?.(onStatus);
+  on?.("comm_live_update", onCommLive);
+  check();
+  return {
+    get state() {
+      return state;
+    },
+    get lost() {
+      return state === "lost";
+    },
+    /** A reply arrived: the kernel is there. */
+    heard,
+    /** Before an action: ask again unless the kernel answered a moment ago (a lost view asks too: a kernel
+     * that was only slow comes back). */
+    beforeAction() {
+      if (state === "lost" || now() - lastHeard > STALE_MS) check();
+    },
+    check,
+    /** @param {(s: ConnectionState) => void} fn @returns {() => void} */
+    subscribe(fn) {
+      listeners.add(fn);
+      return () => listeners.delete(fn);
+    },
+    dispose() {
+      disposed = true;
+      listeners.clear();
+      kernel?.statusChanged?.disconnect?.(onStatus);
+      off?.("comm_live_update", onCommLive);
+    }
+  };
+}
+
 // js/src/protocol.js
+var COMMAND_KIND = "anywidget-command";
+var RESPONSE_KIND = "anywidget-command-response";
+var ACTIONS = /* @__PURE__ */ new Set(["submit", "download", "remix", "delete", "retry", "media"]);
+var REQUESTERS = /* @__PURE__ */ new WeakMap();
+function requesterOf(model) {
+  return REQUESTERS.get(model) || null;
+}
 var PREVIEW_LANES = Object.freeze(["thumbnail", "prefetch", "spritesheet"]);
 function createPreviewBatcher(request, { batchSize = 100, concurrency = 2, timeoutMs = 3e4, schedule = queueMicrotask } = {}) {
   const lanes = new Map(PREVIEW_LANES.map((lane) => [lane, /* @__PURE__ */ new Map()]));
@@ -269,23 +360,45 @@ function createPreviewBatcher(request, { batchSize = 100, concurrency = 2, timeo
     }
   };
 }
-function createRequester(model, { timeoutMs = 2e4 } = {}) {
+function createRequester(model, { timeoutMs = 2e4, pingTimeoutMs, kernel = kernelOf(model) } = {}) {
   let seq = 0;
   const pending = /* @__PURE__ */ new Map();
   const prefix = Math.random().toString(36).slice(2, 8);
+  let connection = null;
   const onMessage = (msg, buffers) => {
-    if (!msg || msg.kind !== "sora-reply") return;
+    if (!msg || msg.kind !== RESPONSE_KIND) return;
     const entry = pending.get(msg.id);
     if (!entry) return;
     pending.delete(msg.id);
     clearTimeout(entry.timer);
-    if (msg.ok) entry.resolve({ result: msg.result ?? null, buffers: buffers || [] });
-    else entry.reject(new Error(msg.error || "The kernel could not do that"));
+    connection?.heard();
+    const body = msg.response || {};
+    if (body.ok) entry.resolve({ result: body.result ?? null, buffers: buffers || [] });
+    else entry.reject(new Error(body.error || "The kernel could not do that"));
   };
   model.on("msg:custom", onMessage);
-  return {
+  const send = (cmd, args, buffers, t) => {
+    seq += 1;
+    const id = `${prefix}-${seq}`;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        pending.delete(id);
+        reject(new Error(`No answer from the kernel after ${Math.round(t / 1e3)} s (is a cell still running?)`));
+      }, t);
+      pending.set(id, { resolve, reject, timer });
+      model.send({ kind: COMMAND_KIND, id, name: cmd, msg: args }, void 0, buffers);
+    });
+  };
+  const requester = {
     get pending() {
       return pending.size;
+    },
+    /** @returns {import("./connection.js").Connection} */
+    get connection() {
+      return (
+        /** @type {any} */
+        connection
+      );
     },
     /**
      * @param {string} cmd @param {object} [args]
@@ -293,18 +406,12 @@ function createRequester(model, { timeoutMs = 2e4 } = {}) {
      * @returns {Promise<{result: any, buffers: DataView[]}>}
      */
     request(cmd, args = {}, { buffers = [], timeoutMs: t = timeoutMs } = {}) {
-      seq += 1;
-      const id = `${prefix}-${seq}`;
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          pending.delete(id);
-          reject(new Error(`No answer from the kernel after ${Math.round(t / 1e3)} s (is a cell still running?)`));
-        }, t);
-        pending.set(id, { resolve, reject, timer });
-        model.send({ kind: "sora-request", id, cmd, args }, void 0, buffers);
-      });
+      if (ACTIONS.has(cmd)) connection?.beforeAction();
+      if (connection?.lost) return Promise.reject(new Error(LOST_MESSAGE));
+      return send(cmd, args, buffers, t);
     },
     dispose() {
+      connection?.dispose();
       model.off("msg:custom", onMessage);
       for (const entry of pending.values()) {
         clearTimeout(entry.timer);
@@ -313,6 +420,23 @@ function createRequester(model, { timeoutMs = 2e4 } = {}) {
       pending.clear();
     }
   };
+  connection = createConnection({
+    ping: (ms) => send("ping", {}, [], ms),
+    kernel,
+    on: (names, fn) => model.on(names, fn),
+    off: (names, fn) => model.off(names, fn),
+    pingTimeoutMs
+  });
+  connection.subscribe((state) => {
+    if (state !== "lost") return;
+    for (const [id, entry] of pending) {
+      clearTimeout(entry.timer);
+      entry.reject(new Error(LOST_MESSAGE));
+      pending.delete(id);
+    }
+  });
+  REQUESTERS.set(model, requester);
+  return requester;
 }
 
 // js/src/media.js
@@ -655,6 +779,8 @@ function mountCardMedia(getItem, deps) {
       v.dataset.startAt = String(startAt);
       if (startAt > 0) v.addEventListener("loadedmetadata", () => v.currentTime = startAt, { once: true });
       v.addEventListener("volumechange", syncMute);
+      v.addEventListener("play", () => deps.onPlaying?.(true));
+      v.addEventListener("pause", () => deps.onPlaying?.(false));
       v.addEventListener("loadedmetadata", () => {
         if (v.videoWidth > 0 && v.videoHeight > 0) setPlayerShape(v.videoWidth, v.videoHeight);
       });
@@ -689,6 +815,7 @@ function mountCardMedia(getItem, deps) {
     video.remove();
     video = null;
     playing = false;
+    deps.onPlaying?.(false);
     media.classList.remove("sora-playing");
     media.style.removeProperty("aspect-ratio");
     syncMute();
@@ -729,6 +856,13 @@ function mountCardMedia(getItem, deps) {
     },
     get playing() {
       return playing;
+    },
+    /** Play (opening the player, from 0 s) or pause, as asked from the kernel. @param {boolean} on */
+    setPlaying(on) {
+      if (on && !video) play(false);
+      else if (on && video?.paused) video.play().catch(() => {
+      });
+      else if (!on && video && !video.paused) video.pause();
     },
     /** @param {Item} item */
     update(item) {
@@ -888,6 +1022,9 @@ function mountCard(item, host) {
       err?.message || err
     ), true),
     onFrame: (f) => root.dataset.scrubFrame = String(f),
+    onPlaying: (p) => {
+      if (!destroyed) host.onPlaying?.(current, p);
+    },
     root
   });
   const statusBadge = h("span", { class: "sora-status" });
@@ -907,11 +1044,13 @@ function mountCard(item, host) {
   const progressLine = h("p", { class: "sora-progress-text" });
   const progressWrap = h("div", { class: "sora-progress-wrap" }, bar, progressLine);
   const errorEl = h("p", { class: "sora-error", role: "alert" });
+  const cantStop = h("p", { class: "sora-note sora-cant-stop", text: "This backend cannot stop a render once it has started.", hidden: true });
   const dl = actionButton("download", "Download");
   const remixBtn = actionButton("remix", "Remix");
   const retryBtn = actionButton("retry", "Retry");
   const cancelBtn = actionButton("cancel", "Cancel", "sora-btn-danger-ghost");
   const copyBtn = actionButton("copy", "Copy prompt", "sora-push-right", true);
+  copyBtn.dataset.local = "";
   const delBtn = actionButton("delete", "Delete", "sora-btn-danger-ghost", true);
   const exporter = mountExportMenu(() => current, host, root, (text, isError) => say(text, isError));
   const actions = h("div", { class: "sora-actions" }, dl, exporter.toggle, remixBtn, retryBtn, cancelBtn, copyBtn, delBtn);
@@ -944,7 +1083,7 @@ function mountCard(item, host) {
     if (!confirmBox.hidden) confirmGo.focus();
   };
   const note = h("p", { class: "sora-note sora-action-note", role: "status", "aria-live": "polite" });
-  const body = h("div", { class: "sora-card-body" }, head, promptEl, remixNote, progressWrap, errorEl, actions, exporter.menu, remixForm, confirmBox, note);
+  const body = h("div", { class: "sora-card-body" }, head, promptEl, remixNote, progressWrap, cantStop, errorEl, actions, exporter.menu, remixForm, confirmBox, note);
   root.append(mediaBox.el, body);
   let noteTimer = null;
   let watching = null;
@@ -1112,6 +1251,7 @@ function mountCard(item, host) {
     setHidden(remixBtn, !(s === "completed" && next.can_remix));
     setHidden(retryBtn, !(s === "failed" && next.error && next.error.retryable));
     setHidden(cancelBtn, !canCancel(next));
+    setHidden(cantStop, !(running && s !== "pending" && next.can_cancel === false && next.video_id));
     setHidden(delBtn, !next.can_delete || s === "deleted");
     const confirmStale = confirmMode === "cancel" ? !canCancel(next) : !next.can_delete || s === "deleted";
     if (confirmStale) setHidden(confirmBox, true);
@@ -1123,6 +1263,10 @@ function mountCard(item, host) {
     update,
     get item() {
       return current;
+    },
+    /** Play or pause this card's video (the kernel asked). @param {boolean} on */
+    setPlaying(on) {
+      if (!destroyed) mediaBox.setPlaying(on);
     },
     /** Job id of a remix/retry started here that the host should report on (null when none). */
     get watching() {
@@ -1146,7 +1290,62 @@ function mountCard(item, host) {
 }
 
 // js/src/collection.js
+var KERNEL_BUTTONS = ".sora-actions button:not([data-local]), .sora-inline-form button, .sora-generate";
+function disableKernelActions(root) {
+  const apply = () => {
+    for (const b of root.querySelectorAll(KERNEL_BUTTONS)) {
+      const button = (
+        /** @type {HTMLButtonElement} */
+        b
+      );
+      if (!button.disabled) button.disabled = true;
+      button.dataset.noKernel = "";
+    }
+  };
+  apply();
+  const observer = new MutationObserver(apply);
+  observer.observe(root, { subtree: true, childList: true, attributes: true, attributeFilter: ["disabled"] });
+  return () => {
+    observer.disconnect();
+    for (const b of root.querySelectorAll("[data-no-kernel]")) {
+      b.disabled = false;
+      delete /** @type {HTMLElement} */
+      b.dataset.noKernel;
+    }
+  };
+}
+function connectionBanner(model, cleanups) {
+  const el = h("p", { class: "sora-lost", role: "alert", hidden: true, text: LOST_MESSAGE });
+  const connection = requesterOf(model)?.connection;
+  if (!connection) return el;
+  let enable = null;
+  const sync = () => {
+    const lost = connection.lost;
+    el.hidden = !lost;
+    const root = (
+      /** @type {HTMLElement | null} */
+      el.closest(".sora-root")
+    );
+    if (root) root.dataset.connection = connection.state;
+    if (lost && root && root.firstChild !== el) root.prepend(el);
+    if (lost && !enable && root) enable = disableKernelActions(root);
+    if (!lost && enable) {
+      enable();
+      enable = null;
+    }
+  };
+  const unsubscribe = connection.subscribe(sync);
+  queueMicrotask(sync);
+  cleanups.push(() => {
+    unsubscribe();
+    enable?.();
+  });
+  return el;
+}
 function errorBanner(model, cleanups) {
+  return h("div", { class: "sora-banners" }, alertBanner(model, cleanups), connectionBanner(model, cleanups));
+}
+function alertBanner(model, cleanups) {
   const el = h("div", { class: "sora-alert", role: "alert", hidden: true });
   const text = h("span", { class: "sora-alert-text" });
   const close = h("button", { type: "button", class: "sora-btn sora-btn-ghost sora-alert-close", "aria-label": "Dismiss error", text: "×" });
@@ -1258,6 +1457,11 @@ function renderCardView({ model, el }) {
     request: (cmd, args, opts) => requester.request(cmd, args, opts),
     ticker,
     announce: live.say,
+    onPlaying(_item, playing) {
+      if (model.get("playing") === playing || !model.set) return;
+      model.set("playing", playing);
+      model.save_changes?.();
+    },
     async media(item, variant) {
       if (variant === "video") {
         const { result, buffers } = await requester.request("media", { job_id: item.job_id, variant }, { timeoutMs: 12e4 });
@@ -1283,6 +1487,9 @@ function renderCardView({ model, el }) {
   const names = [...CARD_FIELDS, "_thumbnail", "_spritesheet"].map((f) => `change:${f}`).join(" ");
   model.on(names, sync);
   cleanups.push(() => model.off(names, sync));
+  const onPlayingTrait = () => card.setPlaying(!!model.get("playing"));
+  model.on("change:playing", onPlayingTrait);
+  cleanups.push(() => model.off("change:playing", onPlayingTrait));
   return () => {
     for (const fn of cleanups) fn();
     card.destroy();
@@ -1588,11 +1795,14 @@ function renderPanelView({ model, el }) {
     const table = model.get("_costs") || {};
     const value = table[costKey(m.sel.value, s.sel.value, sec.sel.value)];
     const remaining = model.get("budget_remaining_usd");
-    cost.textContent = value == null ? "Cost unknown for this backend" : `Estimated ${formatCost(value)}`;
+    const simulated = !!model.get("backend_is_emulator");
+    cost.textContent = value == null ? "Cost unknown for this backend" : `Estimated ${formatCost(value)}${simulated ? " (simulated)" : ""}`;
     const over = value != null && remaining != null && value > remaining + 1e-9;
     cost.classList.toggle("sora-over-budget", over);
     if (over) cost.textContent += " · over the remaining budget";
-    budget.textContent = remaining == null ? `Spent ${formatCost(model.get("spend_usd") || 0)}` : `Budget left ${formatCost(remaining)}`;
+    const spent = formatCost(model.get("spend_usd") || 0);
+    budget.textContent = simulated ? `Simulated spend ${spent} (local emulator, nothing billed)` : remaining == null ? `Estimated spend ${spent}` : `Budget left ${formatCost(remaining)} (of estimated costs)`;
+    budget.title = "Estimates from the backend profile's prices; the backend's own bill is what counts";
   };
   const refreshOptions = () => {
     const p = profile();
@@ -1635,6 +1845,7 @@ function renderPanelView({ model, el }) {
         const b = h("button", { type: "button", class: "sora-btn sora-chip-btn", title: t.prompt, text: t.name });
         b.addEventListener("click", () => {
           prompt.value = t.prompt;
+          writePrompt();
           refreshCoach();
           prompt.focus();
         });
@@ -1693,6 +1904,7 @@ function renderPanelView({ model, el }) {
   }
   const submit = async () => {
     if (generate.disabled) return;
+    writePrompt();
     const text = prompt.value.trim();
     if (!text) {
       showFormError("Write a prompt first: the coach above lists what a good one covers.");
@@ -1733,7 +1945,31 @@ function renderPanelView({ model, el }) {
     lookup.invalidate();
     reconcileCards(cardsEl, cards, collectionItems(model), host);
   };
-  prompt.addEventListener("input", refreshCoach);
+  let promptTimer = null;
+  const writeTraits = (values) => {
+    if (!model.set) return;
+    let changed = false;
+    for (const [k, v] of Object.entries(values)) {
+      if ((model.get(k) || "") !== v) {
+        model.set(k, v);
+        changed = true;
+      }
+    }
+    if (changed) model.save_changes?.();
+  };
+  const writePrompt = () => {
+    if (promptTimer) clearTimeout(promptTimer);
+    promptTimer = null;
+    writeTraits({ prompt: prompt.value });
+  };
+  const writeChoice = () => writeTraits({ model: m.sel.value, size: s.sel.value, seconds: sec.sel.value });
+  cleanups.push(() => promptTimer && clearTimeout(promptTimer));
+  prompt.addEventListener("input", () => {
+    refreshCoach();
+    if (promptTimer) clearTimeout(promptTimer);
+    promptTimer = setTimeout(writePrompt, 250);
+  });
+  prompt.addEventListener("blur", writePrompt);
   prompt.addEventListener("keydown", (ev) => {
     if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey)) {
       ev.preventDefault();
@@ -1747,12 +1983,17 @@ function renderPanelView({ model, el }) {
     fillOptions(sec.sel, spec ? spec.seconds : [], sec.sel.value, formatSeconds);
     drawPreview();
     refreshCost();
+    writeChoice();
   });
   s.sel.addEventListener("change", () => {
     drawPreview();
     refreshCost();
+    writeChoice();
   });
-  sec.sel.addEventListener("change", refreshCost);
+  sec.sel.addEventListener("change", () => {
+    refreshCost();
+    writeChoice();
+  });
   fileInput.addEventListener("change", () => setReference(fileInput.files && fileInput.files[0]));
   refClear.addEventListener("click", clearReference);
   const onDragOver = (ev) => {
@@ -1770,12 +2011,15 @@ function renderPanelView({ model, el }) {
   form.addEventListener("dragleave", onDragLeave);
   form.addEventListener("drop", onDrop);
   const onPromptTrait = () => {
-    prompt.value = model.get("prompt") || "";
+    const value = model.get("prompt") || "";
+    if (prompt.value === value) return;
+    if (promptTimer) return;
+    prompt.value = value;
     refreshCoach();
   };
   const bindings = [
     ["change:_profile change:model change:size change:seconds", refreshOptions],
-    ["change:_costs change:budget_remaining_usd change:spend_usd", refreshCost],
+    ["change:_costs change:budget_remaining_usd change:spend_usd change:backend_is_emulator", refreshCost],
     ["change:backend_label change:backend_is_emulator", refreshBackend],
     ["change:_coach", () => (refreshTemplates(), refreshCoach())],
     ["change:prompt", onPromptTrait],
@@ -2148,9 +2392,13 @@ function render({ model, el }) {
 }
 var index_default = { render };
 export {
+  COMMAND_KIND,
   DATA_URL_MAX_BYTES,
+  GONE_STATUSES,
+  LOST_MESSAGE,
   PREVIEW_LANES,
   PROGRESS_CEILING,
+  RESPONSE_KIND,
   TERMINAL_STATUSES,
   analyzePrompt,
   bytesToDataUrl,
@@ -2159,6 +2407,7 @@ export {
   coachHint,
   costKey,
   coverCrop,
+  createConnection,
   createPreviewBatcher,
   createProgressModel,
   createRequester,

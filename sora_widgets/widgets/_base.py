@@ -4,9 +4,13 @@ Front end: one ESM module (``static/sora.js``) whose ``render`` dispatches on th
 card renderer is shared by the card, the panel and the gallery and anywidget's Blob-URL import rules out
 relative imports between files.
 
-Browser -> kernel actions are commands, not trait writes (a trait change from the browser can stall while a
-cell runs): ``{kind: "sora-request", id, cmd, args}`` (+ buffers), always answered with
-``{kind: "sora-reply", id, ok, result | error}`` (+ buffers carrying media bytes).
+Browser -> kernel actions are anywidget commands (``anywidget.experimental.command``), with anywidget's wire
+format: ``{kind: "anywidget-command", id, name, msg}`` (+ buffers) is answered by
+``{kind: "anywidget-command-response", id, response}`` (+ buffers carrying media bytes), where ``response`` is
+``{ok: true, result}`` or ``{ok: false, error}``. Commands are methods named ``_cmd_<name>`` marked with
+``@command``; the wire name is ``<name>``. anywidget's own dispatcher is synchronous (it would run a slow
+command on the shell thread) and has no error reply, so this class dispatches the marked methods itself.
+The older ``{kind: "sora-request"}`` form is still answered the older way (``sora-reply``).
 
 Commands never block the kernel's shell thread: a handler either answers at once or returns a
 :class:`concurrent.futures.Future` (the slow part runs on the engine or a ``sora-command`` worker thread), and
@@ -24,6 +28,7 @@ from typing import Any, ClassVar
 
 import anywidget
 import traitlets as t
+from anywidget.experimental import command
 
 from ..errors import SoraWidgetsError, redact
 from ..vocab import TERMINAL
@@ -39,8 +44,8 @@ from ._summary import (
 from ._throttle import Throttle
 
 __all__ = [
-    "TERMINAL", "SoraWidget", "Throttle", "backend_state", "describe_error", "download_name", "in_background",
-    "is_mine", "mime_of", "profile_object", "summarize",
+    "TERMINAL", "SoraWidget", "Throttle", "backend_state", "command", "describe_error", "download_name",
+    "in_background", "is_mine", "mime_of", "profile_object", "summarize",
 ]
 
 log = logging.getLogger(__name__)
@@ -75,6 +80,18 @@ class SoraWidget(anywidget.AnyWidget):
     #: Future of it.
     _commands: ClassVar[dict[str, str]] = {}
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)  # anywidget collects the @command methods into _anywidget_commands
+        marked = getattr(cls, "_anywidget_commands", {}) or {}
+        table = dict(cls._commands)
+        for attr in marked:
+            if not attr.startswith("_cmd_"):
+                raise TypeError(f"{cls.__name__}.{attr}: command methods are named _cmd_<name>")
+            table[attr[len("_cmd_"):]] = attr
+        cls._commands = table
+        # our dispatcher answers them (off the shell thread, errors included); anywidget's would run them again
+        cls._anywidget_commands = {}
+
     def __init__(self, **kwargs: Any) -> None:
         allowed = set(self._init_kwargs) | _ALWAYS_ALLOWED
         for name in kwargs:
@@ -85,6 +102,26 @@ class SoraWidget(anywidget.AnyWidget):
                 )
         super().__init__(**kwargs)
         self.on_msg(self._on_frontend_msg)
+
+    # ------------------------------------------------------------------ static preview
+
+    def _fallback_bundle(self) -> dict[str, str] | None:
+        """``text/plain`` + ``text/html`` shown where the widget cannot run (see fallback.py); None: none."""
+        return None
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        bundle = super()._repr_mimebundle_(**kwargs)
+        return self._with_fallback(bundle)
+
+    def _with_fallback(self, bundle: Any) -> Any:
+        from .fallback import with_fallback
+
+        try:
+            fallback = self._fallback_bundle()
+        except Exception as exc:  # a preview that cannot be made must not cost the widget
+            log.warning("no static preview for %s: %s", type(self).__name__, describe_error(exc))
+            return bundle
+        return with_fallback(bundle, fallback) if fallback else bundle
 
     # ------------------------------------------------------------------ errors
 
@@ -107,12 +144,25 @@ class SoraWidget(anywidget.AnyWidget):
 
     # ------------------------------------------------------------------ commands
 
+    @command
+    def _cmd_ping(self, args: dict[str, Any], buffers: list[Any]) -> Reply:
+        """Answered at once: the view asks at render and with actions to tell a live kernel from a lost one."""
+        return {"pong": True, "widget": type(self).__name__}, []
+
     def _on_frontend_msg(self, widget: Any, content: Any, buffers: list[Any]) -> None:
-        if not isinstance(content, dict) or content.get("kind") != "sora-request":
+        if not isinstance(content, dict):
+            return
+        kind = content.get("kind")
+        if kind == "anywidget-command":
+            wire = "anywidget"
+            cmd, args = content.get("name"), content.get("msg")
+        elif kind == "sora-request":
+            wire = "sora"
+            cmd, args = content.get("cmd"), content.get("args")
+        else:
             return
         req_id = content.get("id")
-        cmd = content.get("cmd")
-        args = content.get("args") or {}
+        args = {} if args is None else args
         method = self._commands.get(cmd) if isinstance(cmd, str) else None
         try:
             if method is None:
@@ -125,25 +175,31 @@ class SoraWidget(anywidget.AnyWidget):
                 )
             answer = getattr(self, method)(args, list(buffers or []))
         except Exception as exc:
-            self._reply_error(req_id, cmd, exc)
+            self._reply_error(wire, req_id, cmd, exc)
             return
         if isinstance(answer, concurrent.futures.Future):
-            answer.add_done_callback(lambda done: self._reply_future(req_id, cmd, done))
+            answer.add_done_callback(lambda done: self._reply_future(wire, req_id, cmd, done))
         else:
-            self._reply(req_id, answer)
+            self._reply(wire, req_id, answer)
 
-    def _reply(self, req_id: Any, answer: Reply) -> None:
+    def _send_reply(self, wire: str, req_id: Any, body: dict[str, Any], out: list[bytes] | None) -> None:
+        if wire == "anywidget":
+            self.send({"kind": "anywidget-command-response", "id": req_id, "response": body}, buffers=out or None)
+        else:
+            self.send({"kind": "sora-reply", "id": req_id, **body}, buffers=out or None)
+
+    def _reply(self, wire: str, req_id: Any, answer: Reply) -> None:
         result, out = answer
-        self.send({"kind": "sora-reply", "id": req_id, "ok": True, "result": result}, buffers=out or None)
+        self._send_reply(wire, req_id, {"ok": True, "result": result}, out)
 
-    def _reply_error(self, req_id: Any, cmd: Any, exc: BaseException) -> None:
+    def _reply_error(self, wire: str, req_id: Any, cmd: Any, exc: BaseException) -> None:
         if not isinstance(exc, SoraWidgetsError):
             log.error("command %r of %s failed", cmd, type(self).__name__, exc_info=exc)
-        self.send({"kind": "sora-reply", "id": req_id, "ok": False, "error": describe_error(exc)})
+        self._send_reply(wire, req_id, {"ok": False, "error": describe_error(exc)}, None)
 
-    def _reply_future(self, req_id: Any, cmd: Any, done: concurrent.futures.Future[Reply]) -> None:
+    def _reply_future(self, wire: str, req_id: Any, cmd: Any, done: concurrent.futures.Future[Reply]) -> None:
         exc = done.exception()
         if exc is not None:
-            self._reply_error(req_id, cmd, exc)
+            self._reply_error(wire, req_id, cmd, exc)
         else:
-            self._reply(req_id, done.result())
+            self._reply(wire, req_id, done.result())

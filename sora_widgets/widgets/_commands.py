@@ -10,7 +10,7 @@ import concurrent.futures
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..errors import SoraWidgetsError
-from ._base import Reply, in_background
+from ._base import Reply, command, in_background
 from ._export import ExportCommand
 from ._summary import download_name, mime_of
 
@@ -59,6 +59,7 @@ class JobCommands(ExportCommand):
             except TimeoutError:
                 pass  # answered below as "no video on this machine"
 
+    @command
     def _cmd_media(self, args: dict[str, Any], buffers: list[Any]) -> Any:
         job = self._job_for(args.get("job_id"))
         if args.get("variant") not in ("thumbnail", "spritesheet", "video"):
@@ -84,6 +85,7 @@ class JobCommands(ExportCommand):
             raise SoraWidgetsError(f"{job.id} has no {variant} on this machine (status {job.status})")
         return {"mime": mime_of(path), "bytes": path.stat().st_size}, [path.read_bytes()]
 
+    @command
     def _cmd_previews(self, args: dict[str, Any], buffers: list[Any]) -> tuple[Any, list[bytes]]:
         """One variant (thumbnail or spritesheet) of many jobs in one reply: one buffer per job found.
 
@@ -124,6 +126,7 @@ class JobCommands(ExportCommand):
             out.append(data)
         return {"variant": variant, "items": items, "missing": missing}, out
 
+    @command
     def _cmd_download(self, args: dict[str, Any], buffers: list[Any]) -> Any:
         """The MP4 for the browser to save: ``{filename, mime, size}`` + ``buffers[0]`` = the bytes. Nothing is
         written on the kernel's side (``job.video_path`` already holds the journal's copy)."""
@@ -138,6 +141,7 @@ class JobCommands(ExportCommand):
         data = src.read_bytes()
         return {"filename": download_name(job), "mime": "video/mp4", "size": len(data)}, [data]
 
+    @command
     def _cmd_remix(self, args: dict[str, Any], buffers: list[Any]) -> Any:
         job = self._job_for(args.get("job_id"))
 
@@ -148,6 +152,7 @@ class JobCommands(ExportCommand):
 
         return in_background(run)
 
+    @command
     def _cmd_delete(self, args: dict[str, Any], buffers: list[Any]) -> Any:
         job = self._job_for(args.get("job_id"))
         deleting = job._session.delete(job)  # raises at once when this job's backend is not the configured one
@@ -163,6 +168,7 @@ class JobCommands(ExportCommand):
         deleting.add_done_callback(finished)
         return answer
 
+    @command
     def _cmd_retry(self, args: dict[str, Any], buffers: list[Any]) -> Any:
         job = self._job_for(args.get("job_id"))
 

@@ -3,18 +3,30 @@
 from __future__ import annotations
 
 import mimetypes
+import statistics
+import threading
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import SoraWidgetsError, redact
-from ..vocab import TERMINAL
+from ..vocab import IN_FLIGHT, TERMINAL
 
 if TYPE_CHECKING:
     from ..job import VideoJob
     from ..profiles import BackendProfile
 
-__all__ = ["backend_state", "describe_error", "download_name", "is_mine", "mime_of", "profile_object", "summarize"]
+__all__ = [
+    "backend_state", "describe_error", "download_name", "is_mine", "mime_of", "profile_object", "summarize",
+    "typical_seconds",
+]
+
+#: The journal is read again for typical render times at most this often (a widget's constructor or command
+#: asks; finishing jobs seen by summaries are added in between).
+TYPICAL_REFRESH_S = 1.0
+#: The most recent completed renders of one choice a typical time is taken from.
+TYPICAL_SAMPLE = 20
 
 _MIME = {
     ".webp": "image/webp",
@@ -65,12 +77,77 @@ def profile_object(info: Mapping[str, Any]) -> BackendProfile:
     return DEFAULT_PROFILE
 
 
+class _BackendFacts:
+    """What summaries need of a backend but must not ask the api for (they are made on the engine thread, and
+    the api's lock is held by ``sw.configure()`` while it joins that thread): whether it can cancel (delete)
+    a running job, and typical render times from its journal. Filled by :func:`backend_state`, which runs on
+    the widget's constructing thread and on commands."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.cancel_ok: dict[str, bool] = {}
+        self.typical: dict[str, dict[tuple[str, str, str], float]] = {}
+        self._read_at: dict[str, float] = {}
+
+    def learn(self, key: str, profile: BackendProfile) -> None:
+        with self._lock:
+            self.cancel_ok[key] = bool(profile.supports("delete"))
+            fresh = time.monotonic() - self._read_at.get(key, float("-inf")) < TYPICAL_REFRESH_S
+            if fresh:
+                return
+            self._read_at[key] = time.monotonic()
+        table = _typical_table(key)
+        with self._lock:
+            self.typical[key] = table
+
+    def note(self, job: VideoJob) -> None:
+        """A completed job seen by a summary (engine thread, no api call): its time counts from now on."""
+        if job.status != "completed" or job.created_at is None or job.completed_at is None:
+            return
+        choice = (job.model, job.size, str(job.seconds))
+        with self._lock:
+            table = self.typical.setdefault(job.backend_key or "", {})
+            if choice not in table:
+                table[choice] = round(job.completed_at - job.created_at, 1)
+
+
+_facts = _BackendFacts()
+
+
+def _typical_table(backend_key: str) -> dict[tuple[str, str, str], float]:
+    """``{(model, size, seconds): median seconds from submit to completed}`` over this backend's journal."""
+    import sora_widgets as sw
+
+    samples: dict[tuple[str, str, str], list[float]] = {}
+    for job in sw.jobs():  # oldest first; reads the journal, starts nothing
+        if job.backend_key != backend_key or job.status != "completed":
+            continue
+        if job.created_at is None or job.completed_at is None or job.completed_at < job.created_at:
+            continue
+        samples.setdefault((job.model, job.size, str(job.seconds)), []).append(job.completed_at - job.created_at)
+    return {k: round(statistics.median(v[-TYPICAL_SAMPLE:]), 1) for k, v in samples.items()}
+
+
+def typical_seconds(job: VideoJob) -> float | None:
+    """How long renders like ``job``'s (same backend, model, size, seconds) took here, None when unknown."""
+    table = _facts.typical.get(job.backend_key or "")
+    if not table:
+        return None
+    return table.get((job.model, job.size, str(job.seconds)))
+
+
 def backend_state() -> tuple[BackendProfile, str]:
-    """(profile, backend_key) of the configured backend (``sw.backend_info()``; starts nothing)."""
+    """(profile, backend_key) of the configured backend (``sw.backend_info()``; starts nothing). Also notes
+    what summaries of its jobs need (cancel support, typical render times)."""
     import sora_widgets as sw
 
     info = sw.backend_info()
-    return profile_object(info), str(info.get("backend_key") or "")
+    profile, key = profile_object(info), str(info.get("backend_key") or "")
+    try:
+        _facts.learn(key, profile)
+    except Exception:  # a journal that cannot be read costs the "usually ~N" hint, nothing else
+        pass
+    return profile, key
 
 
 def is_mine(job: VideoJob, backend_key: str | None) -> bool:
@@ -93,6 +170,8 @@ def summarize(job: VideoJob, *, remix_ok: bool = True, backend_key: str | None =
     """
     mine = is_mine(job, backend_key)
     status = job.status
+    running = status in IN_FLIGHT
+    _facts.note(job)
     error = job.error
     thumb = job.thumbnail_path
     sheet = job.spritesheet_path
@@ -128,4 +207,13 @@ def summarize(job: VideoJob, *, remix_ok: bool = True, backend_key: str | None =
         "has_video": bool(video and video.exists()),
         "can_remix": bool(remix_ok and mine and status == "completed" and job.video_id),
         "can_delete": bool(mine and status in TERMINAL and status != "deleted"),
+        # Cancel is the backend's delete: offered on running jobs of a backend that has it, once acknowledged
+        "can_cancel": bool(
+            mine
+            and running
+            and status != "pending"
+            and job.video_id
+            and _facts.cancel_ok.get(job.backend_key or "", True)
+        ),
+        "typical_s": typical_seconds(job) if running else None,
     }

@@ -97,6 +97,14 @@ class VideoCard(JobCommands, SoraWidget):
     """The video can be remixed (completed, and the backend has remix)."""
     can_delete = t.Bool(False, read_only=True).tag(sync=True)
     """The job can be deleted from here."""
+    can_cancel = t.Bool(False, read_only=True).tag(sync=True)
+    """The running job can be stopped from here (the backend's delete; False when the backend has none)."""
+    typical_s = t.Float(None, allow_none=True, read_only=True).tag(sync=True)
+    """While running: how long such renders (same backend, model, size, seconds) took here, None if unknown."""
+
+    playing = t.Bool(False).tag(sync=True)
+    """Whether the card's video is playing. The browser sets it (play, pause); setting it plays or pauses
+    the video in the view (True opens the player, fetching the MP4 once)."""
 
     _thumbnail = t.Bytes(b"").tag(sync=True)
     _thumbnail_mime = t.Unicode("image/webp").tag(sync=True)
@@ -123,6 +131,8 @@ class VideoCard(JobCommands, SoraWidget):
         "has_video",
         "can_remix",
         "can_delete",
+        "can_cancel",
+        "typical_s",
     )
 
     def __init__(self, job: Any, **kwargs: Any) -> None:
@@ -158,8 +168,15 @@ class VideoCard(JobCommands, SoraWidget):
         super().close()
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        # the card, then the cards of its remixes (a remix makes a new card, which needs a place to appear)
-        return ipywidgets.VBox([self, self._remixes], layout={"width": "100%"})._repr_mimebundle_(**kwargs)
+        # the card, then the cards of its remixes (a remix makes a new card, which needs a place to appear),
+        # with a static preview (thumbnail + a line) for places without widgets
+        box = ipywidgets.VBox([self, self._remixes], layout={"width": "100%"})
+        return self._with_fallback(box._repr_mimebundle_(**kwargs))
+
+    def _fallback_bundle(self) -> dict[str, str]:
+        from .fallback import card_bundle
+
+        return card_bundle(self._job)
 
     # ------------------------------------------------------------------ engine -> traits
 

@@ -74,6 +74,10 @@ class Gallery(JobCollection):
         jobs = sorted(sw.jobs(), key=lambda job: job.created_at or 0.0, reverse=True)
         self._track(jobs)
 
+    def _fallback_bundle(self) -> dict[str, str]:  # static preview: contact sheet of the first page
+        from .fallback import collection_bundle
+        return collection_bundle("Gallery", self.jobs, page_size=self.page_size)
+
     def close(self) -> None:
         if getattr(self, "_unsub_added", None) is not None:
             self._unsub_added()

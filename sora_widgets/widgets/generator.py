@@ -15,7 +15,7 @@ import traitlets as t
 from ..errors import SoraWidgetsError
 from ..profiles import BackendProfile
 from ..vocab import MAX_REFERENCE_BYTES
-from ._base import profile_object
+from ._base import Reply, command, in_background, profile_object
 from ._collection import JobCollection
 from ._commands import JobCommands
 from .coach import coach_rules
@@ -132,6 +132,11 @@ class GeneratorPanel(JobCollection):
 
     # ------------------------------------------------------------------ internals
 
+    def _fallback_bundle(self) -> dict[str, str]:
+        from .fallback import collection_bundle
+
+        return collection_bundle("GeneratorPanel", self.jobs)
+
     @t.observe("model", "size", "seconds")
     def _on_choice(self, change: dict[str, Any]) -> None:
         if getattr(self, "_profile_obj", None) is not None:
@@ -178,9 +183,10 @@ class GeneratorPanel(JobCollection):
             # sw.configure()/reset() hold while they join the engine thread: ask from another thread.
             threading.Thread(target=self._refresh_budget, name="sora-panel-budget", daemon=True).start()
 
-    def _cmd_submit(self, args: dict[str, Any], buffers: list[Any]) -> tuple[Any, list[bytes]]:
-        import sora_widgets as sw
-
+    @command
+    def _cmd_submit(self, args: dict[str, Any], buffers: list[Any]) -> Any:
+        """Checked here (a missing prompt, an oversized image answer at once); ``sw.submit`` (validation,
+        journal, maybe building the engine) runs on a worker thread, so the shell thread stays free."""
         prompt = args.get("prompt")
         if not isinstance(prompt, str) or not prompt.strip():
             raise SoraWidgetsError(
@@ -193,6 +199,11 @@ class GeneratorPanel(JobCollection):
                 raise SoraWidgetsError(
                     f"the reference image is {len(reference)} bytes; at most 20 MiB allowed"
                 )
+        return in_background(lambda: self._submit(prompt, args, reference))
+
+    def _submit(self, prompt: str, args: dict[str, Any], reference: bytes | None) -> Reply:
+        import sora_widgets as sw
+
         job = sw.submit(
             prompt,
             model=args.get("model") or None,

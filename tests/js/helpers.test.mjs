@@ -7,8 +7,12 @@ import {
   clamp,
   costKey,
   coverCrop,
+  COMMAND_KIND,
+  createConnection,
   createPreviewBatcher,
   createRequester,
+  LOST_MESSAGE,
+  RESPONSE_KIND,
   distinct,
   downloadName,
   errorText,
@@ -247,16 +251,19 @@ test("analyzePrompt: whole words only, and words claimed by other aspects are no
 
 function fakeModel() {
   const handlers = new Set();
+  const events = new Map();
   const sent = [];
   return {
     sent,
     handlers,
+    events,
     on(name, fn) {
-      assert.equal(name, "msg:custom");
-      handlers.add(fn);
+      if (name === "msg:custom") handlers.add(fn);
+      else events.set(name, fn);
     },
     off(name, fn) {
-      handlers.delete(fn);
+      if (name === "msg:custom") handlers.delete(fn);
+      else events.delete(name);
     },
     send(content, callbacks, buffers) {
       sent.push({ content, buffers });
@@ -264,50 +271,65 @@ function fakeModel() {
     reply(msg, buffers = []) {
       for (const fn of [...handlers]) fn(msg, buffers);
     },
+    /** answer request `content` the way widgets/_base.py does (anywidget's command response) */
+    answer(content, response, buffers = []) {
+      this.reply({ kind: RESPONSE_KIND, id: content.id, response }, buffers);
+    },
+    /** answer every ping sent so far */
+    pong() {
+      for (const { content } of sent) if (content.name === "ping" && !content.answered) {
+        content.answered = true;
+        this.answer(content, { ok: true, result: { pong: true } });
+      }
+    },
   };
 }
+const commands = (model, name) => model.sent.filter((m) => m.content.name === name);
 
-test("createRequester: envelope out, matching reply resolves with buffers", async () => {
+test("createRequester: anywidget's command envelope out, matching response resolves with buffers", async () => {
   const model = fakeModel();
   const rq = createRequester(model, { timeoutMs: 1000 });
+  model.pong();
   const buf = new Uint8Array([1, 2, 3]).buffer;
-  const p = rq.request("media", { job_id: "j", variant: "thumbnail" }, { buffers: [buf] });
-  assert.equal(model.sent.length, 1);
-  const { content, buffers } = model.sent[0];
-  assert.equal(content.kind, "sora-request");
-  assert.equal(content.cmd, "media");
-  assert.deepEqual(content.args, { job_id: "j", variant: "thumbnail" });
+  const p = rq.request("previews", { job_ids: ["j"], variant: "thumbnail" }, { buffers: [buf] });
+  const [{ content, buffers }] = commands(model, "previews");
+  assert.equal(content.kind, COMMAND_KIND);
+  assert.equal(COMMAND_KIND, "anywidget-command");
+  assert.deepEqual(content.msg, { job_ids: ["j"], variant: "thumbnail" });
   assert.deepEqual(buffers, [buf]);
   // replies for other ids and other kinds are ignored
-  model.reply({ kind: "sora-reply", id: "nope", ok: true });
-  model.reply({ kind: "other", id: content.id, ok: true });
+  model.reply({ kind: RESPONSE_KIND, id: "nope", response: { ok: true } });
+  model.reply({ kind: "other", id: content.id, response: { ok: true } });
   assert.equal(rq.pending, 1);
   const view = new DataView(new Uint8Array([9]).buffer);
-  model.reply({ kind: "sora-reply", id: content.id, ok: true, result: { mime: "image/webp" } }, [view]);
+  model.answer(content, { ok: true, result: { mime: "image/webp" } }, [view]);
   const out = await p;
   assert.deepEqual(out.result, { mime: "image/webp" });
   assert.equal(out.buffers[0].getUint8(0), 9);
   assert.equal(rq.pending, 0);
   rq.dispose();
   assert.equal(model.handlers.size, 0);
+  assert.equal(model.events.size, 0);
 });
 
 test("createRequester: an error reply rejects with the kernel's words", async () => {
   const model = fakeModel();
   const rq = createRequester(model, { timeoutMs: 1000 });
+  model.pong();
   const p = rq.request("submit", { prompt: "" });
-  model.reply({ kind: "sora-reply", id: model.sent[0].content.id, ok: false, error: "prompt must be non-empty" });
+  model.answer(commands(model, "submit")[0].content, { ok: false, error: "prompt must be non-empty" });
   await assert.rejects(p, /prompt must be non-empty/);
   rq.dispose();
 });
 
 test("createRequester: no answer times out, and dispose rejects what is pending", async () => {
   const model = fakeModel();
-  const rq = createRequester(model, { timeoutMs: 20 });
-  await assert.rejects(rq.request("media", {}), /No answer from the kernel/);
+  const rq = createRequester(model, { timeoutMs: 20, pingTimeoutMs: 5000 });
+  model.pong();
+  await assert.rejects(rq.request("previews", {}), /No answer from the kernel/);
   assert.equal(rq.pending, 0);
-  const rq2 = createRequester(model, { timeoutMs: 10000 });
-  const p = rq2.request("media", {});
+  const rq2 = createRequester(model, { timeoutMs: 10000, pingTimeoutMs: 5000 });
+  const p = rq2.request("previews", {});
   rq2.dispose();
   await assert.rejects(p, /closed/);
   rq.dispose();
@@ -318,8 +340,71 @@ test("createRequester: ids are unique per request", () => {
   const rq = createRequester(model, { timeoutMs: 1000 });
   rq.request("a").catch(() => {});
   rq.request("b").catch(() => {});
-  assert.notEqual(model.sent[0].content.id, model.sent[1].content.id);
+  const ids = model.sent.map((m) => m.content.id);
+  assert.equal(new Set(ids).size, ids.length);
   rq.dispose();
+});
+
+test("connection: an unanswered ping on an idle kernel is a lost kernel, and commands then fail at once", async () => {
+  const model = fakeModel();
+  const rq = createRequester(model, { timeoutMs: 10000, pingTimeoutMs: 30, kernel: { status: "idle" } });
+  const waiting = rq.request("download", { job_id: "j" });
+  const states = [];
+  rq.connection.subscribe((s) => states.push(s));
+  await assert.rejects(waiting, new RegExp(LOST_MESSAGE));
+  assert.equal(rq.connection.state, "lost");
+  assert.deepEqual(states, ["lost"]);
+  await assert.rejects(rq.request("remix", { job_id: "j", prompt: "x" }), /re-run the cell/);
+  // ...but a kernel that answers after all brings the view back
+  model.pong();
+  await new Promise((r) => setTimeout(r, 0));
+  assert.equal(rq.connection.state, "live");
+  rq.dispose();
+});
+
+test("connection: a busy kernel is not lost; asked again when it goes idle", async () => {
+  const model = fakeModel();
+  let statusFn = null;
+  const kernel = { status: "busy", statusChanged: { connect: (fn) => (statusFn = fn), disconnect: () => (statusFn = null) } };
+  const rq = createRequester(model, { timeoutMs: 10000, pingTimeoutMs: 20, kernel });
+  await new Promise((r) => setTimeout(r, 40));
+  assert.equal(rq.connection.state, "busy");
+  kernel.status = "idle";
+  statusFn(kernel, "idle");
+  assert.equal(commands(model, "ping").length, 2);
+  model.pong();
+  await new Promise((r) => setTimeout(r, 0));
+  assert.equal(rq.connection.state, "live");
+  // a restart is a loss at once, no ping needed
+  statusFn(kernel, "restarting");
+  assert.equal(rq.connection.state, "lost");
+  rq.dispose();
+  assert.equal(statusFn, null);
+});
+
+test("connection: comm_live_update (the manager marks models dead on a restart) checks again", async () => {
+  const model = fakeModel();
+  const rq = createRequester(model, { timeoutMs: 10000, pingTimeoutMs: 20, kernel: { status: "idle" } });
+  model.pong();
+  await new Promise((r) => setTimeout(r, 0));
+  assert.equal(rq.connection.state, "live");
+  model.events.get("comm_live_update")();
+  assert.equal(rq.connection.state, "checking");
+  await new Promise((r) => setTimeout(r, 40));
+  assert.equal(rq.connection.state, "lost");
+  rq.dispose();
+});
+
+test("createConnection: before an action, a stale connection is checked again", () => {
+  let pings = 0;
+  let t = 0;
+  const conn = createConnection({ ping: () => (pings++, new Promise(() => {})), now: () => t });
+  assert.equal(pings, 1);
+  conn.heard();
+  t = 1000;
+  conn.beforeAction();
+  assert.equal(pings, 1); // in flight still: one at a time
+  conn.dispose();
 });
 
 // A fake kernel for the batcher: records each previews command and answers when told to.

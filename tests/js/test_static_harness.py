@@ -87,7 +87,8 @@ def test_panel_form_coach_and_submit(harness) -> None:
     ]
     page.get_by_role("combobox", name="Model").select_option("sora-2")
     page.get_by_role("combobox", name="Seconds").select_option("8")
-    assert page.locator(".sora-cost").text_content() == "Estimated $0.80"
+    assert page.locator(".sora-cost").text_content() == "Estimated $0.80 (simulated)"  # the harness says emulator
+    assert page.locator(".sora-budget").text_content() == "Simulated spend $1.60 (local emulator, nothing billed)"
     assert page.locator(".sora-backend").text_content() == "local emulator"
     # Ctrl+Enter submits the form's values as a command; the harness answers with an error, shown in words
     prompt.fill("A kite over a beach")
@@ -97,7 +98,7 @@ def test_panel_form_coach_and_submit(harness) -> None:
     assert [m["args"] for m in sent] == [
         {"prompt": "A kite over a beach", "model": "sora-2", "size": "720x1280", "seconds": "8"}
     ]
-    assert sent[0]["kind"] == "sora-request" and sent[0]["id"]
+    assert sent[0]["kind"] == "anywidget-command" and sent[0]["id"]
     assert page.locator(".sora-form-error").text_content() == "harness: no kernel"
     # an empty prompt is refused in the browser, without a round trip
     prompt.fill("   ")
@@ -201,4 +202,38 @@ def test_remix_note_lasts_until_the_remix_finishes(harness) -> None:
     assert note.text_content() == "Remix started (job_new)", "the note went while the remix still runs"
     page.evaluate(set_remix, "completed")
     assert note.text_content() == "", "the note outlived the remix"
+    assert page.errors == []
+
+
+def test_a_view_without_a_kernel_says_so_and_disables_its_actions(harness) -> None:
+    # ?kernel=gone: nothing answers (a restarted kernel, or saved state opened with no kernel)
+    page = harness("view=card&item=1&kernel=gone")
+    lost = page.locator(".sora-lost")
+    lost.wait_for(state="visible", timeout=3000)  # the render's ping times out after 1.5 s
+    assert lost.text_content() == "This widget lost its kernel — re-run the cell"
+    card = page.locator(".sora-card")
+    assert card.get_by_role("button", name="Download").is_disabled()
+    assert card.get_by_role("button", name="Delete").is_disabled()
+    assert card.get_by_role("button", name="Copy prompt").is_enabled()  # local: no kernel needed
+    # the thumbnail came with the (saved) state: still shown
+    page.wait_for_function("() => document.querySelector('.sora-card').classList.contains('sora-has-thumb')")
+    pings = page.evaluate("window.__sent.filter((m) => m.cmd === 'ping').length")
+    assert pings >= 1
+    assert page.errors == []
+
+
+def test_a_live_view_shows_no_lost_banner_and_the_form_writes_its_traits(harness) -> None:
+    page = harness("view=panel")
+    page.wait_for_function("() => document.querySelector('.sora-root').dataset.connection === 'live'")
+    assert page.locator(".sora-lost").is_hidden()
+    assert page.get_by_role("button", name="Generate").is_enabled()
+    page.get_by_role("textbox", name="Prompt").fill("A red kite over dunes")
+    page.wait_for_function("() => window.__model.get('prompt') === 'A red kite over dunes'")
+    page.get_by_role("combobox", name="Model").select_option("sora-2-pro")
+    page.get_by_role("combobox", name="Size").select_option("1792x1024")
+    state = page.evaluate("['model', 'size', 'seconds'].map((k) => window.__model.get(k))")
+    assert state == ["sora-2-pro", "1792x1024", "4"]
+    # and the reverse: the kernel sets a trait, the form follows
+    page.evaluate("window.__model.set('prompt', 'Set from Python')")
+    assert page.get_by_role("textbox", name="Prompt").input_value() == "Set from Python"
     assert page.errors == []

@@ -26,9 +26,14 @@ class FrontEnd:
         self.widget = widget
         self.sent: list[tuple[dict[str, Any], list[bytes]]] = []
         self.reply_threads: dict[str, str] = {}  # request id -> name of the thread that sent its reply
+        self.raw_replies: list[dict[str, Any]] = []  # replies as they went on the wire
         self._seq = 0
 
         def record(content: Any, buffers: Any = None) -> None:
+            if isinstance(content, dict) and content.get("kind") == "anywidget-command-response":
+                # anywidget's wire format; the tests read the reply as {kind, id, ok, result | error}
+                self.raw_replies.append(content)
+                content = {"kind": "sora-reply", "id": content.get("id"), **(content.get("response") or {})}
             if isinstance(content, dict) and content.get("kind") == "sora-reply":
                 self.reply_threads[str(content.get("id"))] = threading.current_thread().name
             self.sent.append((content, [bytes(b) for b in (buffers or [])]))
@@ -47,8 +52,8 @@ class FrontEnd:
         """Send one command and return its id at once (the handler must not block on slow work)."""
         self._seq += 1
         req_id = f"test-{self._seq}"
-        self.widget._handle_custom_msg(
-            {"kind": "sora-request", "id": req_id, "cmd": cmd, "args": args}, buffers or []
+        self.widget._handle_custom_msg(  # what sora.js (protocol.js) sends: anywidget's command format
+            {"kind": "anywidget-command", "id": req_id, "name": cmd, "msg": args}, buffers or []
         )
         return req_id
 
