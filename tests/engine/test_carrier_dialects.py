@@ -17,7 +17,7 @@ from PIL import Image
 
 import sora_widgets as sw
 from sora_widgets import api
-from sora_widgets.profiles import FEATURES, OPENAI_PROFILE, BackendProfile, ModelSpec, get_profile
+from sora_widgets.profiles import FEATURES, OPENAI_PROFILE, SPEC_FEATURES, BackendProfile, ModelSpec, get_profile
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -238,7 +238,7 @@ def test_a_lost_create_on_a_carrier_that_drops_the_prompt_is_never_sent_twice(tm
 
 def test_the_openai_profile_still_claims_everything_it_is_not_told_otherwise():
     # no profile = the OpenAI spec profile: every feature is tried once, then what the backend does is remembered
-    assert OPENAI_PROFILE.features == FEATURES
+    assert OPENAI_PROFILE.features == SPEC_FEATURES  # seed is not in the spec
     assert get_profile("litellm").open_models and get_profile("litellm").features == FEATURES
     assert not get_profile("litellm-veo").features
     assert {"list", "delete", "progress"} == set(get_profile("vllm-omni").features)
