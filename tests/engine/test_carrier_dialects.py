@@ -17,7 +17,14 @@ from PIL import Image
 
 import sora_widgets as sw
 from sora_widgets import api
-from sora_widgets.profiles import FEATURES, OPENAI_PROFILE, SPEC_FEATURES, BackendProfile, ModelSpec, get_profile
+from sora_widgets.profiles import (
+    FEATURES,
+    OPENAI_PROFILE,
+    SPEC_FEATURES,
+    BackendProfile,
+    ModelSpec,
+    get_profile,
+)
 
 pytestmark = pytest.mark.timeout(120)
 
