@@ -192,7 +192,7 @@ def ui_proxy(tmp_path_factory) -> Iterator[tuple[LiteLLMProxy, object]]:
 
 
 def test_panel_through_a_real_litellm_proxy(lab, ui_proxy, tmp_path) -> None:
-    proxy, _upstream = ui_proxy
+    proxy, upstream = ui_proxy
     key_file = tmp_path / "proxy.key"
     key_file.write_text(proxy.master_key)
     cells = [
@@ -221,4 +221,28 @@ panel
     # LiteLLM drops `variant`: the thumbnail and the spritesheet were made in the kernel, and they scrub
     _scrub(nb, job)
     _check_plays(nb, job)
+
+    # Cancelled upstream (as in Runway's dashboard; the proxy passes the word on): its own terminal word, not a
+    # failure (no alert), Retry offered.
+    model.select_option("sora-2-pro")  # about 8 s in progress at this speed: time to cancel it
+    doomed = sp.generate(nb, "A slow sunset over a quiet sea", size="1280x720")
+    nb.wait_for(
+        """(id) => { const c = document.querySelector(`.sora-card[data-job-id="${id}"]`);
+          return c && ['queued', 'in_progress'].includes(c.dataset.status); }""",
+        "the job to run",
+        timeout_s=30,
+        arg=doomed,
+    )
+    import httpx
+
+    listed = httpx.get(f"{upstream.base_url}/videos", headers={"Authorization": f"Bearer {upstream.api_key}"})
+    running = [v["id"] for v in listed.json()["data"] if v["status"] in ("queued", "in_progress")]
+    assert len(running) == 1, running
+    assert upstream.cancel(running[0]) == "cancelled"
+    sp.wait_status(nb, doomed, ("cancelled",), timeout_s=30)
+    card = sp.card(nb, doomed)
+    expect(card.locator(".sora-status")).to_have_text("Cancelled")
+    expect(card.locator(".sora-cancelled")).to_contain_text("cancelled")
+    expect(card.locator(".sora-error")).to_be_hidden()
+    expect(card.get_by_role("button", name="Retry")).to_be_visible()
     assert proxy.process.poll() is None, proxy.log_tail()
