@@ -100,7 +100,7 @@ function liveRegion() {
 }
 
 // js/src/format.js
-var TERMINAL_STATUSES = Object.freeze(["completed", "failed", "expired", "deleted", "unknown"]);
+var TERMINAL_STATUSES = Object.freeze(["completed", "failed", "cancelled", "expired", "deleted", "unknown"]);
 function isTerminal(status) {
   return TERMINAL_STATUSES.includes(status);
 }
@@ -147,6 +147,7 @@ var STATUS_LABELS = {
   processing: "Rendering",
   completed: "Ready",
   failed: "Failed",
+  cancelled: "Cancelled",
   expired: "Expired",
   deleted: "Deleted"
 };
@@ -870,7 +871,7 @@ function mountCardMedia(getItem, deps) {
       const dims = parseSize(item.size);
       if (dims) frameBox.style.aspectRatio = `${dims.width} / ${dims.height}`;
       media.dataset.orientation = orientationOf(item.size);
-      placeholderText.textContent = s === "completed" ? "" : s === "failed" ? "No video" : s === "expired" ? "Expired on the backend" : s === "deleted" ? "Deleted" : "";
+      placeholderText.textContent = s === "completed" ? "" : s === "failed" ? "No video" : s === "cancelled" ? "Cancelled" : s === "expired" ? "Expired on the backend" : s === "deleted" ? "Deleted" : "";
       const canPlay = s === "completed";
       thumbButton.hidden = !canPlay || playing;
       if (!canPlay && playing) stopVideo();
@@ -960,13 +961,15 @@ function progressText(item, frame) {
   else if (item.status === "queued") parts.push("Waiting in the queue");
   else if (value == null) parts.push("Working (no progress reported)");
   else parts.push(`${Math.floor(value)}%`);
+  const typical = item.typical_s != null && Number.isFinite(item.typical_s) && item.typical_s > 0 ? item.typical_s : null;
+  const elapsed = frame.elapsed != null && Number.isFinite(frame.elapsed) ? frame.elapsed : null;
   if (frame.eta != null && Number.isFinite(frame.eta)) {
     parts.push(frame.eta >= 0.5 ? `${formatClock(frame.eta)} left` : "finishing…");
+  } else if (value == null && typical != null && elapsed != null && typical - elapsed >= 0.5) {
+    parts.push(`~${formatClock(typical - elapsed)} left`);
   }
-  if (frame.elapsed != null && Number.isFinite(frame.elapsed)) parts.push(`${formatClock(frame.elapsed)} elapsed`);
-  if (value == null && frame.eta == null && item.typical_s != null && Number.isFinite(item.typical_s) && item.typical_s > 0) {
-    parts.push(`usually ~${formatClock(item.typical_s)}`);
-  }
+  if (elapsed != null) parts.push(`${formatClock(elapsed)} elapsed`);
+  if (value == null && frame.eta == null && typical != null) parts.push(`usually ~${formatClock(typical)}`);
   return parts.join(" · ");
 }
 function createTicker({ intervalMs = 500, now = () => Date.now() } = {}) {
@@ -1044,6 +1047,7 @@ function mountCard(item, host) {
   const progressLine = h("p", { class: "sora-progress-text" });
   const progressWrap = h("div", { class: "sora-progress-wrap" }, bar, progressLine);
   const errorEl = h("p", { class: "sora-error", role: "alert" });
+  const cancelledEl = h("p", { class: "sora-note sora-cancelled", hidden: true });
   const cantStop = h("p", { class: "sora-note sora-cant-stop", text: "This backend cannot stop a render once it has started.", hidden: true });
   const dl = actionButton("download", "Download");
   const remixBtn = actionButton("remix", "Remix");
@@ -1083,7 +1087,7 @@ function mountCard(item, host) {
     if (!confirmBox.hidden) confirmGo.focus();
   };
   const note = h("p", { class: "sora-note sora-action-note", role: "status", "aria-live": "polite" });
-  const body = h("div", { class: "sora-card-body" }, head, promptEl, remixNote, progressWrap, cantStop, errorEl, actions, exporter.menu, remixForm, confirmBox, note);
+  const body = h("div", { class: "sora-card-body" }, head, promptEl, remixNote, progressWrap, cantStop, errorEl, cancelledEl, actions, exporter.menu, remixForm, confirmBox, note);
   root.append(mediaBox.el, body);
   let noteTimer = null;
   let watching = null;
@@ -1246,10 +1250,13 @@ function mountCard(item, host) {
     const failed = s === "failed" && next.error;
     errorEl.textContent = failed ? errorText(next.error) : "";
     setHidden(errorEl, !failed);
+    const cancelled = s === "cancelled";
+    cancelledEl.textContent = cancelled ? next.error?.message || "Cancelled before it finished." : "";
+    setHidden(cancelledEl, !cancelled);
     setHidden(dl, s !== "completed");
     exporter.update(next);
     setHidden(remixBtn, !(s === "completed" && next.can_remix));
-    setHidden(retryBtn, !(s === "failed" && next.error && next.error.retryable));
+    setHidden(retryBtn, !((s === "failed" || s === "cancelled") && next.error && next.error.retryable));
     setHidden(cancelBtn, !canCancel(next));
     setHidden(cantStop, !(running && s !== "pending" && next.can_cancel === false && next.video_id));
     setHidden(delBtn, !next.can_delete || s === "deleted");
