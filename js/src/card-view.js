@@ -5,6 +5,7 @@
 import { mountCard } from "./card.js";
 import { errorBanner } from "./collection.js";
 import { h, liveRegion } from "./dom.js";
+import { listen } from "./events.js";
 import { blobUrl } from "./media.js";
 import { createRequester } from "./protocol.js";
 import { createTicker } from "./progress.js";
@@ -74,8 +75,7 @@ export function renderCardView({ model, el }) {
   el.append(wrap);
   const sync = () => card.update(readItem());
   const names = [...CARD_FIELDS, "_thumbnail", "_spritesheet"].map((f) => `change:${f}`).join(" ");
-  model.on(names, sync);
-  cleanups.push(() => model.off(names, sync));
+  cleanups.push(listen(model, names, sync));
   const onPlayingTrait = () => card.setPlaying(!!model.get("playing"));
   model.on("change:playing", onPlayingTrait);
   cleanups.push(() => model.off("change:playing", onPlayingTrait));

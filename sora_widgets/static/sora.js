@@ -1408,6 +1408,15 @@ function itemLookup(itemsOf) {
   };
 }
 
+// js/src/events.js
+function listen(model, names, fn) {
+  const each = names.split(/\s+/).filter(Boolean);
+  for (const name of each) model.on(name, fn);
+  return () => {
+    for (const name of each) model.off(name, fn);
+  };
+}
+
 // js/src/card-view.js
 var CARD_FIELDS = [
   "job_id",
@@ -1485,8 +1494,7 @@ function renderCardView({ model, el }) {
   el.append(wrap);
   const sync = () => card.update(readItem());
   const names = [...CARD_FIELDS, "_thumbnail", "_spritesheet"].map((f) => `change:${f}`).join(" ");
-  model.on(names, sync);
-  cleanups.push(() => model.off(names, sync));
+  cleanups.push(listen(model, names, sync));
   const onPlayingTrait = () => card.setPlaying(!!model.get("playing"));
   model.on("change:playing", onPlayingTrait);
   cleanups.push(() => model.off("change:playing", onPlayingTrait));
@@ -2025,10 +2033,7 @@ function renderPanelView({ model, el }) {
     ["change:prompt", onPromptTrait],
     ["change:items change:live", refreshCards]
   ];
-  for (const [names, fn] of bindings) {
-    model.on(names, fn);
-    cleanups.push(() => model.off(names, fn));
-  }
+  for (const [names, fn] of bindings) cleanups.push(listen(model, names, fn));
   prompt.value = model.get("prompt") || "";
   refreshOptions();
   refreshBackend();
@@ -2229,10 +2234,7 @@ function renderStoryboardView({ model, el }) {
   const names = "change:strip";
   const seqNames = "change:sequence";
   const headNames = "change:board_status change:board_error change:board_id";
-  model.on(names, drawStrip);
-  model.on(seqNames, loadSequence);
-  model.on(headNames, drawHead);
-  cleanups.push(() => model.off(names, drawStrip), () => model.off(seqNames, loadSequence), () => model.off(headNames, drawHead));
+  cleanups.push(listen(model, names, drawStrip), listen(model, seqNames, loadSequence), listen(model, headNames, drawHead));
   drawHead();
   drawStrip();
   loadSequence();
@@ -2362,10 +2364,7 @@ function renderVariationsView({ model, el }) {
   const names = "change:items change:live change:take_ids";
   const costNames = "change:spent_usd";
   const choiceNames = "change:promote_prices";
-  model.on(names, refresh);
-  model.on(costNames, showCosts);
-  model.on(choiceNames, fillChoices);
-  cleanups.push(() => model.off(names, refresh), () => model.off(costNames, showCosts), () => model.off(choiceNames, fillChoices));
+  cleanups.push(listen(model, names, refresh), listen(model, costNames, showCosts), listen(model, choiceNames, fillChoices));
   fillChoices();
   refresh();
   return () => {
