@@ -189,6 +189,7 @@ var LOST_MESSAGE = "This widget lost its kernel — re-run the cell";
 var GONE_STATUSES = Object.freeze(["restarting", "autorestarting", "dead", "starting"]);
 var PING_TIMEOUT_MS = 1500;
 var STALE_MS = 3e3;
+var RECHECK_MS = Object.freeze([2e3, 4e3, 8e3, 15e3]);
 function kernelOf(model) {
   try {
     const kernel = model?.widget_manager?.kernel;
@@ -197,11 +198,13 @@ function kernelOf(model) {
     return null;
   }
 }
-function createConnection({ ping, kernel = null, on, off, pingTimeoutMs = PING_TIMEOUT_MS, now = Date.now }) {
+function createConnection({ ping, kernel = null, on, off, pingTimeoutMs = PING_TIMEOUT_MS, now = Date.now, recheckMs = RECHECK_MS }) {
   let state = "checking";
   let lastHeard = 0;
   let checking = false;
   let disposed = false;
+  let recheckTimer = null;
+  let rechecks = 0;
   const listeners = /* @__PURE__ */ new Set();
   const set = (next) => {
     if (disposed || next === state) return;
@@ -219,12 +222,27 @@ function createConnection({ ping, kernel = null, on, off, pingTimeoutMs = PING_T
       () => {
         checking = false;
         if (state === "live" && now() - lastHeard < pingTimeoutMs) return;
-        set(kernel?.status === "busy" ? "busy" : "lost");
+        if (!kernel) {
+          set("busy");
+          recheckLater();
+          return;
+        }
+        set(kernel.status === "busy" ? "busy" : "lost");
       }
     );
   };
+  const recheckLater = () => {
+    if (recheckTimer || disposed) return;
+    const wait = recheckMs[Math.min(rechecks, recheckMs.length - 1)];
+    rechecks += 1;
+    recheckTimer = setTimeout(() => {
+      recheckTimer = null;
+      if (state === "busy") check();
+    }, wait);
+  };
   const heard = () => {
     lastHeard = now();
+    rechecks = 0;
     set("live");
   };
   const onStatus = (_sender, status) => {
@@ -261,6 +279,7 @@ function createConnection({ ping, kernel = null, on, off, pingTimeoutMs = PING_T
     },
     dispose() {
       disposed = true;
+      if (recheckTimer) clearTimeout(recheckTimer);
       listeners.clear();
       kernel?.statusChanged?.disconnect?.(onStatus);
       off?.("comm_live_update", onCommLive);
@@ -367,11 +386,11 @@ function createRequester(model, { timeoutMs = 2e4, pingTimeoutMs, kernel = kerne
   let connection = null;
   const onMessage = (msg, buffers) => {
     if (!msg || msg.kind !== RESPONSE_KIND) return;
+    connection?.heard();
     const entry = pending.get(msg.id);
     if (!entry) return;
     pending.delete(msg.id);
     clearTimeout(entry.timer);
-    connection?.heard();
     const body = msg.response || {};
     if (body.ok) entry.resolve({ result: body.result ?? null, buffers: buffers || [] });
     else entry.reject(new Error(body.error || "The kernel could not do that"));
