@@ -1509,8 +1509,12 @@ function renderCardView({ model, el }) {
     }
   };
   const card = mountCard(readItem(), host);
-  const wrap = h("div", { class: "sora-root sora-card-view" }, card.el, errorBanner(model, cleanups), live.el);
+  const notice = h("p", { class: "sora-note sora-card-notice", role: "status" });
+  const showNotice = () => notice.textContent = model.get("_notice") || "";
+  showNotice();
+  const wrap = h("div", { class: "sora-root sora-card-view" }, card.el, notice, errorBanner(model, cleanups), live.el);
   el.append(wrap);
+  cleanups.push(listen(model, "change:_notice", showNotice));
   const sync = () => card.update(readItem());
   const names = [...CARD_FIELDS, "_thumbnail", "_spritesheet"].map((f) => `change:${f}`).join(" ");
   cleanups.push(listen(model, names, sync));
