@@ -190,6 +190,7 @@ var LOST_MESSAGE = "This widget lost its kernel — re-run the cell";
 var GONE_STATUSES = Object.freeze(["restarting", "autorestarting", "dead", "starting"]);
 var PING_TIMEOUT_MS = 1500;
 var STALE_MS = 3e3;
+var RECHECK_MS = Object.freeze([2e3, 4e3, 8e3, 15e3]);
 function kernelOf(model) {
   try {
     const kernel = model?.widget_manager?.kernel;
@@ -198,11 +199,13 @@ function kernelOf(model) {
     return null;
   }
 }
-function createConnection({ ping, kernel = null, on, off, pingTimeoutMs = PING_TIMEOUT_MS, now = Date.now }) {
+function createConnection({ ping, kernel = null, on, off, pingTimeoutMs = PING_TIMEOUT_MS, now = Date.now, recheckMs = RECHECK_MS }) {
   let state = "checking";
   let lastHeard = 0;
   let checking = false;
   let disposed = false;
+  let recheckTimer = null;
+  let rechecks = 0;
   const listeners = /* @__PURE__ */ new Set();
   const set = (next) => {
     if (disposed || next === state) return;
@@ -220,12 +223,27 @@ function createConnection({ ping, kernel = null, on, off, pingTimeoutMs = PING_T
       () => {
         checking = false;
         if (state === "live" && now() - lastHeard < pingTimeoutMs) return;
-        set(kernel?.status === "busy" ? "busy" : "lost");
+        if (!kernel) {
+          set("busy");
+          recheckLater();
+          return;
+        }
+        set(kernel.status === "busy" ? "busy" : "lost");
       }
     );
   };
+  const recheckLater = () => {
+    if (recheckTimer || disposed) return;
+    const wait = recheckMs[Math.min(rechecks, recheckMs.length - 1)];
+    rechecks += 1;
+    recheckTimer = setTimeout(() => {
+      recheckTimer = null;
+      if (state === "busy") check();
+    }, wait);
+  };
   const heard = () => {
     lastHeard = now();
+    rechecks = 0;
     set("live");
   };
   const onStatus = (_sender, status) => {
@@ -262,6 +280,7 @@ function createConnection({ ping, kernel = null, on, off, pingTimeoutMs = PING_T
     },
     dispose() {
       disposed = true;
+      if (recheckTimer) clearTimeout(recheckTimer);
       listeners.clear();
       kernel?.statusChanged?.disconnect?.(onStatus);
       off?.("comm_live_update", onCommLive);
@@ -368,11 +387,11 @@ function createRequester(model, { timeoutMs = 2e4, pingTimeoutMs, kernel = kerne
   let connection = null;
   const onMessage = (msg, buffers) => {
     if (!msg || msg.kind !== RESPONSE_KIND) return;
+    connection?.heard();
     const entry = pending.get(msg.id);
     if (!entry) return;
     pending.delete(msg.id);
     clearTimeout(entry.timer);
-    connection?.heard();
     const body = msg.response || {};
     if (body.ok) entry.resolve({ result: body.result ?? null, buffers: buffers || [] });
     else entry.reject(new Error(body.error || "The kernel could not do that"));
@@ -1415,6 +1434,15 @@ function itemLookup(itemsOf) {
   };
 }
 
+// js/src/events.js
+function listen(model, names, fn) {
+  const each = names.split(/\s+/).filter(Boolean);
+  for (const name of each) model.on(name, fn);
+  return () => {
+    for (const name of each) model.off(name, fn);
+  };
+}
+
 // js/src/card-view.js
 var CARD_FIELDS = [
   "job_id",
@@ -1488,12 +1516,15 @@ function renderCardView({ model, el }) {
     }
   };
   const card = mountCard(readItem(), host);
-  const wrap = h("div", { class: "sora-root sora-card-view" }, card.el, errorBanner(model, cleanups), live.el);
+  const notice = h("p", { class: "sora-note sora-card-notice", role: "status" });
+  const showNotice = () => notice.textContent = model.get("_notice") || "";
+  showNotice();
+  const wrap = h("div", { class: "sora-root sora-card-view" }, card.el, notice, errorBanner(model, cleanups), live.el);
   el.append(wrap);
+  cleanups.push(listen(model, "change:_notice", showNotice));
   const sync = () => card.update(readItem());
   const names = [...CARD_FIELDS, "_thumbnail", "_spritesheet"].map((f) => `change:${f}`).join(" ");
-  model.on(names, sync);
-  cleanups.push(() => model.off(names, sync));
+  cleanups.push(listen(model, names, sync));
   const onPlayingTrait = () => card.setPlaying(!!model.get("playing"));
   model.on("change:playing", onPlayingTrait);
   cleanups.push(() => model.off("change:playing", onPlayingTrait));
@@ -2032,10 +2063,7 @@ function renderPanelView({ model, el }) {
     ["change:prompt", onPromptTrait],
     ["change:items change:live", refreshCards]
   ];
-  for (const [names, fn] of bindings) {
-    model.on(names, fn);
-    cleanups.push(() => model.off(names, fn));
-  }
+  for (const [names, fn] of bindings) cleanups.push(listen(model, names, fn));
   prompt.value = model.get("prompt") || "";
   refreshOptions();
   refreshBackend();
@@ -2236,10 +2264,7 @@ function renderStoryboardView({ model, el }) {
   const names = "change:strip";
   const seqNames = "change:sequence";
   const headNames = "change:board_status change:board_error change:board_id";
-  model.on(names, drawStrip);
-  model.on(seqNames, loadSequence);
-  model.on(headNames, drawHead);
-  cleanups.push(() => model.off(names, drawStrip), () => model.off(seqNames, loadSequence), () => model.off(headNames, drawHead));
+  cleanups.push(listen(model, names, drawStrip), listen(model, seqNames, loadSequence), listen(model, headNames, drawHead));
   drawHead();
   drawStrip();
   loadSequence();
@@ -2369,10 +2394,7 @@ function renderVariationsView({ model, el }) {
   const names = "change:items change:live change:take_ids";
   const costNames = "change:spent_usd";
   const choiceNames = "change:promote_prices";
-  model.on(names, refresh);
-  model.on(costNames, showCosts);
-  model.on(choiceNames, fillChoices);
-  cleanups.push(() => model.off(names, refresh), () => model.off(costNames, showCosts), () => model.off(choiceNames, fillChoices));
+  cleanups.push(listen(model, names, refresh), listen(model, costNames, showCosts), listen(model, choiceNames, fillChoices));
   fillChoices();
   refresh();
   return () => {
