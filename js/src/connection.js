@@ -7,7 +7,7 @@
 // kernel), the model's `comm_live_update` (the manager marks every model dead on a restart), and a `ping`
 // command with a short timeout at render and with actions. A ping left unanswered while the kernel is busy
 // (a cell is running: comm messages wait for it) is not a loss: it is asked again when the kernel goes idle.
-// Hosts that expose no kernel (marimo, whose model has no `widget_manager.kernel`) cannot tell a running cell
+// Hosts whose manager tracks no kernel at all (marimo: no `widget_manager.kernel` property) cannot tell a running cell
 // from a gone kernel: there an unanswered ping means "busy", asked again later, never "lost" (marimo closes
 // the views of a restarted kernel itself; a command there fails by its own timeout).
 
@@ -35,12 +35,27 @@ export function kernelOf(model) {
 }
 
 /**
+ * Does the page's widget manager track a kernel at all? JupyterLab's and Notebook 7's managers have a `kernel`
+ * property (null when the page shows saved state with no kernel: then an unanswered ping means "lost");
+ * marimo's has none (there it means "busy", asked again later).
+ * @param {any} model @returns {boolean}
+ */
+export function hostTracksKernels(model) {
+  try {
+    const manager = model?.widget_manager;
+    return !!manager && typeof manager === "object" && "kernel" in manager;
+  } catch (_) {
+    return false;
+  }
+}
+
+/**
  * @typedef {"checking" | "live" | "busy" | "lost"} ConnectionState
  * @param {{ping: (timeoutMs: number) => Promise<unknown>, kernel?: ReturnType<typeof kernelOf>,
  *          on?: (names: string, fn: () => void) => void, off?: (names: string, fn: () => void) => void,
- *          pingTimeoutMs?: number, now?: () => number, recheckMs?: readonly number[]}} options
+ *          pingTimeoutMs?: number, now?: () => number, recheckMs?: readonly number[], tracksKernels?: boolean}} options
  */
-export function createConnection({ ping, kernel = null, on, off, pingTimeoutMs = PING_TIMEOUT_MS, now = Date.now, recheckMs = RECHECK_MS }) {
+export function createConnection({ ping, kernel = null, on, off, pingTimeoutMs = PING_TIMEOUT_MS, now = Date.now, recheckMs = RECHECK_MS, tracksKernels = false }) {
   /** @type {ConnectionState} */
   let state = "checking";
   let lastHeard = 0;
@@ -68,6 +83,10 @@ export function createConnection({ ping, kernel = null, on, off, pingTimeoutMs =
       () => {
         checking = false;
         if (state === "live" && now() - lastHeard < pingTimeoutMs) return; // another answer came meanwhile
+        if (!kernel && tracksKernels) {
+          set("lost"); // a Jupyter page with no kernel behind it (saved state, or the kernel is gone)
+          return;
+        }
         if (!kernel) {
           set("busy");
           recheckLater();

@@ -16,7 +16,7 @@ import { renderVariationsView } from "./variations.js";
 export { analyzePrompt, coachHint } from "./coach.js";
 export { canCancel } from "./card.js";
 export { exportArgs } from "./card-export.js";
-export { createConnection, GONE_STATUSES, LOST_MESSAGE } from "./connection.js";
+export { createConnection, GONE_STATUSES, hostTracksKernels, LOST_MESSAGE } from "./connection.js";
 export {
   clamp, costKey, downloadName, errorText, formatClock, formatCost, formatSeconds, formatSize, isTerminal,
   orientationOf, parseSize, quotePrompt, remixLabel, statusLabel, TERMINAL_STATUSES,

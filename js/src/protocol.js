@@ -9,7 +9,7 @@
 // Unlike anywidget's `invoke` (3 s by default, then a bare abort), each command has its own timeout, and a
 // view whose kernel is gone (connection.js) fails its commands at once with words saying what to do.
 
-import { createConnection, kernelOf, LOST_MESSAGE } from "./connection.js";
+import { createConnection, hostTracksKernels, kernelOf, LOST_MESSAGE } from "./connection.js";
 
 export const COMMAND_KIND = "anywidget-command";
 export const RESPONSE_KIND = "anywidget-command-response";
@@ -193,6 +193,7 @@ export function createRequester(model, { timeoutMs = 20000, pingTimeoutMs, kerne
   connection = createConnection({
     ping: (ms) => send("ping", {}, [], ms),
     kernel,
+    tracksKernels: hostTracksKernels(model),
     on: (names, fn) => model.on(names, fn),
     off: (names, fn) => model.off(names, fn),
     pingTimeoutMs,

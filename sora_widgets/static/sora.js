@@ -199,7 +199,15 @@ function kernelOf(model) {
     return null;
   }
 }
-function createConnection({ ping, kernel = null, on, off, pingTimeoutMs = PING_TIMEOUT_MS, now = Date.now, recheckMs = RECHECK_MS }) {
+function hostTracksKernels(model) {
+  try {
+    const manager = model?.widget_manager;
+    return !!manager && typeof manager === "object" && "kernel" in manager;
+  } catch (_) {
+    return false;
+  }
+}
+function createConnection({ ping, kernel = null, on, off, pingTimeoutMs = PING_TIMEOUT_MS, now = Date.now, recheckMs = RECHECK_MS, tracksKernels = false }) {
   let state = "checking";
   let lastHeard = 0;
   let checking = false;
@@ -223,6 +231,10 @@ function createConnection({ ping, kernel = null, on, off, pingTimeoutMs = PING_T
       () => {
         checking = false;
         if (state === "live" && now() - lastHeard < pingTimeoutMs) return;
+        if (!kernel && tracksKernels) {
+          set("lost");
+          return;
+        }
         if (!kernel) {
           set("busy");
           recheckLater();
@@ -443,6 +455,7 @@ function createRequester(model, { timeoutMs = 2e4, pingTimeoutMs, kernel = kerne
   connection = createConnection({
     ping: (ms) => send("ping", {}, [], ms),
     kernel,
+    tracksKernels: hostTracksKernels(model),
     on: (names, fn) => model.on(names, fn),
     off: (names, fn) => model.off(names, fn),
     pingTimeoutMs
@@ -2454,6 +2467,7 @@ export {
   frameFromPointer,
   frameTime,
   gridLayout,
+  hostTracksKernels,
   isTerminal,
   moved,
   orientationOf,

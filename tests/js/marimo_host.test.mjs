@@ -1,7 +1,7 @@
 // The front end on a host that exposes no kernel (marimo: no `widget_manager.kernel`, no `comm_live_update`).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createConnection, createRequester, RESPONSE_KIND } from "../../sora_widgets/static/sora.js";
+import { createConnection, createRequester, hostTracksKernels, RESPONSE_KIND } from "../../sora_widgets/static/sora.js";
 
 const tick = (ms = 0) => new Promise((r) => setTimeout(r, ms));
 
@@ -70,4 +70,18 @@ test("marimo-like model: commands still go out while the kernel is busy, and a l
   model.answer(sent.content, { filename: "x.mp4" });
   assert.deepEqual((await download).result, { filename: "x.mp4" });
   rq.dispose();
+});
+
+test("a Jupyter page with no kernel (a manager whose kernel is null) says lost; marimo's manager stays busy", async () => {
+  const jupyterNoKernel = { ...marimoModel(), widget_manager: { kernel: null } };
+  assert.equal(hostTracksKernels(jupyterNoKernel), true);
+  assert.equal(hostTracksKernels(marimoModel()), false);
+  const rq = createRequester(jupyterNoKernel, { timeoutMs: 5000, pingTimeoutMs: 10 });
+  await tick(30);
+  assert.equal(rq.connection.state, "lost");
+  rq.dispose();
+  const onMarimo = createRequester(marimoModel(), { timeoutMs: 5000, pingTimeoutMs: 10 });
+  await tick(30);
+  assert.equal(onMarimo.connection.state, "busy");
+  onMarimo.dispose();
 });
