@@ -182,7 +182,7 @@ export function renderGalleryView({ model, el }) {
       const card = [...cards.values()].find((c) => c.el.dataset.index === String(active));
       if (card) {
         focusWanted = false;
-        card.el.focus({ preventScroll: true });
+        card.el.focus(); // the page scrolls too when the list is partly off screen
       }
     }
     if (!measured) requestAnimationFrame(measure);

@@ -63,6 +63,15 @@ export function createWindowCache({ fetch, onLoad, block = 48, keepBlocks = 12 }
   let revision = -1;
   let total = 0;
   let closed = false;
+  let shown = [0, 0]; // the blocks the last `ensure` wanted
+  /** Forget the blocks farthest from what is shown, beyond `keepBlocks`. */
+  const evict = () => {
+    if (blocks.size <= keepBlocks) return;
+    const [first, last] = shown;
+    const mid = (first + last) / 2;
+    const far = [...blocks.keys()].filter((b) => b < first || b > last).sort((a, c) => Math.abs(c - mid) - Math.abs(a - mid));
+    for (const b of far.slice(0, blocks.size - keepBlocks)) blocks.delete(b);
+  };
 
   /** @param {number} b */
   const complete = (b) => (blocks.get(b)?.length ?? -1) >= Math.min(block, total - b * block);
@@ -77,6 +86,7 @@ export function createWindowCache({ fetch, onLoad, block = 48, keepBlocks = 12 }
         if (closed || asked !== revision || reply.revision !== revision) return; // a newer result set
         total = reply.total;
         blocks.set(b, reply.items || []);
+        evict();
         onLoad();
       })
       .catch(() => {})
@@ -109,12 +119,9 @@ export function createWindowCache({ fetch, onLoad, block = 48, keepBlocks = 12 }
       if (to <= from) return;
       const first = Math.floor(from / block);
       const last = Math.floor((Math.min(to, total) - 1) / block);
+      shown = [first, last];
       for (let b = first; b <= last; b += 1) load(b);
-      if (blocks.size > keepBlocks) {
-        const mid = (first + last) / 2;
-        const far = [...blocks.keys()].sort((a, c) => Math.abs(c - mid) - Math.abs(a - mid));
-        for (const b of far.slice(0, blocks.size - keepBlocks)) if (b < first || b > last) blocks.delete(b);
-      }
+      evict();
     },
     /** The index of `jobId` among the held items (-1: not held). @param {string} jobId */
     indexOf(jobId) {

@@ -1655,6 +1655,14 @@ function createWindowCache({ fetch, onLoad, block = 48, keepBlocks = 12 }) {
   let revision = -1;
   let total = 0;
   let closed = false;
+  let shown = [0, 0];
+  const evict = () => {
+    if (blocks.size <= keepBlocks) return;
+    const [first, last] = shown;
+    const mid = (first + last) / 2;
+    const far = [...blocks.keys()].filter((b) => b < first || b > last).sort((a, c) => Math.abs(c - mid) - Math.abs(a - mid));
+    for (const b of far.slice(0, blocks.size - keepBlocks)) blocks.delete(b);
+  };
   const complete = (b) => (blocks.get(b)?.length ?? -1) >= Math.min(block, total - b * block);
   const load = (b) => {
     if (loading.has(b) || complete(b) || closed) return;
@@ -1665,6 +1673,7 @@ function createWindowCache({ fetch, onLoad, block = 48, keepBlocks = 12 }) {
       if (closed || asked !== revision || reply.revision !== revision) return;
       total = reply.total;
       blocks.set(b, reply.items || []);
+      evict();
       onLoad();
     }).catch(() => {
     }).finally(() => mine.delete(b));
@@ -1695,12 +1704,9 @@ function createWindowCache({ fetch, onLoad, block = 48, keepBlocks = 12 }) {
       if (to <= from) return;
       const first = Math.floor(from / block);
       const last = Math.floor((Math.min(to, total) - 1) / block);
+      shown = [first, last];
       for (let b = first; b <= last; b += 1) load(b);
-      if (blocks.size > keepBlocks) {
-        const mid = (first + last) / 2;
-        const far = [...blocks.keys()].sort((a, c) => Math.abs(c - mid) - Math.abs(a - mid));
-        for (const b of far.slice(0, blocks.size - keepBlocks)) if (b < first || b > last) blocks.delete(b);
-      }
+      evict();
     },
     /** The index of `jobId` among the held items (-1: not held). @param {string} jobId */
     indexOf(jobId) {
@@ -1857,7 +1863,7 @@ function renderGalleryView({ model, el }) {
       const card = [...cards.values()].find((c) => c.el.dataset.index === String(active));
       if (card) {
         focusWanted = false;
-        card.el.focus({ preventScroll: true });
+        card.el.focus();
       }
     }
     if (!measured) requestAnimationFrame(measure);
