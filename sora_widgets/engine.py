@@ -271,11 +271,14 @@ class Engine(LoopThread):
 
     # ------------------------------------------------------------------ delete
 
-    def delete(self, job: VideoJob) -> concurrent.futures.Future[None]:
-        """Delete on the backend (when it can) and locally; the future resolves when done."""
-        return self.spawn(self._delete(job))
+    def delete(self, job: VideoJob, *, cancel: bool = False) -> concurrent.futures.Future[None]:
+        """Delete on the backend (when it can) and locally; the future resolves when done. ``cancel``: stop a
+        running job, which ends ``cancelled`` (retryable); a job that already ended is left as it is."""
+        return self.spawn(self._delete(job, cancel))
 
-    async def _delete(self, job: VideoJob) -> None:
+    async def _delete(self, job: VideoJob, cancel: bool = False) -> None:
+        if cancel and job.status in TERMINAL:
+            return
         if job.video_id:
             self.poller().untrack(job.video_id)
             if self.caps.allows("delete"):
@@ -288,8 +291,10 @@ class Engine(LoopThread):
                     # e.g. a backend that only deletes finished videos: the local copy goes anyway
                     log.warning("backend delete of %s refused: %s", job.video_id, exc)
             if not self.caps.allows("delete"):
-                log.warning("%s deleted here only: %s has no delete, so it keeps video %s until it expires",
-                            job.id, self.label, job.video_id)
+                log.warning("%s %s here only: %s has no delete, so it keeps video %s until it expires",
+                            job.id, "cancelled" if cancel else "deleted", self.label, job.video_id)
+        if cancel:
+            return self._fail(job, JobError("cancelled", "Cancelled before it finished.", retryable=True), "cancelled")
         shutil.rmtree(self.journal.media_root / job.id, ignore_errors=True)
         self.journal.update(job.id, status="deleted", video_path=None, thumbnail_path=None, spritesheet_path=None)
         job._update(status="deleted", video_path=None, thumbnail_path=None, spritesheet_path=None, eta_s=None)
@@ -351,10 +356,6 @@ class Engine(LoopThread):
             return
         status = normalize_status(video.get("status"))
         progress = normalize_progress(video.get("progress"))
-        if status == "cancelled":  # its own word on the wire; a failed job (code "cancelled") here
-            status = "failed"
-            video = {**video, "error": video.get("error") or {"code": "cancelled",
-                                                              "message": "the backend cancelled the job"}}
         changes: dict[str, Any] = {}
         if status != job.status:
             changes["status"] = status
@@ -374,9 +375,11 @@ class Engine(LoopThread):
             self._progress_saved[job.id] = now
         if row and video.get("expires_at"):
             row["expires_at"] = video.get("expires_at")
-        if status == "failed":
+        if status in ("failed", "cancelled"):
             raw_error = video.get("error")
             error: dict[str, Any] = raw_error if isinstance(raw_error, dict) else {}
+            if status == "cancelled":  # stopped on the backend (someone cancelled it there): not a failure
+                error = {"code": "cancelled", "message": error.get("message") or "Cancelled on the backend."}
             message = str(error.get("message") or "the backend reported the job as failed")
             code = str(error.get("code") or "failed")
             blocked = blocked_input_of(error) if is_moderation(error) else None

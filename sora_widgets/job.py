@@ -141,6 +141,7 @@ class VideoJob:
         The backend's id, None until the create is acknowledged.
     status : str
         ``pending`` (journaled, not yet acknowledged), ``queued``, ``in_progress``, ``completed``, ``failed``,
+        ``cancelled`` (stopped before it finished, by you or on the backend: not a failure, ``retry()`` works),
         ``expired``, ``deleted`` or ``unknown`` (create outcome unknown and the backend cannot list).
     progress : float or None
         0..100, None when the backend reports none (indeterminate; use ``elapsed_s``).
@@ -187,6 +188,8 @@ class VideoJob:
         self.progress: float | None = row.get("progress")
         self.completed_at: float | None = row.get("completed_at")
         self.error: JobError | None = JobError.from_dict(loads(row.get("error_json")))
+        if self.status == "failed" and self.error is not None and self.error.code == "cancelled":
+            self.status = "cancelled"  # journaled before ``cancelled`` was a status of its own
         self.video_path: Path | None = _path(row.get("video_path"))
         self.thumbnail_path: Path | None = _path(row.get("thumbnail_path"))
         self.spritesheet_path: Path | None = _path(row.get("spritesheet_path"))
@@ -348,6 +351,11 @@ class VideoJob:
     def delete(self) -> None:
         """Delete the video on the backend (when it can) and the local media; status becomes ``deleted``."""
         self._session.delete(self).result(60)
+
+    def cancel(self) -> None:
+        """Stop this running job (the backend's delete, when it has one); status becomes ``cancelled``, and
+        ``retry()`` renders it again. A job that already ended is left as it is."""
+        self._session.cancel(self).result(60)
 
     def retry(self) -> VideoJob:
         """A new job with the same parameters (no cache)."""

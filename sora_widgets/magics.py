@@ -36,6 +36,7 @@ from .magic_args import (
 )
 from .magic_fill import interpolated, parse_usd, with_defaults
 from .magic_table import JobTable, one_line
+from .vocab import ENDED_WITHOUT_VIDEO
 
 __all__ = ["JobTable", "SoraMagics", "load_ipython_extension", "unload_ipython_extension"]
 
@@ -303,7 +304,7 @@ class SoraMagics(Magics, Configurable):
             except sw.SoraWidgetsError as exc:
                 raise _usage_error(f"{job.id}: {_describe(exc)}") from None
             error = getattr(job, "error", None)
-            if getattr(job, "status", None) in ("failed", "expired", "unknown") and error is not None:
+            if getattr(job, "status", None) in ENDED_WITHOUT_VIDEO and error is not None:
                 blocked = getattr(error, "blocked_input", None)
                 which = f" (the {blocked} was flagged; change it and try again)" if blocked else ""
                 raise _usage_error(f"{job.id} {job.status}: {getattr(error, 'message', error)}{which}")

@@ -175,6 +175,9 @@ _VEO_SECONDS = ("8", "6", "4")
 LITELLM_VEO_PROFILE = BackendProfile(
     name="litellm-veo",
     models=(
+        ModelSpec("veo-3.1-generate-001", _VEO_SIZES, _VEO_SECONDS, {"*": 0.40}, label="Veo 3.1"),
+        ModelSpec("veo-3.1-fast-generate-001", _VEO_SIZES, _VEO_SECONDS,
+                  {"*": 0.10, "1920x1080": 0.12, "1080x1920": 0.12}, label="Veo 3.1 Fast"),
         ModelSpec("veo-3.0-generate-001", _VEO_SIZES, _VEO_SECONDS, {"*": 0.40}, label="Veo 3"),
         ModelSpec("veo-3.0-fast-generate-001", _VEO_SIZES, _VEO_SECONDS, {"*": 0.15}, label="Veo 3 Fast"),
         ModelSpec("veo-2.0-generate-001", ("1280x720", "720x1280"), ("8", "6", "5"), {"*": 0.35}, label="Veo 2"),

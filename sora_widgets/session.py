@@ -310,6 +310,10 @@ class Session:
         """Delete on the backend and locally, on the engine; the future resolves when it is done."""
         return self._require(job, "delete").delete(job)
 
+    def cancel(self, job: VideoJob) -> concurrent.futures.Future[None]:
+        """Stop a running job (the backend's delete); it ends ``cancelled``."""
+        return self._require(job, "cancel").delete(job, cancel=True)
+
     def _cached(self, key: str, backend_key: str) -> VideoJob | None:
         for row in self.journal.by_cache_key(key):
             if row["backend_key"] != backend_key:

@@ -19,7 +19,7 @@ from .errors import BudgetExceededError, SoraWidgetsError, ValidationError
 
 __all__ = ["BAD_STATUSES", "Shot", "Storyboard"]
 
-BAD_STATUSES = ("failed", "expired", "deleted", "unknown")
+BAD_STATUSES = ("failed", "cancelled", "expired", "deleted", "unknown")
 _BAD = BAD_STATUSES
 
 

@@ -3,11 +3,17 @@ jobs, the widgets and the magics' parser all read them here."""
 
 from __future__ import annotations
 
-__all__ = ["FITS", "IN_FLIGHT", "MAX_PROMPT_CHARS", "MAX_REFERENCE_BYTES", "STATUSES", "TERMINAL"]
+__all__ = [
+    "ENDED_WITHOUT_VIDEO", "FITS", "IN_FLIGHT", "MAX_PROMPT_CHARS", "MAX_REFERENCE_BYTES", "STATUSES", "TERMINAL",
+]
 
-STATUSES = ("pending", "queued", "in_progress", "completed", "failed", "expired", "deleted", "unknown")
+STATUSES = (
+    "pending", "queued", "in_progress", "completed", "failed", "cancelled", "expired", "deleted", "unknown",
+)
 #: Nothing more happens on the backend (a completed job may still be downloading its media).
-TERMINAL = frozenset({"completed", "failed", "expired", "deleted", "unknown"})
+TERMINAL = frozenset({"completed", "failed", "cancelled", "expired", "deleted", "unknown"})
+#: Ended without a video, with an error saying why (``cancelled``: stopped by someone, not a failure; retryable).
+ENDED_WITHOUT_VIDEO = frozenset({"failed", "cancelled", "expired", "unknown"})
 #: Journaled and possibly running on the backend (``pending``: sent, or about to be).
 IN_FLIGHT = frozenset({"pending", "queued", "in_progress"})
 

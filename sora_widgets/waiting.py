@@ -6,6 +6,7 @@ import sys
 import threading
 
 from .job import VideoJob
+from .vocab import ENDED_WITHOUT_VIDEO
 
 __all__ = ["in_notebook", "raise_if_failed", "wait_with_bar"]
 
@@ -47,7 +48,7 @@ def wait_with_bar(job: VideoJob, timeout: float | None) -> None:
 
 
 def raise_if_failed(job: VideoJob) -> VideoJob:
-    if job.status in ("failed", "expired", "unknown") and job.error is not None:
+    if job.status in ENDED_WITHOUT_VIDEO and job.error is not None:
         exc = job.error.exception()
         exc.job = job  # type: ignore[attr-defined]
         raise exc

@@ -263,7 +263,7 @@ export function mountCardMedia(getItem, deps) {
       if (dims) frameBox.style.aspectRatio = `${dims.width} / ${dims.height}`;
       media.dataset.orientation = orientationOf(item.size);
       placeholderText.textContent =
-        s === "completed" ? "" : s === "failed" ? "No video" : s === "expired" ? "Expired on the backend" : s === "deleted" ? "Deleted" : "";
+        s === "completed" ? "" : s === "failed" ? "No video" : s === "cancelled" ? "Cancelled" : s === "expired" ? "Expired on the backend" : s === "deleted" ? "Deleted" : "";
       const canPlay = s === "completed";
       thumbButton.hidden = !canPlay || playing;
       if (!canPlay && playing) stopVideo();

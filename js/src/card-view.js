@@ -5,6 +5,7 @@
 import { mountCard } from "./card.js";
 import { errorBanner } from "./collection.js";
 import { h, liveRegion } from "./dom.js";
+import { listen } from "./events.js";
 import { blobUrl } from "./media.js";
 import { createRequester } from "./protocol.js";
 import { createTicker } from "./progress.js";
@@ -70,12 +71,16 @@ export function renderCardView({ model, el }) {
     },
   };
   const card = mountCard(readItem(), host);
-  const wrap = h("div", { class: "sora-root sora-card-view" }, card.el, errorBanner(model, cleanups), live.el);
+  // where a remix or retry started here can be seen, when this host cannot show it under the card (marimo)
+  const notice = h("p", { class: "sora-note sora-card-notice", role: "status" });
+  const showNotice = () => (notice.textContent = model.get("_notice") || "");
+  showNotice();
+  const wrap = h("div", { class: "sora-root sora-card-view" }, card.el, notice, errorBanner(model, cleanups), live.el);
   el.append(wrap);
+  cleanups.push(listen(model, "change:_notice", showNotice));
   const sync = () => card.update(readItem());
   const names = [...CARD_FIELDS, "_thumbnail", "_spritesheet"].map((f) => `change:${f}`).join(" ");
-  model.on(names, sync);
-  cleanups.push(() => model.off(names, sync));
+  cleanups.push(listen(model, names, sync));
   const onPlayingTrait = () => card.setPlaying(!!model.get("playing"));
   model.on("change:playing", onPlayingTrait);
   cleanups.push(() => model.off("change:playing", onPlayingTrait));

@@ -64,6 +64,8 @@ export function mountCard(item, host) {
   const progressWrap = h("div", { class: "sora-progress-wrap" }, bar, progressLine);
 
   const errorEl = h("p", { class: "sora-error", role: "alert" });
+  // a cancelled job is not a failure: its reason is a plain note (no alert, not red), and Retry stays offered
+  const cancelledEl = h("p", { class: "sora-note sora-cancelled", hidden: true });
   const cantStop = h("p", { class: "sora-note sora-cant-stop", text: "This backend cannot stop a render once it has started.", hidden: true });
 
   const dl = actionButton("download", "Download");
@@ -110,7 +112,7 @@ export function mountCard(item, host) {
   };
 
   const note = h("p", { class: "sora-note sora-action-note", role: "status", "aria-live": "polite" });
-  const body = h("div", { class: "sora-card-body" }, head, promptEl, remixNote, progressWrap, cantStop, errorEl, actions, exporter.menu, remixForm, confirmBox, note);
+  const body = h("div", { class: "sora-card-body" }, head, promptEl, remixNote, progressWrap, cantStop, errorEl, cancelledEl, actions, exporter.menu, remixForm, confirmBox, note);
   root.append(mediaBox.el, body);
 
   // ---- behaviour ------------------------------------------------------------------------------------------
@@ -294,12 +296,15 @@ export function mountCard(item, host) {
     const failed = s === "failed" && next.error;
     errorEl.textContent = failed ? errorText(next.error) : "";
     setHidden(errorEl, !failed);
+    const cancelled = s === "cancelled";
+    cancelledEl.textContent = cancelled ? next.error?.message || "Cancelled before it finished." : "";
+    setHidden(cancelledEl, !cancelled);
 
     // actions
     setHidden(dl, s !== "completed");
     exporter.update(next);
     setHidden(remixBtn, !(s === "completed" && next.can_remix));
-    setHidden(retryBtn, !(s === "failed" && next.error && next.error.retryable));
+    setHidden(retryBtn, !((s === "failed" || s === "cancelled") && next.error && next.error.retryable));
     setHidden(cancelBtn, !canCancel(next));
     // the kernel says this backend has no delete: say so instead of offering a button that cannot work
     setHidden(cantStop, !(running && s !== "pending" && next.can_cancel === false && next.video_id));

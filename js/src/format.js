@@ -2,7 +2,7 @@
 // Words and numbers shown to people: statuses, clocks, costs, sizes, errors. Pure (no DOM).
 
 /** Statuses after which nothing changes any more. */
-export const TERMINAL_STATUSES = Object.freeze(["completed", "failed", "expired", "deleted", "unknown"]);
+export const TERMINAL_STATUSES = Object.freeze(["completed", "failed", "cancelled", "expired", "deleted", "unknown"]);
 
 /** @param {string} status */
 export function isTerminal(status) {
@@ -74,6 +74,7 @@ const STATUS_LABELS = {
   processing: "Rendering",
   completed: "Ready",
   failed: "Failed",
+  cancelled: "Cancelled",
   expired: "Expired",
   deleted: "Deleted",
 };

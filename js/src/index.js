@@ -4,7 +4,7 @@
 // resolve: hence one bundle whose default `render` dispatches on the `_view` trait. The pure helpers are
 // exported by name for `node --test`; nothing touches `document` at module top level.
 //
-// Modules, imports pointing one way: format, sprite, coach, layout, progress, connection <- protocol (pure) <- dom, media
+// Modules, imports pointing one way: format, sprite, coach, layout, progress, events, connection <- protocol (pure) <- dom, media
 // <- card-media <- card <- collection <- card-view, panel, gallery <- index.
 
 import { renderCardView } from "./card-view.js";

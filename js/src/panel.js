@@ -5,6 +5,7 @@
 import { analyzePrompt, coachHint } from "./coach.js";
 import { collectionItems, errorBanner, itemLookup, reconcileCards } from "./collection.js";
 import { fillOptions, h, icon, liveRegion, nextId, select } from "./dom.js";
+import { listen } from "./events.js";
 import { costKey, formatCost, formatSeconds, formatSize, parseSize } from "./format.js";
 import { coverCrop } from "./layout.js";
 import { createMediaCache } from "./media.js";
@@ -342,10 +343,7 @@ export function renderPanelView({ model, el }) {
     ["change:prompt", onPromptTrait],
     ["change:items change:live", refreshCards],
   ];
-  for (const [names, fn] of bindings) {
-    model.on(names, fn);
-    cleanups.push(() => model.off(names, fn));
-  }
+  for (const [names, fn] of bindings) cleanups.push(listen(model, names, fn));
 
   prompt.value = model.get("prompt") || "";
   refreshOptions();

@@ -89,8 +89,9 @@ export function createProgressModel() {
 }
 
 /**
- * The progress line under the bar: "42% · 0:31 left · 0:12 elapsed"; "finishing…" once the ETA ran out;
- * "usually ~1:10" for an indeterminate bar when the typical duration is known.
+ * The progress line under the bar: "42% · 0:31 left · 0:12 elapsed"; "finishing…" once the ETA ran out.
+ * An indeterminate bar (a provider that reports no progress) with a typical duration from this backend's
+ * history: "~0:58 left · 0:12 elapsed · usually ~1:10", the estimate counting down with the elapsed time.
  * @param {{status: string, progress: number | null, typical_s?: number | null}} item
  * @param {{value: number | null, eta: number | null, elapsed: number | null}} frame
  */
@@ -101,13 +102,15 @@ export function progressText(item, frame) {
   else if (item.status === "queued") parts.push("Waiting in the queue");
   else if (value == null) parts.push("Working (no progress reported)");
   else parts.push(`${Math.floor(value)}%`);
+  const typical = item.typical_s != null && Number.isFinite(item.typical_s) && item.typical_s > 0 ? item.typical_s : null;
+  const elapsed = frame.elapsed != null && Number.isFinite(frame.elapsed) ? frame.elapsed : null;
   if (frame.eta != null && Number.isFinite(frame.eta)) {
     parts.push(frame.eta >= 0.5 ? `${formatClock(frame.eta)} left` : "finishing…");
+  } else if (value == null && typical != null && elapsed != null && typical - elapsed >= 0.5) {
+    parts.push(`~${formatClock(typical - elapsed)} left`); // from history: a guess, hence the "~"
   }
-  if (frame.elapsed != null && Number.isFinite(frame.elapsed)) parts.push(`${formatClock(frame.elapsed)} elapsed`);
-  if (value == null && frame.eta == null && item.typical_s != null && Number.isFinite(item.typical_s) && item.typical_s > 0) {
-    parts.push(`usually ~${formatClock(item.typical_s)}`);
-  }
+  if (elapsed != null) parts.push(`${formatClock(elapsed)} elapsed`);
+  if (value == null && frame.eta == null && typical != null) parts.push(`usually ~${formatClock(typical)}`);
   return parts.join(" · ");
 }
 

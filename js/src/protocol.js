@@ -139,11 +139,11 @@ export function createRequester(model, { timeoutMs = 20000, pingTimeoutMs, kerne
   let connection = null;
   const onMessage = (msg, buffers) => {
     if (!msg || msg.kind !== RESPONSE_KIND) return;
+    connection?.heard(); // any answer, even a late one whose request timed out, says the kernel is there
     const entry = pending.get(msg.id);
     if (!entry) return;
     pending.delete(msg.id);
     clearTimeout(entry.timer);
-    connection?.heard();
     const body = msg.response || {};
     if (body.ok) entry.resolve({ result: body.result ?? null, buffers: buffers || [] });
     else entry.reject(new Error(body.error || "The kernel could not do that"));

@@ -6,6 +6,7 @@
 import { mountCard } from "./card.js";
 import { collectionItems, errorBanner, itemLookup } from "./collection.js";
 import { fillOptions, h, liveRegion, nextId, select, setHidden } from "./dom.js";
+import { listen } from "./events.js";
 import { formatCost, quotePrompt } from "./format.js";
 import { createMediaCache } from "./media.js";
 import { createRequester } from "./protocol.js";
@@ -139,10 +140,7 @@ export function renderVariationsView({ model, el }) {
   const names = "change:items change:live change:take_ids";
   const costNames = "change:spent_usd";
   const choiceNames = "change:promote_prices";
-  model.on(names, refresh);
-  model.on(costNames, showCosts);
-  model.on(choiceNames, fillChoices);
-  cleanups.push(() => model.off(names, refresh), () => model.off(costNames, showCosts), () => model.off(choiceNames, fillChoices));
+  cleanups.push(listen(model, names, refresh), listen(model, costNames, showCosts), listen(model, choiceNames, fillChoices));
   fillChoices();
   refresh();
 

@@ -119,6 +119,16 @@ class EmulatorHandle:
         data: dict[str, Any] = resp.json()
         return data
 
+    def cancel(self, video_id: str) -> str:
+        """Cancel a queued or rendering job as if in the provider's dashboard (``POST /_emulator/cancel``); its
+        status then reads ``cancelled`` (``canceled`` in the reseller dialect). Returns the job's status."""
+        import httpx
+
+        resp = httpx.post(f"{self.root_url}/_emulator/cancel/{video_id}", timeout=10.0, verify=self.verify,
+                          headers={"Authorization": f"Bearer {self.api_key}"})
+        resp.raise_for_status()
+        return str(resp.json()["status"])
+
     def stop(self, timeout: float = 10.0) -> None:
         """Stop the server (gracefully, then by force), and remove its temporary data directory."""
         with self._lock:

@@ -17,7 +17,9 @@ Media headers (so a client can scrub without guessing; the geometry is :mod:`sor
 - ``variant=spritesheet``: ``x-sprite-columns``, ``x-sprite-rows``, ``x-sprite-frames``, ``x-sprite-tile-width``,
   ``x-sprite-tile-height``, ``x-sprite-duration-ms`` (``SpriteGeometry.to_headers()``, JPEG).
 
-A non-API admin route, ``GET /_emulator/stats`` (same key), reports request counts and the number of videos.
+A non-API admin route, ``GET /_emulator/stats`` (same key), reports request counts and the number of videos;
+``POST /_emulator/cancel/{video_id}`` (same key) cancels a running job, as a provider's dashboard does (it then
+reads ``cancelled``).
 
 Modules: :mod:`.middleware` (what every request goes through), :mod:`.handlers` and :mod:`.derived` (the
 routes), :mod:`.parsing` and :mod:`.inputs` (request bodies and their checks), :mod:`.errors`, and
@@ -84,6 +86,18 @@ async def stats(request: Request) -> Response:
     return JSONResponse(context(request).engine.snapshot())
 
 
+async def cancel(request: Request) -> Response:
+    """``POST /_emulator/cancel/{video_id}``: as if someone cancelled the job in the provider's dashboard."""
+    try:
+        check_auth(request)
+    except ApiError as err:
+        return err.response()
+    video = context(request).engine.cancel(request.path_params["video_id"])
+    if video is None:
+        return JSONResponse({"error": "no such video"}, status_code=404)
+    return JSONResponse({"id": video.id, "status": video.status})
+
+
 async def health(request: Request) -> Response:
     return JSONResponse({"ok": True})
 
@@ -134,6 +148,7 @@ def build_app(engine: Engine, dialect: Dialect | str | None = None) -> Starlette
         *video_routes(engine, dialect),
         Route("/_emulator/stats", stats, methods=["GET"]),
         Route("/_emulator/health", health, methods=["GET"]),
+        Route("/_emulator/cancel/{video_id:path}", cancel, methods=["POST"]),
     ]
 
     @asynccontextmanager

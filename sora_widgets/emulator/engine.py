@@ -301,6 +301,22 @@ class Engine:
         shutil.rmtree(self.job_dir(video_id), ignore_errors=True)
         return video
 
+    def cancel(self, video_id: str) -> Video | None:
+        """Stop a queued or rendering job: it ends ``cancelled`` (what Runway, and LiteLLM in front of it,
+        report for a job cancelled in the provider's dashboard). A job that already ended stays as it is."""
+        video = self.get(video_id)
+        if video is None or video.status not in ("queued", "in_progress"):
+            return video
+        task = self._tasks.get(video_id)
+        if task is not None:
+            task.cancel()
+        video.progress_final = video.progress()
+        video.status = "cancelled"
+        video.error = {"code": "cancelled", "message": "The task was cancelled."}
+        video.failed_at = int(time.time())
+        self._save(video)
+        return video
+
     def forget(self, video_id: str) -> Video | None:
         """Drop the record but let its render run to the end (a server that deletes without aborting)."""
         video = self.get(video_id)

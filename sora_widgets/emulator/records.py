@@ -49,7 +49,7 @@ class Video:
     def progress(self, now: float | None = None) -> int:
         if self.status == "completed":
             return 100
-        if self.status == "failed":
+        if self.status in ("failed", "cancelled"):
             return self.progress_final
         if self.status == "queued" or self.started_ts is None:
             return 0

@@ -108,7 +108,9 @@ class GeminiTransport(ProviderTransport):
         if samples and samples[0].video is not None:
             self._samples[str(video["id"])] = samples[0].video
             video["status"] = "completed"
-            video["completed_at"] = int(time.time())
+            # seen here, to the fraction: whole seconds could date a short job before its own submission,
+            # and the journal's typical render times (the card's "~M:SS left") skip such rows
+            video["completed_at"] = time.time()
             return video
         reasons = list(getattr(response, "rai_media_filtered_reasons", None) or [])
         count = getattr(response, "rai_media_filtered_count", None)

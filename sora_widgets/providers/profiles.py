@@ -1,10 +1,12 @@
 """One backend profile per provider: models, sizes as the panel shows them, seconds, prices, and what each model
 does beyond the Videos API (image-to-video, negative prompt, audio).
 
-Prices are USD per second of video as the providers' public pricing pages gave them on 2025-10-15 (Gemini API
-pricing page for Veo; fal's model pages; Runway's API pricing, 1 credit = $0.01). They were not re-checked when
-this file was written (no network here): check them before trusting a budget. A model with no known price has
-none, so a budget refuses it with a message instead of guessing.
+Prices are USD per second of video. Where LiteLLM's bundled cost map (``model_prices_and_context_window_backup.json``
+in litellm 1.108.7, each entry naming the provider's pricing page it was taken from) has the model, the price is
+that entry's, and ``tests/providers/test_prices.py`` fails when the two drift apart. The others (Veo 3.0/2.0 on the
+Gemini API, fal's Veo 3 and Kling apps) are as the providers' pages gave them on 2025-10-15 and were not re-checked
+(no network here): check them before trusting a budget. A model with no known price has none, so a budget
+refuses it with a message instead of guessing.
 
 No provider here lists, deletes, remixes, reports progress or serves thumbnails: the features are empty, so the
 engine never sends those requests, makes thumbnails/spritesheets locally from the MP4, shows an indeterminate bar,
@@ -17,9 +19,10 @@ from dataclasses import dataclass
 
 from ..profiles import BackendProfile, ModelSpec
 
-__all__ = ["MODEL_TRAITS", "PRICES_CHECKED", "PROFILES", "ModelTraits", "traits_of"]
+__all__ = ["COST_MAP", "MODEL_TRAITS", "PRICES_CHECKED", "PROFILES", "ModelTraits", "traits_of"]
 
-PRICES_CHECKED = "2025-10-15"
+PRICES_CHECKED = "2025-10-15"  # the models LiteLLM's cost map does not price
+COST_MAP = "LiteLLM 1.108.7 cost map"
 
 
 @dataclass(frozen=True)
@@ -33,11 +36,17 @@ class ModelTraits:
 
 
 _VEO3_SIZES = ("1280x720", "720x1280", "1920x1080")  # Veo 3.0: 1080p is 16:9 only (Google's model card)
+_VEO31_SIZES = ("1280x720", "720x1280", "1920x1080", "1080x1920")
+_1080P = ("1920x1080", "1080x1920")
 _GEMINI = "Gemini API pricing page (ai.google.dev/gemini-api/docs/pricing), " + PRICES_CHECKED
+_GEMINI_MAP = "Gemini API pricing page (ai.google.dev/gemini-api/docs/pricing), via " + COST_MAP
 
 GEMINI_PROFILE = BackendProfile(
     name="gemini",
     models=(
+        ModelSpec("veo-3.1-generate-001", _VEO31_SIZES, ("8", "6", "4"), {"*": 0.40}, label="Veo 3.1"),
+        ModelSpec("veo-3.1-fast-generate-001", _VEO31_SIZES, ("8", "6", "4"),
+                  {"*": 0.10, **dict.fromkeys(_1080P, 0.12)}, label="Veo 3.1 Fast"),
         ModelSpec("veo-3.0-generate-001", _VEO3_SIZES, ("8", "6", "4"), {"*": 0.40}, label="Veo 3"),
         ModelSpec("veo-3.0-fast-generate-001", _VEO3_SIZES, ("8", "6", "4"), {"*": 0.15}, label="Veo 3 Fast"),
         ModelSpec("veo-2.0-generate-001", ("1280x720", "720x1280"), ("8", "5", "6", "7"), {"*": 0.35},
@@ -91,6 +100,8 @@ DASHSCOPE_PROFILE = BackendProfile(
 PROFILES = {p.name: p for p in (GEMINI_PROFILE, FAL_PROFILE, RUNWAY_PROFILE, MINIMAX_PROFILE, DASHSCOPE_PROFILE)}
 
 MODEL_TRAITS: dict[str, ModelTraits] = {
+    "veo-3.1-generate-001": ModelTraits(True, True, True, _GEMINI_MAP),
+    "veo-3.1-fast-generate-001": ModelTraits(True, True, True, _GEMINI_MAP),
     "veo-3.0-generate-001": ModelTraits(True, True, True, _GEMINI),
     "veo-3.0-fast-generate-001": ModelTraits(True, True, True, _GEMINI),
     "veo-2.0-generate-001": ModelTraits(True, True, False, _GEMINI),
@@ -98,7 +109,7 @@ MODEL_TRAITS: dict[str, ModelTraits] = {
     "fal-ai/veo3": ModelTraits(False, True, True, _FAL),
     "fal-ai/veo3/fast": ModelTraits(False, True, True, _FAL),
     "fal-ai/kling-video/v2.1/standard/text-to-video": ModelTraits(False, True, False, _FAL),
-    "gen4_turbo": ModelTraits(True, False, False, "Runway API pricing (docs.dev.runwayml.com), " + PRICES_CHECKED),
+    "gen4_turbo": ModelTraits(True, False, False, "Runway API pricing (docs.dev.runwayml.com), via " + COST_MAP),
     "MiniMax-Hailuo-02": ModelTraits(True, False, False, ""),
     "wan2.2-t2v-plus": ModelTraits(False, True, False, ""),
 }

@@ -100,7 +100,7 @@ function liveRegion() {
 }
 
 // js/src/format.js
-var TERMINAL_STATUSES = Object.freeze(["completed", "failed", "expired", "deleted", "unknown"]);
+var TERMINAL_STATUSES = Object.freeze(["completed", "failed", "cancelled", "expired", "deleted", "unknown"]);
 function isTerminal(status) {
   return TERMINAL_STATUSES.includes(status);
 }
@@ -147,6 +147,7 @@ var STATUS_LABELS = {
   processing: "Rendering",
   completed: "Ready",
   failed: "Failed",
+  cancelled: "Cancelled",
   expired: "Expired",
   deleted: "Deleted"
 };
@@ -189,6 +190,7 @@ var LOST_MESSAGE = "This widget lost its kernel — re-run the cell";
 var GONE_STATUSES = Object.freeze(["restarting", "autorestarting", "dead", "starting"]);
 var PING_TIMEOUT_MS = 1500;
 var STALE_MS = 3e3;
+var RECHECK_MS = Object.freeze([2e3, 4e3, 8e3, 15e3]);
 function kernelOf(model) {
   try {
     const kernel = model?.widget_manager?.kernel;
@@ -197,11 +199,13 @@ function kernelOf(model) {
     return null;
   }
 }
-function createConnection({ ping, kernel = null, on, off, pingTimeoutMs = PING_TIMEOUT_MS, now = Date.now }) {
+function createConnection({ ping, kernel = null, on, off, pingTimeoutMs = PING_TIMEOUT_MS, now = Date.now, recheckMs = RECHECK_MS }) {
   let state = "checking";
   let lastHeard = 0;
   let checking = false;
   let disposed = false;
+  let recheckTimer = null;
+  let rechecks = 0;
   const listeners = /* @__PURE__ */ new Set();
   const set = (next) => {
     if (disposed || next === state) return;
@@ -219,12 +223,27 @@ function createConnection({ ping, kernel = null, on, off, pingTimeoutMs = PING_T
       () => {
         checking = false;
         if (state === "live" && now() - lastHeard < pingTimeoutMs) return;
-        set(kernel?.status === "busy" ? "busy" : "lost");
+        if (!kernel) {
+          set("busy");
+          recheckLater();
+          return;
+        }
+        set(kernel.status === "busy" ? "busy" : "lost");
       }
     );
   };
+  const recheckLater = () => {
+    if (recheckTimer || disposed) return;
+    const wait = recheckMs[Math.min(rechecks, recheckMs.length - 1)];
+    rechecks += 1;
+    recheckTimer = setTimeout(() => {
+      recheckTimer = null;
+      if (state === "busy") check();
+    }, wait);
+  };
   const heard = () => {
     lastHeard = now();
+    rechecks = 0;
     set("live");
   };
   const onStatus = (_sender, status) => {
@@ -261,6 +280,7 @@ function createConnection({ ping, kernel = null, on, off, pingTimeoutMs = PING_T
     },
     dispose() {
       disposed = true;
+      if (recheckTimer) clearTimeout(recheckTimer);
       listeners.clear();
       kernel?.statusChanged?.disconnect?.(onStatus);
       off?.("comm_live_update", onCommLive);
@@ -367,11 +387,11 @@ function createRequester(model, { timeoutMs = 2e4, pingTimeoutMs, kernel = kerne
   let connection = null;
   const onMessage = (msg, buffers) => {
     if (!msg || msg.kind !== RESPONSE_KIND) return;
+    connection?.heard();
     const entry = pending.get(msg.id);
     if (!entry) return;
     pending.delete(msg.id);
     clearTimeout(entry.timer);
-    connection?.heard();
     const body = msg.response || {};
     if (body.ok) entry.resolve({ result: body.result ?? null, buffers: buffers || [] });
     else entry.reject(new Error(body.error || "The kernel could not do that"));
@@ -870,7 +890,7 @@ function mountCardMedia(getItem, deps) {
       const dims = parseSize(item.size);
       if (dims) frameBox.style.aspectRatio = `${dims.width} / ${dims.height}`;
       media.dataset.orientation = orientationOf(item.size);
-      placeholderText.textContent = s === "completed" ? "" : s === "failed" ? "No video" : s === "expired" ? "Expired on the backend" : s === "deleted" ? "Deleted" : "";
+      placeholderText.textContent = s === "completed" ? "" : s === "failed" ? "No video" : s === "cancelled" ? "Cancelled" : s === "expired" ? "Expired on the backend" : s === "deleted" ? "Deleted" : "";
       const canPlay = s === "completed";
       thumbButton.hidden = !canPlay || playing;
       if (!canPlay && playing) stopVideo();
@@ -960,13 +980,15 @@ function progressText(item, frame) {
   else if (item.status === "queued") parts.push("Waiting in the queue");
   else if (value == null) parts.push("Working (no progress reported)");
   else parts.push(`${Math.floor(value)}%`);
+  const typical = item.typical_s != null && Number.isFinite(item.typical_s) && item.typical_s > 0 ? item.typical_s : null;
+  const elapsed = frame.elapsed != null && Number.isFinite(frame.elapsed) ? frame.elapsed : null;
   if (frame.eta != null && Number.isFinite(frame.eta)) {
     parts.push(frame.eta >= 0.5 ? `${formatClock(frame.eta)} left` : "finishing…");
+  } else if (value == null && typical != null && elapsed != null && typical - elapsed >= 0.5) {
+    parts.push(`~${formatClock(typical - elapsed)} left`);
   }
-  if (frame.elapsed != null && Number.isFinite(frame.elapsed)) parts.push(`${formatClock(frame.elapsed)} elapsed`);
-  if (value == null && frame.eta == null && item.typical_s != null && Number.isFinite(item.typical_s) && item.typical_s > 0) {
-    parts.push(`usually ~${formatClock(item.typical_s)}`);
-  }
+  if (elapsed != null) parts.push(`${formatClock(elapsed)} elapsed`);
+  if (value == null && frame.eta == null && typical != null) parts.push(`usually ~${formatClock(typical)}`);
   return parts.join(" · ");
 }
 function createTicker({ intervalMs = 500, now = () => Date.now() } = {}) {
@@ -1044,6 +1066,7 @@ function mountCard(item, host) {
   const progressLine = h("p", { class: "sora-progress-text" });
   const progressWrap = h("div", { class: "sora-progress-wrap" }, bar, progressLine);
   const errorEl = h("p", { class: "sora-error", role: "alert" });
+  const cancelledEl = h("p", { class: "sora-note sora-cancelled", hidden: true });
   const cantStop = h("p", { class: "sora-note sora-cant-stop", text: "This backend cannot stop a render once it has started.", hidden: true });
   const dl = actionButton("download", "Download");
   const remixBtn = actionButton("remix", "Remix");
@@ -1083,7 +1106,7 @@ function mountCard(item, host) {
     if (!confirmBox.hidden) confirmGo.focus();
   };
   const note = h("p", { class: "sora-note sora-action-note", role: "status", "aria-live": "polite" });
-  const body = h("div", { class: "sora-card-body" }, head, promptEl, remixNote, progressWrap, cantStop, errorEl, actions, exporter.menu, remixForm, confirmBox, note);
+  const body = h("div", { class: "sora-card-body" }, head, promptEl, remixNote, progressWrap, cantStop, errorEl, cancelledEl, actions, exporter.menu, remixForm, confirmBox, note);
   root.append(mediaBox.el, body);
   let noteTimer = null;
   let watching = null;
@@ -1246,10 +1269,13 @@ function mountCard(item, host) {
     const failed = s === "failed" && next.error;
     errorEl.textContent = failed ? errorText(next.error) : "";
     setHidden(errorEl, !failed);
+    const cancelled = s === "cancelled";
+    cancelledEl.textContent = cancelled ? next.error?.message || "Cancelled before it finished." : "";
+    setHidden(cancelledEl, !cancelled);
     setHidden(dl, s !== "completed");
     exporter.update(next);
     setHidden(remixBtn, !(s === "completed" && next.can_remix));
-    setHidden(retryBtn, !(s === "failed" && next.error && next.error.retryable));
+    setHidden(retryBtn, !((s === "failed" || s === "cancelled") && next.error && next.error.retryable));
     setHidden(cancelBtn, !canCancel(next));
     setHidden(cantStop, !(running && s !== "pending" && next.can_cancel === false && next.video_id));
     setHidden(delBtn, !next.can_delete || s === "deleted");
@@ -1408,6 +1434,15 @@ function itemLookup(itemsOf) {
   };
 }
 
+// js/src/events.js
+function listen(model, names, fn) {
+  const each = names.split(/\s+/).filter(Boolean);
+  for (const name of each) model.on(name, fn);
+  return () => {
+    for (const name of each) model.off(name, fn);
+  };
+}
+
 // js/src/card-view.js
 var CARD_FIELDS = [
   "job_id",
@@ -1481,12 +1516,15 @@ function renderCardView({ model, el }) {
     }
   };
   const card = mountCard(readItem(), host);
-  const wrap = h("div", { class: "sora-root sora-card-view" }, card.el, errorBanner(model, cleanups), live.el);
+  const notice = h("p", { class: "sora-note sora-card-notice", role: "status" });
+  const showNotice = () => notice.textContent = model.get("_notice") || "";
+  showNotice();
+  const wrap = h("div", { class: "sora-root sora-card-view" }, card.el, notice, errorBanner(model, cleanups), live.el);
   el.append(wrap);
+  cleanups.push(listen(model, "change:_notice", showNotice));
   const sync = () => card.update(readItem());
   const names = [...CARD_FIELDS, "_thumbnail", "_spritesheet"].map((f) => `change:${f}`).join(" ");
-  model.on(names, sync);
-  cleanups.push(() => model.off(names, sync));
+  cleanups.push(listen(model, names, sync));
   const onPlayingTrait = () => card.setPlaying(!!model.get("playing"));
   model.on("change:playing", onPlayingTrait);
   cleanups.push(() => model.off("change:playing", onPlayingTrait));
@@ -2325,10 +2363,7 @@ function renderPanelView({ model, el }) {
     ["change:prompt", onPromptTrait],
     ["change:items change:live", refreshCards]
   ];
-  for (const [names, fn] of bindings) {
-    model.on(names, fn);
-    cleanups.push(() => model.off(names, fn));
-  }
+  for (const [names, fn] of bindings) cleanups.push(listen(model, names, fn));
   prompt.value = model.get("prompt") || "";
   refreshOptions();
   refreshBackend();
@@ -2529,10 +2564,7 @@ function renderStoryboardView({ model, el }) {
   const names = "change:strip";
   const seqNames = "change:sequence";
   const headNames = "change:board_status change:board_error change:board_id";
-  model.on(names, drawStrip);
-  model.on(seqNames, loadSequence);
-  model.on(headNames, drawHead);
-  cleanups.push(() => model.off(names, drawStrip), () => model.off(seqNames, loadSequence), () => model.off(headNames, drawHead));
+  cleanups.push(listen(model, names, drawStrip), listen(model, seqNames, loadSequence), listen(model, headNames, drawHead));
   drawHead();
   drawStrip();
   loadSequence();
@@ -2662,10 +2694,7 @@ function renderVariationsView({ model, el }) {
   const names = "change:items change:live change:take_ids";
   const costNames = "change:spent_usd";
   const choiceNames = "change:promote_prices";
-  model.on(names, refresh);
-  model.on(costNames, showCosts);
-  model.on(choiceNames, fillChoices);
-  cleanups.push(() => model.off(names, refresh), () => model.off(costNames, showCosts), () => model.off(choiceNames, fillChoices));
+  cleanups.push(listen(model, names, refresh), listen(model, costNames, showCosts), listen(model, choiceNames, fillChoices));
   fillChoices();
   refresh();
   return () => {

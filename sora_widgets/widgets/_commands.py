@@ -159,7 +159,10 @@ class JobCommands(ExportCommand):
     @command
     def _cmd_delete(self, args: dict[str, Any], buffers: list[Any]) -> Any:
         job = self._job_for(args.get("job_id"))
-        deleting = job._session.delete(job)  # raises at once when this job's backend is not the configured one
+        # A running job's Cancel is this command too: it ends ``cancelled`` (retryable), a finished one is deleted.
+        # Either raises at once when this job's backend is not the configured one.
+        session = job._session
+        deleting = session.cancel(job) if job.status in ("queued", "in_progress") else session.delete(job)
         answer: concurrent.futures.Future[Reply] = concurrent.futures.Future()
 
         def finished(done: concurrent.futures.Future[None]) -> None:

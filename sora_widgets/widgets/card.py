@@ -16,6 +16,7 @@ from ..errors import SoraWidgetsError
 from ..vocab import TERMINAL
 from ._base import SoraWidget, Throttle, backend_state, mime_of, summarize
 from ._commands import JobCommands
+from ._host import in_marimo
 
 if TYPE_CHECKING:
     from ..job import VideoJob
@@ -106,6 +107,9 @@ class VideoCard(JobCommands, SoraWidget):
     """Whether the card's video is playing. The browser sets it (play, pause); setting it plays or pauses
     the video in the view (True opens the player, fetching the MP4 once)."""
 
+    _notice = t.Unicode("").tag(sync=True)
+    """A line under the card: in marimo, where a remix or retry started from it can be seen."""
+
     _thumbnail = t.Bytes(b"").tag(sync=True)
     _thumbnail_mime = t.Unicode("image/webp").tag(sync=True)
     _spritesheet = t.Bytes(b"").tag(sync=True)
@@ -140,7 +144,12 @@ class VideoCard(JobCommands, SoraWidget):
         super().__init__(**kwargs)
         self._job = resolved
         self._media_paths: dict[str, Any] = {"thumbnail": None, "spritesheet": None}
-        self._remixes = ipywidgets.VBox()
+        # marimo shows anywidget views only, and a card made later on a command's thread has no cell to appear
+        # in: there a remix is listed (remixes, the gallery) instead of shown under this card
+        self._marimo = in_marimo()
+        self._remixes = None if self._marimo else ipywidgets.VBox()
+        self._remix_jobs: list[VideoJob] = []
+        self._remix_cards: dict[str, VideoCard] = {}
         self._throttle = Throttle(self._guard(self._sync, "updating the card"), interval_s=0.1)
         self.set_trait("job_id", resolved.id)
         self._read_backend()
@@ -156,8 +165,14 @@ class VideoCard(JobCommands, SoraWidget):
 
     @property
     def remixes(self) -> tuple[VideoCard, ...]:
-        """Cards of the remixes (and retries) started from this card, newest first."""
-        return tuple(self._remixes.children)
+        """Cards of the remixes (and retries) started from this card, newest first. (In marimo they are made
+        when asked for, in the cell that asks: show them there.)"""
+        if self._remixes is not None:
+            return tuple(self._remixes.children)
+        for job in self._remix_jobs:
+            if job.id not in self._remix_cards:
+                self._remix_cards[job.id] = VideoCard(job)
+        return tuple(self._remix_cards[job.id] for job in self._remix_jobs)
 
     def close(self) -> None:
         # also runs from __del__ of a card whose constructor failed half-way
@@ -168,6 +183,8 @@ class VideoCard(JobCommands, SoraWidget):
         super().close()
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        if self._remixes is None:  # marimo: the card alone (marimo renders no ipywidgets box)
+            return super()._repr_mimebundle_(**kwargs)
         # the card, then the cards of its remixes (a remix makes a new card, which needs a place to appear),
         # with a static preview (thumbnail + a line) for places without widgets
         box = ipywidgets.VBox([self, self._remixes], layout={"width": "100%"})
@@ -226,4 +243,11 @@ class VideoCard(JobCommands, SoraWidget):
         return self._job
 
     def _adopt(self, job: VideoJob) -> None:
-        self._remixes.children = (VideoCard(job), *self._remixes.children)
+        if self._remixes is not None:
+            self._remixes.children = (VideoCard(job), *self._remixes.children)
+            return
+        self._remix_jobs.insert(0, job)
+        self._notice = (
+            f"{job.id} started from this card: it is listed in sw.Gallery(); "
+            f'show it here with sw.VideoCard("{job.id}") in a new cell.'
+        )

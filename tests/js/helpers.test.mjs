@@ -134,6 +134,7 @@ test("status words, terminal statuses, unknown statuses from other backends", ()
   assert.equal(statusLabel("completed"), "Ready");
   assert.equal(statusLabel("some_new_state"), "Some new state");
   assert.ok(isTerminal("completed") && isTerminal("failed") && isTerminal("expired") && isTerminal("deleted"));
+  assert.ok(isTerminal("cancelled") && statusLabel("cancelled") === "Cancelled");
   assert.ok(!isTerminal("queued") && !isTerminal("in_progress") && !isTerminal("processing"));
   assert.equal(clamp(5, 0, 3), 3);
 });
@@ -146,7 +147,12 @@ test("progressText: percent, ETA, elapsed; indeterminate without progress", () =
   assert.equal(progressText(none, { value: null, eta: null, elapsed: 5 }), "Working (no progress reported) · 0:05 elapsed");
   assert.equal(
     progressText({ ...none, typical_s: 70 }, { value: null, eta: null, elapsed: 5 }),
-    "Working (no progress reported) · 0:05 elapsed · usually ~1:10",
+    "Working (no progress reported) · ~1:05 left · 0:05 elapsed · usually ~1:10",
+  );
+  // past the usual time: no countdown below zero, the usual time alone
+  assert.equal(
+    progressText({ ...none, typical_s: 70 }, { value: null, eta: null, elapsed: 80 }),
+    "Working (no progress reported) · 1:20 elapsed · usually ~1:10",
   );
   assert.equal(progressText({ status: "queued", progress: 0, eta_s: null }, { value: 0, eta: null, elapsed: 1 }), "Waiting in the queue · 0:01 elapsed");
 });

@@ -20,7 +20,7 @@ def test_generate_end_to_end_keeps_the_audio_and_makes_previews_locally(on_gemin
                       timeout=120)
     assert job.status == "completed" and job.error is None
     assert job.backend.startswith("Gemini (Veo)") and job.backend_key.startswith("gemini:http://127.0.0.1:")
-    assert job.video_id.startswith("models/veo-3.0-generate-001/operations/")
+    assert job.video_id.startswith("models/veo-3.1-generate-001/operations/")  # the profile's first model
     assert streams(job.video_path) == {"size": "720x1280", "audio": "aac"}  # Veo 3 has sound, kept as sent
     assert job.thumbnail_path.stat().st_size > 0 and job.spritesheet_path.stat().st_size > 0
     assert job.sprite is not None and job.sprite.frames == 16  # made here from the MP4 (no variants upstream)
@@ -51,7 +51,7 @@ def test_a_filtered_job_ends_failed_with_veos_reason(on_gemini):
 def test_bad_input_is_refused_before_any_request(on_gemini, gemini_emu):
     before = gemini_emu.stats()["create"]
     with pytest.raises(ValidationError, match=r"allowed: 1280x720, 720x1280, 1920x1080"):
-        on_gemini.submit("A ball", size="1080x1920")
+        on_gemini.submit("A ball", model="veo-3.0-generate-001", size="1080x1920")  # Veo 3.0: 1080p is 16:9 only
     with pytest.raises(ValidationError, match=r"allowed: 8, 6, 4"):
         on_gemini.submit("A ball", seconds=5)
     with pytest.raises(ValidationError, match=r"allowed: 8, 5, 6, 7"):

@@ -26,7 +26,7 @@ def test_panel_on_gemini_names_the_provider_and_completes_a_card(on_gemini, monk
     reply, buffers = fe.request("media", job_id=job.id, variant="video")
     assert reply["ok"] and buffers[0] == job.video_path.read_bytes()
     assert streams(job.video_path)["audio"] == "aac"
-    reply, _ = fe.request("submit", prompt="A ball", size="1080x1920", seconds="4")
+    reply, _ = fe.request("submit", prompt="A ball", model="veo-3.0-generate-001", size="1080x1920", seconds="4")
     assert not reply["ok"] and "allowed: 1280x720, 720x1280, 1920x1080" in str(reply["error"])
     panel.close()
 

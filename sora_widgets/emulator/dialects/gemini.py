@@ -52,6 +52,10 @@ SIZES = {("16:9", "720p"): "1280x720", ("9:16", "720p"): "720x1280", ("16:9", "1
 GEMINI_PROFILE = BackendProfile(
     name="emulator-gemini",
     models=(
+        ModelSpec("veo-3.1-generate-001", ("1280x720", "720x1280", "1920x1080", "1080x1920"), ("8", "4", "6"),
+                  {"*": 0.40}, label="Veo 3.1"),
+        ModelSpec("veo-3.1-fast-generate-001", ("1280x720", "720x1280", "1920x1080", "1080x1920"), ("8", "4", "6"),
+                  {"*": 0.10}, label="Veo 3.1 Fast"),
         ModelSpec("veo-3.0-generate-001", ("1280x720", "720x1280", "1920x1080"), ("8", "4", "6"), {"*": 0.40},
                   label="Veo 3"),
         ModelSpec("veo-3.0-fast-generate-001", ("1280x720", "720x1280", "1920x1080"), ("8", "4", "6"),

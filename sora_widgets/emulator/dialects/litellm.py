@@ -46,6 +46,9 @@ TEMPLATE = "litellm:custom_llm_provider:{};model_id:{};video_id:{}"
 LITELLM_VEO_PROFILE = BackendProfile(
     name="emulator-litellm-veo",
     models=(
+        ModelSpec("veo-3.1-generate-001", ("1280x720", "720x1280"), ("8", "6", "4"), {"*": 0.40}, label="Veo 3.1"),
+        ModelSpec("veo-3.1-fast-generate-001", ("1280x720", "720x1280"), ("8", "6", "4"), {"*": 0.10},
+                  label="Veo 3.1 Fast"),
         ModelSpec("veo-3.0-generate-001", ("1280x720", "720x1280"), ("8", "6", "4"), {"*": 0.40}, label="Veo 3"),
         ModelSpec("veo-3.0-fast-generate-001", ("1280x720", "720x1280"), ("8", "6", "4"), {"*": 0.15},
                   label="Veo 3 Fast"),

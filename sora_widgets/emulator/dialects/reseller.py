@@ -12,7 +12,8 @@ if TYPE_CHECKING:
 
 __all__ = ["STATUS_WORDS", "Reseller"]
 
-STATUS_WORDS = {"queued": "pending", "in_progress": "processing", "completed": "success", "failed": "error"}
+STATUS_WORDS = {"queued": "pending", "in_progress": "processing", "completed": "success", "failed": "error",
+                "cancelled": "canceled"}
 
 
 class Reseller(Dialect):
