@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 __all__ = ["SORTS", "STATUS_FILTERS", "Catalog", "Query", "fts_query"]
 
 #: Status filter words: ``running`` is every status still in flight.
-STATUS_FILTERS = ("all", "running", "completed", "failed", "expired")
+STATUS_FILTERS = ("all", "running", "completed", "failed", "cancelled", "expired")
 #: Sort keys: when it was submitted, its estimated cost, the clip's length in seconds.
 SORTS = ("date", "cost", "duration")
 

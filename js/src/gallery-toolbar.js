@@ -7,11 +7,13 @@ import { h, nextId, select } from "./dom.js";
 
 /** @typedef {import("./types.js").Model} Model */
 
-const STATUS_LABELS = [
+/** Status filter choices [value, label]: the kernel's STATUS_FILTERS (sora_widgets/catalog.py), in its order. */
+export const STATUS_LABELS = [
   ["all", "All statuses"],
   ["running", "In progress"],
   ["completed", "Ready"],
   ["failed", "Failed"],
+  ["cancelled", "Cancelled"],
   ["expired", "Expired"],
 ];
 /** Sort choices: [value, label, sort_by, sort_desc]. */

@@ -7,6 +7,7 @@
 // Keyboard: arrows, Page Up/Down, Home/End move across the whole list; Enter plays the current card.
 
 import { errorBanner } from "./collection.js";
+import { listen } from "./events.js";
 import { mountCard } from "./card.js";
 import { h, liveRegion } from "./dom.js";
 import { mountToolbar } from "./gallery-toolbar.js";
@@ -249,17 +250,12 @@ export function renderGalleryView({ model, el }) {
   resize.observe(scroller);
   cleanups.push(() => resize.disconnect());
 
-  const onRevision = () => restart();
-  const onLive = () => schedule();
   const onFacets = () => toolbar.sync();
-  model.on("change:revision", onRevision);
-  model.on("change:live", onLive);
-  model.on("change:facets", onFacets);
-  cleanups.push(() => model.off("change:revision", onRevision), () => model.off("change:live", onLive), () => model.off("change:facets", onFacets));
-  for (const name of ["search", "status_filter", "model_filter", "backend_filter", "sort_by", "sort_desc", "created_from", "created_to", "cost_max"]) {
-    model.on(`change:${name}`, onFacets);
-    cleanups.push(() => model.off(`change:${name}`, onFacets));
-  }
+  cleanups.push(
+    listen(model, "change:revision", () => restart()),
+    listen(model, "change:live", () => schedule()),
+    listen(model, "change:facets change:search change:status_filter change:model_filter change:backend_filter change:sort_by change:sort_desc change:created_from change:created_to change:cost_max", onFacets),
+  );
   restart();
 
   return () => {

@@ -47,7 +47,7 @@ class Gallery(JobCommands, SoraWidget):
     search
         Prompt search: every word must appear (the last one as a prefix); a job id or backend id also matches.
     status_filter
-        ``"all"`` (default), ``"running"``, ``"completed"``, ``"failed"``, ``"expired"``.
+        ``"all"`` (default), ``"running"``, ``"completed"``, ``"failed"``, ``"cancelled"``, ``"expired"``.
     model_filter, backend_filter
         ``"all"`` or a model name / a backend (its label or key, as in ``facets["backend"]``).
     created_from, created_to

@@ -96,14 +96,24 @@ def test_counts_per_filter_value_follow_the_other_filters(journal):
     _fill(journal)
     cat = Catalog(journal)
     facets = cat.facets(Query())
-    assert facets["status"] == {"all": 5, "running": 1, "completed": 2, "failed": 1, "expired": 1}
+    assert facets["status"] == {"all": 5, "running": 1, "completed": 2, "failed": 1, "cancelled": 0, "expired": 1}
     assert facets["model"] == {"sora-2": 4, "sora-2-pro": 1}
     assert facets["backend"] == {"emulator": 4, "videos.example.test": 1}
     # a status filter does not narrow its own counts, but it narrows the others'
     facets = cat.facets(Query(status="failed", search="zeb"))
-    assert facets["status"] == {"all": 2, "running": 0, "completed": 2, "failed": 0, "expired": 0}
+    assert facets["status"] == {"all": 2, "running": 0, "completed": 2, "failed": 0, "cancelled": 0, "expired": 0}
     assert facets["model"] == {} and facets["backend"] == {}
     assert cat.facets(Query(status="completed", search="zebra water"))["model"] == {"sora-2-pro": 1}
+
+
+def test_cancelled_jobs_have_their_own_status_filter(journal):
+    _fill(journal)
+    journal.insert(_row(6, prompt="A kite stopped half-way", status="cancelled"))
+    cat = Catalog(journal)
+    assert _ids(cat, Query(status="cancelled")) == ["job_00006"]
+    assert "job_00006" not in _ids(cat, Query(status="failed")) + _ids(cat, Query(status="running"))
+    assert cat.facets(Query())["status"]["cancelled"] == 1
+    assert cat.facets(Query(status="cancelled"))["status"]["all"] == 6
 
 
 @pytest.mark.parametrize(

@@ -67,3 +67,13 @@ test("the window cache fetches missing blocks once, ignores stale replies and fo
   assert.equal(cache.get(900), undefined);
   cache.dispose();
 });
+
+test("the toolbar's status filter offers every status filter of the kernel, cancelled included", async () => {
+  const { STATUS_LABELS } = await import("../../js/src/gallery-toolbar.js");
+  const { readFileSync } = await import("node:fs");
+  const catalog = readFileSync(new URL("../../sora_widgets/catalog.py", import.meta.url), "utf8");
+  const kernel = [...catalog.match(/^STATUS_FILTERS = \(([^)]*)\)/m)[1].matchAll(/"([^"]+)"/g)].map((m) => m[1]);
+  assert.ok(kernel.includes("cancelled"), kernel.join());
+  assert.deepEqual(STATUS_LABELS.map(([value]) => value), kernel);
+  assert.equal(STATUS_LABELS.find(([v]) => v === "cancelled")[1], "Cancelled");
+});

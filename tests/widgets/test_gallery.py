@@ -83,6 +83,8 @@ def test_gallery_options_are_checked(configured):
         sw.Gallery(sort_by="name")
     gallery = sw.Gallery(status_filter="failed", search="burger", page_size=12)
     assert (gallery.status_filter, gallery.search, gallery.page_size) == ("failed", "burger", 12)
+    gallery.status_filter = "cancelled"  # its own filter: cancelled jobs are not failures
+    assert gallery.total == 0 and "cancelled" in gallery.facets["status"]
     gallery.close()
 
 
