@@ -161,13 +161,20 @@ class Catalog:
     @staticmethod
     def _order(q: Query) -> str:
         way = "DESC" if q.descending else "ASC"
-        return f"{_SORT_SQL[q.sort]} {way}, created_at {way}, id {way}"
+        # the same terms as the order indexes (catalog_schema): no sort step (a repeated term would need one)
+        keys = ["created_at", "id"] if q.sort == "date" else [_SORT_SQL[q.sort], "created_at", "id"]
+        return ", ".join(f"{k} {way}" for k in keys)
 
     def _rows(self, sql: str, args: list[Any]) -> list[sqlite3.Row]:
         with self.journal.lock():
             return list(self.journal._execute(sql, tuple(args)).fetchall())
 
     # ------------------------------------------------------------------ queries
+
+    def data_version(self) -> int:
+        """Changes when another connection (another process) commits to the journal: what is cached of its
+        counts is stale then (this process's own writes reach the gallery as job changes)."""
+        return int(self._rows("PRAGMA data_version", [])[0][0])
 
     def count(self, q: Query) -> int:
         where, args = self._where(q)

@@ -8,9 +8,15 @@ import sqlite3
 
 __all__ = ["ensure_schema"]
 
+# Each order of the catalog (created_at, cost, clip length; then created_at, id as tie-breaks) has an index that
+# yields it without a sort, also under a status filter; the expressions are the ones catalog._SORT_SQL orders by.
 _INDEXES = """
-CREATE INDEX IF NOT EXISTS jobs_created_at ON jobs(created_at);
-CREATE INDEX IF NOT EXISTS jobs_status_created ON jobs(status, created_at);
+DROP INDEX IF EXISTS jobs_created_at;
+DROP INDEX IF EXISTS jobs_status_created;
+CREATE INDEX IF NOT EXISTS jobs_order_date ON jobs(created_at, id);
+CREATE INDEX IF NOT EXISTS jobs_status_order ON jobs(status, created_at, id);
+CREATE INDEX IF NOT EXISTS jobs_order_cost ON jobs(COALESCE(cost_usd, -1.0), created_at, id);
+CREATE INDEX IF NOT EXISTS jobs_order_duration ON jobs(CAST(seconds AS REAL), created_at, id);
 CREATE INDEX IF NOT EXISTS jobs_model_created ON jobs(model, created_at);
 CREATE INDEX IF NOT EXISTS jobs_backend_created ON jobs(backend_key, created_at);
 CREATE INDEX IF NOT EXISTS jobs_cost ON jobs(cost_usd);

@@ -97,6 +97,9 @@ class Gallery(JobCommands, SoraWidget):
         self._structural = False
         self._remix_ok = True
         self._backend_key: str | None = None
+        self._facets_cache: dict[Query, dict[str, dict[str, int]]] = {}
+        self._all_count: int | None = None
+        self._data_version = -1
         self._throttle = Throttle(self._guard(self._flush, "updating the gallery"), interval_s=0.1)
         super().__init__(**kwargs)
         import sora_widgets as sw
@@ -177,23 +180,38 @@ class Gallery(JobCommands, SoraWidget):
             summarize(cat.reader(r), remix_ok=self._remix_ok, backend_key=self._backend_key) for r in rows
         ]
 
-    def _refresh(self, cat: Catalog | None = None) -> None:
-        """Count, facets and the first window of the current query; a new revision."""
+    def _refresh(self, cat: Catalog | None = None, *, journal_changed: bool = True) -> None:
+        """The current query's total and first window, with a new revision, sent at once (what the browser
+        waits for); then the counts per filter value, which take longer (cached per query until the journal
+        changes)."""
         cat = cat or self._cat()
-        self._refresh_backend()
         with self._lock:
+            if journal_changed:
+                self._refresh_backend()
+            version = cat.data_version()
+            if journal_changed or version != self._data_version:
+                self._facets_cache.clear()
+                self._all_count, self._data_version = None, version
             q = self.query
-            total, facets, everything = cat.count(q), cat.facets(q), cat.count(Query())
+            total = cat.count(q)
             head = self._summaries(cat, cat.window(q, 0, self.page_size))
             with self.hold_sync():
                 self.set_trait("total", total)
-                self.set_trait("all_count", everything)
-                self.set_trait("facets", facets)
                 self.set_trait("items", head)
                 self.set_trait("revision", self.revision + 1)
+            facets = self._facets_cache.get(q)
+            if facets is None:
+                facets = self._facets_cache[q] = cat.facets(q)
+                while len(self._facets_cache) > 64:
+                    self._facets_cache.pop(next(iter(self._facets_cache)))
+            if self._all_count is None:
+                self._all_count = cat.count(Query())
+            with self.hold_sync():
+                self.set_trait("all_count", self._all_count)
+                self.set_trait("facets", facets)
 
     def _on_query(self, change: dict[str, Any]) -> None:
-        self._refresh()
+        self._refresh(journal_changed=False)
 
     # ------------------------------------------------------------------ live jobs
 
