@@ -183,11 +183,23 @@ class Catalog:
     def window(self, q: Query, offset: int, limit: int) -> list[dict[str, Any]]:
         """Rows ``offset .. offset + limit`` of ``q``'s ordering (journal rows, as :meth:`Journal.get`)."""
         where, args = self._where(q)
-        rows = self._rows(
-            f"SELECT * FROM jobs WHERE {where} ORDER BY {self._order(q)} LIMIT ? OFFSET ?",
+        # the order over narrow (rowid + sort keys) rows, then only the window's whole rows: a search's matches
+        # are sorted without carrying every column of each
+        picked = self._rows(
+            f"SELECT rowid FROM jobs WHERE {where} ORDER BY {self._order(q)} LIMIT ? OFFSET ?",
             [*args, max(0, int(limit)), max(0, int(offset))],
         )
-        return [self.journal._overlay(dict(r)) for r in rows]
+        rowids = [r[0] for r in picked]
+        if not rowids:
+            return []
+        marks = ", ".join("?" for _ in rowids)
+        by_rowid = {r[0]: r for r in self._rows(f"SELECT rowid, * FROM jobs WHERE rowid IN ({marks})", rowids)}
+        out = []
+        for rowid in rowids:
+            row = dict(by_rowid[rowid])
+            row.pop("rowid", None)
+            out.append(self.journal._overlay(row))
+        return out
 
     def ids(self, q: Query) -> list[str]:
         """Every id of ``q``'s ordering (the Python API's ``gallery.jobs``; the views use windows)."""

@@ -9,6 +9,7 @@
 import { errorBanner } from "./collection.js";
 import { listen } from "./events.js";
 import { mountCard } from "./card.js";
+import { createLightPool } from "./card-light.js";
 import { h, liveRegion } from "./dom.js";
 import { mountToolbar } from "./gallery-toolbar.js";
 import { createMediaCache } from "./media.js";
@@ -28,6 +29,8 @@ const MARGIN_ROWS = 1;
 const AHEAD_ROWS = 2;
 /** A card's height before one was measured. */
 const ESTIMATE_PX = 360;
+/** While the list scrolls (a scroll event less than this ago), new rows get light cards (card-light.js). */
+const SCROLL_IDLE_MS = 150;
 
 /** @param {{model: Model, el: HTMLElement}} ctx */
 export function renderGalleryView({ model, el }) {
@@ -48,6 +51,14 @@ export function renderGalleryView({ model, el }) {
   let active = -1; // keyboard position in the whole list
   let focusWanted = false;
   let frame = 0;
+  let lastScroll = -Infinity;
+  /** @type {ReturnType<typeof setTimeout> | null} */
+  let idleTimer = null;
+  const lightPool = createLightPool();
+  /** @type {Map<string, HTMLElement>} job id -> its light card (rows that came into view while scrolling) */
+  const lights = new Map();
+  /** @type {Set<string>} light cards the pointer or focus reached: full cards at the next render */
+  const upgrade = new Set();
 
   const root = h("section", { class: "sora-root sora-gallery", "aria-label": "Video gallery" });
   const toolbar = mountToolbar(model);
@@ -119,6 +130,7 @@ export function renderGalleryView({ model, el }) {
     const want = [];
     const seen = new Set();
     let slotNo = 0;
+    const fast = measured && performance.now() - lastScroll < SCROLL_IDLE_MS;
     for (let i = range.from; i < range.to; i += 1) {
       const item = itemAt(i);
       if (!item || seen.has(item.job_id)) {
@@ -129,6 +141,16 @@ export function renderGalleryView({ model, el }) {
       }
       seen.add(item.job_id);
       let card = cards.get(item.job_id);
+      if (!card && fast && i !== active && !upgrade.has(item.job_id)) {
+        const light = lightPool.take(item, lights.get(item.job_id));
+        lights.set(item.job_id, light);
+        light.dataset.index = String(i);
+        light.setAttribute("aria-posinset", String(i + 1));
+        light.setAttribute("aria-setsize", String(count));
+        light.classList.toggle("sora-active", i === active);
+        want.push(light);
+        continue;
+      }
       if (!card) {
         card = mountCard(item, host);
         card.el.tabIndex = -1;
@@ -153,6 +175,13 @@ export function renderGalleryView({ model, el }) {
     }
     while (anchor && anchor.nextSibling) anchor.nextSibling.remove();
     if (!anchor) slab.replaceChildren();
+    for (const [id, light] of lights) {
+      if (light.parentNode === slab) continue;
+      lights.delete(id);
+      upgrade.delete(id);
+      lightPool.give(light);
+    }
+    for (const id of upgrade) if (!lights.has(id)) upgrade.delete(id);
     for (const [id, card] of cards) {
       if (seen.has(id)) continue;
       card.destroy();
@@ -173,7 +202,7 @@ export function renderGalleryView({ model, el }) {
         }
       }
     }
-    cache.prefetch(soon);
+    if (!fast) cache.prefetch(soon); // while scrolling fast, rows fly past: previews wait for the pause
     for (const id of ahead) if (!nextAhead.has(id) && !seen.has(id)) cache.drop(id);
     ahead = nextAhead;
     empty.hidden = count > 0;
@@ -206,7 +235,25 @@ export function renderGalleryView({ model, el }) {
     else if (top + rowHeight > scroller.scrollTop + view) scroller.scrollTop = top + rowHeight - view;
   };
 
-  scroller.addEventListener("scroll", schedule, { passive: true });
+  // while scrolling, rows coming into view get light cards; once it pauses, the rows on screen get full ones
+  const onScroll = () => {
+    lastScroll = performance.now();
+    if (idleTimer) clearTimeout(idleTimer);
+    idleTimer = setTimeout(() => {
+      idleTimer = null;
+      schedule();
+    }, SCROLL_IDLE_MS + 10);
+    schedule();
+  };
+  scroller.addEventListener("scroll", onScroll, { passive: true });
+  // the pointer or focus reaching a light card makes it a full card at once
+  const toFull = (/** @type {Event} */ ev) => {
+    const light = /** @type {HTMLElement} */ (ev.target).closest?.(".sora-card-light[data-job-id]");
+    if (!(light instanceof HTMLElement) || !light.dataset.jobId) return;
+    upgrade.add(light.dataset.jobId);
+    render();
+  };
+  scroller.addEventListener("pointerover", toFull);
   scroller.addEventListener("keydown", (ev) => {
     const target = /** @type {HTMLElement} */ (ev.target);
     // keys typed into a card's own controls (remix box, buttons) stay theirs
@@ -233,6 +280,7 @@ export function renderGalleryView({ model, el }) {
   scroller.addEventListener("focusin", (ev) => {
     const card = /** @type {HTMLElement} */ (ev.target).closest?.(".sora-card[data-index]");
     if (card instanceof HTMLElement) active = Number(card.dataset.index);
+    toFull(ev);
   });
 
   const resize = new ResizeObserver((entries) => {
@@ -261,6 +309,7 @@ export function renderGalleryView({ model, el }) {
   return () => {
     for (const fn of cleanups) fn();
     if (frame) cancelAnimationFrame(frame);
+    if (idleTimer) clearTimeout(idleTimer);
     for (const card of cards.values()) card.destroy();
     cards.clear();
     windows.dispose();

@@ -1538,6 +1538,60 @@ function renderCardView({ model, el }) {
   };
 }
 
+// js/src/card-light.js
+var statusClass2 = (s) => s.replace(/[^a-z_]/gi, "");
+function createLightPool() {
+  const free = [];
+  const make = () => {
+    const badge = h("span", { class: "sora-status" });
+    const model = h("span", { class: "sora-chip sora-chip-model", title: "Model" });
+    const prompt = h("p", { class: "sora-prompt" });
+    const el = h(
+      "article",
+      { class: "sora-card sora-card-light", tabindex: "-1" },
+      h("div", { class: "sora-media" }, h("div", { class: "sora-placeholder" })),
+      h("div", { class: "sora-card-body" }, h("div", { class: "sora-card-head" }, badge, h("div", { class: "sora-chips" }, model)), prompt)
+    );
+    return el;
+  };
+  const shown = /* @__PURE__ */ new WeakMap();
+  const fill = (el, item) => {
+    if (shown.get(el) === item) return;
+    shown.set(el, item);
+    const [badge, model] = (
+      /** @type {HTMLElement[]} */
+      [...el.querySelectorAll(".sora-status, .sora-chip-model")]
+    );
+    const prompt = (
+      /** @type {HTMLElement} */
+      el.querySelector(".sora-prompt")
+    );
+    const s = item.status || "";
+    el.dataset.jobId = item.job_id;
+    el.dataset.status = s;
+    badge.textContent = statusLabel(s);
+    badge.className = `sora-status sora-status-badge-${statusClass2(s)}`;
+    model.textContent = item.model || "";
+    prompt.textContent = item.prompt || "";
+  };
+  return {
+    /** A card showing `item`: `el` again when given (refilled if `item` changed), else one from the pool.
+     * @param {Item} item @param {HTMLElement} [el] */
+    take(item, el) {
+      const card = el || free.pop() || make();
+      fill(card, item);
+      return card;
+    },
+    /** @param {HTMLElement} el */
+    give(el) {
+      el.remove();
+      el.classList.remove("sora-active");
+      shown.delete(el);
+      if (free.length < 64) free.push(el);
+    }
+  };
+}
+
 // js/src/gallery-toolbar.js
 var STATUS_LABELS2 = [
   ["all", "All statuses"],
@@ -1768,6 +1822,7 @@ var GAP_PX = 12;
 var MARGIN_ROWS = 1;
 var AHEAD_ROWS = 2;
 var ESTIMATE_PX = 360;
+var SCROLL_IDLE_MS = 150;
 function renderGalleryView({ model, el }) {
   const cleanups = [];
   const requester = createRequester(model);
@@ -1783,6 +1838,11 @@ function renderGalleryView({ model, el }) {
   let active = -1;
   let focusWanted = false;
   let frame = 0;
+  let lastScroll = -Infinity;
+  let idleTimer = null;
+  const lightPool = createLightPool();
+  const lights = /* @__PURE__ */ new Map();
+  const upgrade = /* @__PURE__ */ new Set();
   const root = h("section", { class: "sora-root sora-gallery", "aria-label": "Video gallery" });
   const toolbar = mountToolbar(model);
   const scroller = h("div", { class: "sora-scroller", tabindex: "0", role: "feed", "aria-label": "Videos" });
@@ -1842,6 +1902,7 @@ function renderGalleryView({ model, el }) {
     const want = [];
     const seen = /* @__PURE__ */ new Set();
     let slotNo = 0;
+    const fast = measured && performance.now() - lastScroll < SCROLL_IDLE_MS;
     for (let i = range.from; i < range.to; i += 1) {
       const item = itemAt(i);
       if (!item || seen.has(item.job_id)) {
@@ -1852,6 +1913,16 @@ function renderGalleryView({ model, el }) {
       }
       seen.add(item.job_id);
       let card = cards.get(item.job_id);
+      if (!card && fast && i !== active && !upgrade.has(item.job_id)) {
+        const light = lightPool.take(item, lights.get(item.job_id));
+        lights.set(item.job_id, light);
+        light.dataset.index = String(i);
+        light.setAttribute("aria-posinset", String(i + 1));
+        light.setAttribute("aria-setsize", String(count));
+        light.classList.toggle("sora-active", i === active);
+        want.push(light);
+        continue;
+      }
       if (!card) {
         card = mountCard(item, host);
         card.el.tabIndex = -1;
@@ -1874,6 +1945,13 @@ function renderGalleryView({ model, el }) {
     }
     while (anchor && anchor.nextSibling) anchor.nextSibling.remove();
     if (!anchor) slab.replaceChildren();
+    for (const [id, light] of lights) {
+      if (light.parentNode === slab) continue;
+      lights.delete(id);
+      upgrade.delete(id);
+      lightPool.give(light);
+    }
+    for (const id of upgrade) if (!lights.has(id)) upgrade.delete(id);
     for (const [id, card] of cards) {
       if (seen.has(id)) continue;
       card.destroy();
@@ -1892,7 +1970,7 @@ function renderGalleryView({ model, el }) {
         }
       }
     }
-    cache.prefetch(soon);
+    if (!fast) cache.prefetch(soon);
     for (const id of ahead) if (!nextAhead.has(id) && !seen.has(id)) cache.drop(id);
     ahead = nextAhead;
     empty.hidden = count > 0;
@@ -1921,7 +1999,26 @@ function renderGalleryView({ model, el }) {
     if (top < scroller.scrollTop) scroller.scrollTop = top;
     else if (top + rowHeight > scroller.scrollTop + view) scroller.scrollTop = top + rowHeight - view;
   };
-  scroller.addEventListener("scroll", schedule, { passive: true });
+  const onScroll = () => {
+    lastScroll = performance.now();
+    if (idleTimer) clearTimeout(idleTimer);
+    idleTimer = setTimeout(() => {
+      idleTimer = null;
+      schedule();
+    }, SCROLL_IDLE_MS + 10);
+    schedule();
+  };
+  scroller.addEventListener("scroll", onScroll, { passive: true });
+  const toFull = (ev) => {
+    const light = (
+      /** @type {HTMLElement} */
+      ev.target.closest?.(".sora-card-light[data-job-id]")
+    );
+    if (!(light instanceof HTMLElement) || !light.dataset.jobId) return;
+    upgrade.add(light.dataset.jobId);
+    render2();
+  };
+  scroller.addEventListener("pointerover", toFull);
   scroller.addEventListener("keydown", (ev) => {
     const target = (
       /** @type {HTMLElement} */
@@ -1955,6 +2052,7 @@ function renderGalleryView({ model, el }) {
       ev.target.closest?.(".sora-card[data-index]")
     );
     if (card instanceof HTMLElement) active = Number(card.dataset.index);
+    toFull(ev);
   });
   const resize = new ResizeObserver((entries) => {
     const w = entries[entries.length - 1].contentRect.width;
@@ -1980,6 +2078,7 @@ function renderGalleryView({ model, el }) {
   return () => {
     for (const fn of cleanups) fn();
     if (frame) cancelAnimationFrame(frame);
+    if (idleTimer) clearTimeout(idleTimer);
     for (const card of cards.values()) card.destroy();
     cards.clear();
     windows.dispose();

@@ -33,6 +33,13 @@ def test_gallery_of_10000_scrolls_searches_filters_and_plays(lab) -> None:
     nb.wait_for(_SHOWN, "the last card after scrolling to the end", timeout_s=30, arg=COUNT - 1)
     assert page.evaluate(_CARDS) < 60, page.evaluate(_CARDS)
     assert not page.evaluate(_SHOWN, 0), "the first card is still in the DOM at the end of the list"
+    # rows that came into view while scrolling got light cards; once it pauses, the rows on screen are full cards
+    nb.wait_for(
+        f"""() => !document.querySelector('.sora-gallery .sora-card-light')
+          && !!document.querySelector('.sora-gallery .sora-card[data-index="{COUNT - 1}"] .sora-thumb')""",
+        "full cards on screen once scrolling pauses",
+        timeout_s=15,
+    )
     # and back to the top
     scroller.evaluate("(s) => { s.scrollTop = 0; }")
     nb.wait_for(_SHOWN, "the first card after scrolling back", timeout_s=30, arg=0)
