@@ -74,6 +74,7 @@ export function renderGalleryView({ model, el }) {
   const windows = createWindowCache({
     fetch: (offset, limit) => requester.request("window", { offset, limit }).then(({ result }) => result),
     onLoad: () => schedule(),
+    maxLoading: 2, // a fast scroll asks for the rows where it is, not for every block it passed
   });
   /** @param {number} i @returns {Item | undefined} */
   const itemAt = (i) => {

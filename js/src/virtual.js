@@ -51,11 +51,13 @@ export function navigate(key, index, { columns, total, perPage }) {
 /**
  * Summaries by index, fetched in blocks through `fetch(offset, limit)` (the gallery's `window` command) and
  * dropped when far from what is shown. `reset(revision, total, head)` starts over for a new result set (the
- * `items` trait holds its first rows); replies for an older revision are ignored.
+ * `items` trait holds its first rows); replies for an older revision are ignored. At most `maxLoading` blocks
+ * are asked at a time: a fast scroll passes blocks faster than they come, so the ones asked for are those wanted
+ * when a request ends (`onLoad` then runs, and the next `ensure` asks for what is wanted by then).
  * @param {{fetch: (offset: number, limit: number) => Promise<{revision: number, total: number, offset: number, items: Item[]}>,
- *          onLoad: () => void, block?: number, keepBlocks?: number}} options
+ *          onLoad: () => void, block?: number, keepBlocks?: number, maxLoading?: number}} options
  */
-export function createWindowCache({ fetch, onLoad, block = 48, keepBlocks = 12 }) {
+export function createWindowCache({ fetch, onLoad, block = 48, keepBlocks = 12, maxLoading = Infinity }) {
   /** @type {Map<number, Item[]>} block number -> its items */
   let blocks = new Map();
   /** @type {Set<number>} */
@@ -64,6 +66,7 @@ export function createWindowCache({ fetch, onLoad, block = 48, keepBlocks = 12 }
   let total = 0;
   let closed = false;
   let shown = [0, 0]; // the blocks the last `ensure` wanted
+  let skipped = false; // an `ensure` left blocks unasked (too many in flight)
   /** Forget the blocks farthest from what is shown, beyond `keepBlocks`. */
   const evict = () => {
     if (blocks.size <= keepBlocks) return;
@@ -78,6 +81,10 @@ export function createWindowCache({ fetch, onLoad, block = 48, keepBlocks = 12 }
   /** @param {number} b */
   const load = (b) => {
     if (loading.has(b) || complete(b) || closed) return;
+    if (loading.size >= maxLoading) {
+      skipped = true;
+      return;
+    }
     loading.add(b);
     const asked = revision;
     const mine = loading;
@@ -90,7 +97,13 @@ export function createWindowCache({ fetch, onLoad, block = 48, keepBlocks = 12 }
         onLoad();
       })
       .catch(() => {})
-      .finally(() => mine.delete(b));
+      .finally(() => {
+        mine.delete(b);
+        if (skipped && !closed) {
+          skipped = false;
+          onLoad(); // ask again for what is wanted now
+        }
+      });
   };
   return {
     get revision() {

@@ -1742,13 +1742,14 @@ function navigate(key, index, { columns, total, perPage }) {
     moves[key]
   ));
 }
-function createWindowCache({ fetch, onLoad, block = 48, keepBlocks = 12 }) {
+function createWindowCache({ fetch, onLoad, block = 48, keepBlocks = 12, maxLoading = Infinity }) {
   let blocks = /* @__PURE__ */ new Map();
   let loading = /* @__PURE__ */ new Set();
   let revision = -1;
   let total = 0;
   let closed = false;
   let shown = [0, 0];
+  let skipped = false;
   const evict = () => {
     if (blocks.size <= keepBlocks) return;
     const [first, last] = shown;
@@ -1759,6 +1760,10 @@ function createWindowCache({ fetch, onLoad, block = 48, keepBlocks = 12 }) {
   const complete = (b) => (blocks.get(b)?.length ?? -1) >= Math.min(block, total - b * block);
   const load = (b) => {
     if (loading.has(b) || complete(b) || closed) return;
+    if (loading.size >= maxLoading) {
+      skipped = true;
+      return;
+    }
     loading.add(b);
     const asked = revision;
     const mine = loading;
@@ -1769,7 +1774,13 @@ function createWindowCache({ fetch, onLoad, block = 48, keepBlocks = 12 }) {
       evict();
       onLoad();
     }).catch(() => {
-    }).finally(() => mine.delete(b));
+    }).finally(() => {
+      mine.delete(b);
+      if (skipped && !closed) {
+        skipped = false;
+        onLoad();
+      }
+    });
   };
   return {
     get revision() {
@@ -1855,7 +1866,9 @@ function renderGalleryView({ model, el }) {
   el.append(root);
   const windows = createWindowCache({
     fetch: (offset, limit) => requester.request("window", { offset, limit }).then(({ result }) => result),
-    onLoad: () => schedule()
+    onLoad: () => schedule(),
+    maxLoading: 2
+    // a fast scroll asks for the rows where it is, not for every block it passed
   });
   const itemAt = (i) => {
     const it = windows.get(i);

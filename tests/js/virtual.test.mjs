@@ -77,3 +77,26 @@ test("the toolbar's status filter offers every status filter of the kernel, canc
   assert.deepEqual(STATUS_LABELS.map(([value]) => value), kernel);
   assert.equal(STATUS_LABELS.find(([v]) => v === "cancelled")[1], "Cancelled");
 });
+
+test("the window cache asks for at most maxLoading blocks at a time, then for what is wanted by then", async () => {
+  const asked = [];
+  /** @type {Array<() => void>} */
+  const pending = [];
+  const fetch = (offset, limit) => {
+    asked.push(offset);
+    return new Promise((resolve) => pending.push(() => resolve({ revision: 1, total: 1000, offset, items: Array.from({ length: limit }, (_, k) => ({ job_id: `job_${offset + k}` })) })));
+  };
+  let wanted = [0, 40];
+  const cache = createWindowCache({ fetch, onLoad: () => cache.ensure(...wanted), block: 10, maxLoading: 2 });
+  cache.reset(1, 1000, []);
+  cache.ensure(...wanted);
+  assert.deepEqual(asked, [0, 10]); // 20 and 30 wait
+  wanted = [500, 520]; // scrolled on meanwhile: 20 and 30 are no longer wanted
+  pending.shift()();
+  await new Promise((r) => setTimeout(r, 0));
+  assert.deepEqual(asked, [0, 10, 500]);
+  pending.shift()();
+  await new Promise((r) => setTimeout(r, 0));
+  assert.deepEqual(asked, [0, 10, 500, 510]);
+  cache.dispose();
+});
