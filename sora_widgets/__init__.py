@@ -20,6 +20,7 @@ _EXPORTS: dict[str, str] = {
     "agenerate": "api",
     "jobs": "api",
     "get_job": "api",
+    "job_catalog": "api",
     "resume": "resuming",
     "on_job_added": "api",
     "estimate_cost": "api",

@@ -22,6 +22,7 @@ from typing import Any
 
 from . import embedded
 from .backend_setup import build_engine
+from .catalog import Catalog
 from .config import LIMITS, Backend, check_arguments, limits_of, merge, plan
 from .engine import Engine
 from .job import VideoJob
@@ -305,6 +306,12 @@ async def agenerate(
 def jobs() -> list[VideoJob]:
     """Every journaled job under ``home``, from this and earlier processes, oldest first."""
     return session().jobs()
+
+
+def job_catalog() -> Catalog:
+    """Search, filters, counts and windows over every journaled job (what ``sw.Gallery`` shows); starts nothing."""
+    sess = session()
+    return Catalog(sess.journal, sess)
 
 
 def get_job(key: str) -> VideoJob:

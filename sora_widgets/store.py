@@ -20,6 +20,7 @@ from typing import Any
 import platformdirs
 
 from .capability_store import ensure_schema as ensure_capability_schema
+from .catalog_schema import ensure_schema as ensure_catalog_schema
 from .errors import DiskFullError, JournalCorruptError, StorageError
 from .journal_recovery import has_media_jobs, rows_from_media, set_aside
 from .leases import ensure_table as ensure_lease_table
@@ -138,6 +139,7 @@ class Journal:
                 ensure_lease_table(db)
                 ensure_capability_schema(db)
                 add_lineage_columns(db)
+                ensure_catalog_schema(db)
         except BaseException:
             db.close()
             raise

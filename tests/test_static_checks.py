@@ -42,6 +42,8 @@ CORE_MODULES = [
     "sora_widgets/emulator",
     "sora_widgets/capabilities.py",
     "sora_widgets/capability_store.py",
+    "sora_widgets/catalog.py",
+    "sora_widgets/catalog_schema.py",
     "sora_widgets/schedule.py",
 ]
 

@@ -1,28 +1,36 @@
 // @ts-check
-// sw.Gallery: every journaled job, filtered and paged. Only the page on screen has cards (and fetches
-// media). Columns follow the width (gridLayout: no half-empty rows on a full page); paging keeps the
-// gallery's top in view; cards have a stable estimated height so off-screen ones do not shift the page.
+// sw.Gallery: every journaled job (10,000 and more) in one virtual, scrolling grid. The kernel searches,
+// filters and sorts in the journal; the view holds only the summaries near what is shown (virtual.js's window
+// cache, filled by the `window` command) and has cards only for the rows on screen plus a margin. Every row has
+// the same height (measured once per width), so the scrollbar is exact and nothing jumps; previews are asked
+// for the cards on screen and the rows just ahead, and dropped (object URLs revoked) once they scroll away.
+// Keyboard: arrows, Page Up/Down, Home/End move across the whole list; Enter plays the current card.
 
-import { collectionItems, errorBanner, itemLookup, reconcileCards } from "./collection.js";
-import { h, liveRegion, nextId, select } from "./dom.js";
-import { distinct, filterItems, gridLayout, pageOf } from "./layout.js";
+import { errorBanner } from "./collection.js";
+import { listen } from "./events.js";
+import { mountCard } from "./card.js";
+import { createLightPool } from "./card-light.js";
+import { h, liveRegion } from "./dom.js";
+import { mountToolbar } from "./gallery-toolbar.js";
 import { createMediaCache } from "./media.js";
 import { createRequester } from "./protocol.js";
 import { createTicker } from "./progress.js";
+import { columnsFor, createWindowCache, navigate, visibleRange } from "./virtual.js";
 
 /** @typedef {import("./types.js").Model} Model */
+/** @typedef {import("./types.js").Item} Item */
+/** @typedef {import("./card.js").Card} Card */
 
-const STATUS_FILTERS = [
-  ["all", "All statuses"],
-  ["running", "In progress"],
-  ["completed", "Ready"],
-  ["failed", "Failed"],
-  ["expired", "Expired"],
-];
-
-/** Narrowest card that keeps its actions usable (the grid's min column), and the gap between cards. */
+/** Narrowest card that keeps its actions usable, and the gap between cards. */
 const MIN_CARD_PX = 260;
 const GAP_PX = 12;
+/** Rows kept in the DOM above and below the viewport, and rows whose thumbnails are fetched ahead. */
+const MARGIN_ROWS = 1;
+const AHEAD_ROWS = 2;
+/** A card's height before one was measured. */
+const ESTIMATE_PX = 360;
+/** While the list scrolls (a scroll event less than this ago), new rows get light cards (card-light.js). */
+const SCROLL_IDLE_MS = 150;
 
 /** @param {{model: Model, el: HTMLElement}} ctx */
 export function renderGalleryView({ model, el }) {
@@ -32,161 +40,280 @@ export function renderGalleryView({ model, el }) {
   const cache = createMediaCache(requester);
   const ticker = createTicker();
   const live = liveRegion();
-  /** @type {Map<string, import("./card.js").Card>} */
+  /** @type {Map<string, Card>} job id -> its card (only the rows near the viewport) */
   const cards = new Map();
-  let page = 0;
+  /** @type {Set<string>} jobs whose thumbnails were asked ahead of their cards */
+  let ahead = new Set();
   let width = 0;
+  let columns = 1;
+  let rowHeight = ESTIMATE_PX + GAP_PX;
+  let measured = false;
+  let active = -1; // keyboard position in the whole list
+  let focusWanted = false;
+  let frame = 0;
+  let lastScroll = -Infinity;
+  /** @type {ReturnType<typeof setTimeout> | null} */
+  let idleTimer = null;
+  const lightPool = createLightPool();
+  /** @type {Map<string, HTMLElement>} job id -> its light card (rows that came into view while scrolling) */
+  const lights = new Map();
+  /** @type {Set<string>} light cards the pointer or focus reached: full cards at the next render */
+  const upgrade = new Set();
 
   const root = h("section", { class: "sora-root sora-gallery", "aria-label": "Video gallery" });
-  const searchId = nextId("search");
-  const search = h("input", { id: searchId, type: "search", class: "sora-input sora-search", placeholder: "Search prompts", "aria-label": "Search prompts" });
-  const st = select("Status", nextId("status"));
-  const md = select("Model", nextId("gmodel"));
-  const count = h("span", { class: "sora-count", "aria-live": "polite" });
-  const toolbar = h("div", { class: "sora-toolbar" }, h("div", { class: "sora-field sora-field-search" }, h("label", { for: searchId, class: "sora-label", text: "Search" }), search), st.field, md.field, h("span", { class: "sora-spacer" }), count);
-  const cardsEl = h("div", { class: "sora-cards sora-grid" });
+  const toolbar = mountToolbar(model);
+  const scroller = h("div", { class: "sora-scroller", tabindex: "0", role: "feed", "aria-label": "Videos" });
+  const space = h("div", { class: "sora-vspace" });
+  const slab = h("div", { class: "sora-cards sora-grid sora-vgrid" });
+  space.append(slab);
+  scroller.append(space);
   const empty = h("p", { class: "sora-empty", hidden: true });
-  const prev = h("button", { type: "button", class: "sora-btn sora-btn-ghost", text: "‹ Newer" });
-  const next = h("button", { type: "button", class: "sora-btn sora-btn-ghost", text: "Older ›" });
-  const pageText = h("span", { class: "sora-page-text" });
-  const pager = h("nav", { class: "sora-pager", "aria-label": "Pages" }, prev, pageText, next);
-  root.append(toolbar, cardsEl, empty, pager, errorBanner(model, cleanups), live.el);
+  root.append(toolbar.el, scroller, empty, errorBanner(model, cleanups), live.el);
   el.append(root);
 
-  st.sel.replaceChildren(...STATUS_FILTERS.map(([v, label]) => h("option", { value: v, text: label })));
-  st.sel.value = model.get("status_filter") || "all";
-  search.value = model.get("search") || "";
-
-  const lookup = itemLookup(() => collectionItems(model));
+  const windows = createWindowCache({
+    fetch: (offset, limit) => requester.request("window", { offset, limit }).then(({ result }) => result),
+    onLoad: () => schedule(),
+    maxLoading: 2, // a fast scroll asks for the rows where it is, not for every block it passed
+  });
+  /** @param {number} i @returns {Item | undefined} */
+  const itemAt = (i) => {
+    const it = windows.get(i);
+    if (!it) return undefined;
+    const upd = (model.get("live") || {})[it.job_id];
+    return upd ? { ...it, ...upd } : it;
+  };
   /** @type {import("./types.js").CardHost} */
   const host = {
     request: (cmd, args, opts) => requester.request(cmd, args, opts),
     media: (item, variant) => cache.get(item, variant),
     ticker,
     announce: live.say,
-    lookup: lookup.get,
+    lookup: (jobId) => {
+      const i = windows.indexOf(jobId);
+      return i >= 0 ? itemAt(i) : undefined;
+    },
     tracksJobs: true,
   };
 
-  /** Columns and the effective page size for the current width (before the first measure: the trait's). */
-  const layout = () => {
-    const wanted = model.get("page_size") || 24;
-    return width > 0 ? gridLayout(width, wanted, { minCard: MIN_CARD_PX, gap: GAP_PX }) : { columns: 0, pageSize: wanted };
-  };
-  let pageSize = layout().pageSize;
+  const total = () => Math.max(0, model.get("total") || 0);
 
-  // a card's height, measured on laid-out cards (the median of the first few): the estimate the off-screen
-  // cards of a big page keep (content-visibility), so scrolling does not shift the page when they render
-  let measured = 0;
-  const measureCard = () => {
-    const heights = [];
-    for (const c of [...cardsEl.children].slice(0, 12)) {
-      // a skipped card (content-visibility) reports the estimate itself, not its height
-      const shown = typeof c.checkVisibility === "function" ? c.checkVisibility({ contentVisibilityAuto: true }) : true;
-      const hgt = c.getBoundingClientRect().height;
-      if (shown && hgt > 0) heights.push(hgt);
-    }
-    if (!heights.length) return;
-    heights.sort((x, y) => x - y);
-    const median = heights[Math.floor(heights.length / 2)];
-    if (Math.abs(median - measured) > 1) {
-      measured = median;
-      cardsEl.style.setProperty("--sora-card-h", `${Math.round(median)}px`);
+  /** Every row the same height: the tallest card of the first screen, measured unconstrained. */
+  const measure = () => {
+    if (measured || !cards.size) return;
+    slab.classList.add("sora-measuring");
+    let tallest = 0;
+    for (const card of cards.values()) tallest = Math.max(tallest, card.el.getBoundingClientRect().height);
+    slab.classList.remove("sora-measuring");
+    if (tallest > 0) {
+      measured = true;
+      rowHeight = Math.ceil(tallest) + GAP_PX;
+      slab.style.setProperty("--sora-card-h", `${Math.ceil(tallest)}px`);
+      render();
     }
   };
-  // a gallery rendered below the fold has no laid-out card yet: measure when it scrolls into view
-  const seen = new IntersectionObserver((entries) => {
-    if (entries.some((e) => e.isIntersecting)) requestAnimationFrame(measureCard);
+
+  const placeholder = () => h("div", { class: "sora-card sora-card-slot", "aria-hidden": "true" });
+  /** @type {HTMLElement[]} */
+  let slots = [];
+
+  const render = () => {
+    frame = 0;
+    const count = total();
+    root.dataset.count = String(count);
+    root.dataset.revision = String(windows.revision);
+    const range = visibleRange({ scrollTop: scroller.scrollTop, viewport: scroller.clientHeight || 800, rowHeight, columns, total: count, margin: MARGIN_ROWS });
+    space.style.height = `${Math.max(0, range.rows * rowHeight - GAP_PX)}px`;
+    slab.style.transform = `translateY(${range.firstRow * rowHeight}px)`;
+    windows.ensure(range.from, Math.min(count, range.to + AHEAD_ROWS * columns));
+    // cards for the loaded items of the range, slots (same size) for the rest
+    /** @type {HTMLElement[]} */
+    const want = [];
+    const seen = new Set();
+    let slotNo = 0;
+    const fast = measured && performance.now() - lastScroll < SCROLL_IDLE_MS;
+    for (let i = range.from; i < range.to; i += 1) {
+      const item = itemAt(i);
+      if (!item || seen.has(item.job_id)) {
+        slots[slotNo] ||= placeholder();
+        want.push(slots[slotNo]);
+        slotNo += 1;
+        continue;
+      }
+      seen.add(item.job_id);
+      let card = cards.get(item.job_id);
+      if (!card && fast && i !== active && !upgrade.has(item.job_id)) {
+        const light = lightPool.take(item, lights.get(item.job_id));
+        lights.set(item.job_id, light);
+        light.dataset.index = String(i);
+        light.setAttribute("aria-posinset", String(i + 1));
+        light.setAttribute("aria-setsize", String(count));
+        light.classList.toggle("sora-active", i === active);
+        want.push(light);
+        continue;
+      }
+      if (!card) {
+        card = mountCard(item, host);
+        card.el.tabIndex = -1;
+        cards.set(item.job_id, card);
+      } else if (card.item !== item && JSON.stringify(card.item) !== JSON.stringify(item)) {
+        card.update(item);
+      }
+      card.el.setAttribute("aria-posinset", String(i + 1));
+      card.el.setAttribute("aria-setsize", String(count));
+      card.el.dataset.index = String(i);
+      card.el.classList.toggle("sora-active", i === active);
+      want.push(card.el);
+    }
+    slots = slots.slice(0, Math.max(slotNo, 8));
+    // in order, moving only what is out of place (a playing video is never taken out of the DOM)
+    /** @type {Element | null} */
+    let anchor = null;
+    for (const node of want) {
+      const next = anchor ? anchor.nextSibling : slab.firstChild;
+      if (next !== node) slab.insertBefore(node, next);
+      anchor = node;
+    }
+    while (anchor && anchor.nextSibling) anchor.nextSibling.remove();
+    if (!anchor) slab.replaceChildren();
+    for (const [id, light] of lights) {
+      if (light.parentNode === slab) continue;
+      lights.delete(id);
+      upgrade.delete(id);
+      lightPool.give(light);
+    }
+    for (const id of upgrade) if (!lights.has(id)) upgrade.delete(id);
+    for (const [id, card] of cards) {
+      if (seen.has(id)) continue;
+      card.destroy();
+      cards.delete(id);
+      if (!ahead.has(id)) cache.drop(id);
+    }
+    // thumbnails of the rows just below (and above) the range, after those on screen; the rest let go
+    const nextAhead = new Set();
+    /** @type {Item[]} */
+    const soon = [];
+    const edges = [range.to, Math.min(count, range.to + AHEAD_ROWS * columns), Math.max(0, range.from - columns), range.from];
+    for (const [a, b] of [[edges[0], edges[1]], [edges[2], edges[3]]]) {
+      for (let i = a; i < b; i += 1) {
+        const it = itemAt(i);
+        if (it && !seen.has(it.job_id)) {
+          soon.push(it);
+          nextAhead.add(it.job_id);
+        }
+      }
+    }
+    if (!fast) cache.prefetch(soon); // while scrolling fast, rows fly past: previews wait for the pause
+    for (const id of ahead) if (!nextAhead.has(id) && !seen.has(id)) cache.drop(id);
+    ahead = nextAhead;
+    empty.hidden = count > 0;
+    scroller.hidden = count === 0;
+    empty.textContent = (model.get("all_count") || 0) > 0 ? "Nothing matches these filters." : "No videos yet. Generate one with sw.GeneratorPanel() or %sora.";
+    if (focusWanted && active >= 0) {
+      const card = [...cards.values()].find((c) => c.el.dataset.index === String(active));
+      if (card) {
+        focusWanted = false;
+        card.el.focus(); // the page scrolls too when the list is partly off screen
+      }
+    }
+    if (!measured) requestAnimationFrame(measure);
+  };
+  const schedule = () => {
+    if (!frame) frame = requestAnimationFrame(render);
+  };
+
+  const restart = () => {
+    windows.reset(model.get("revision") || 0, total(), model.get("items") || []);
+    toolbar.sync();
+    render();
+  };
+
+  /** Scroll so that item `i`'s row is in view (the least movement). @param {number} i */
+  const reveal = (i) => {
+    const top = Math.floor(i / columns) * rowHeight;
+    const view = scroller.clientHeight;
+    if (top < scroller.scrollTop) scroller.scrollTop = top;
+    else if (top + rowHeight > scroller.scrollTop + view) scroller.scrollTop = top + rowHeight - view;
+  };
+
+  // while scrolling, rows coming into view get light cards; once it pauses, the rows on screen get full ones
+  const onScroll = () => {
+    lastScroll = performance.now();
+    if (idleTimer) clearTimeout(idleTimer);
+    idleTimer = setTimeout(() => {
+      idleTimer = null;
+      schedule();
+    }, SCROLL_IDLE_MS + 10);
+    schedule();
+  };
+  scroller.addEventListener("scroll", onScroll, { passive: true });
+  // the pointer or focus reaching a light card makes it a full card at once
+  const toFull = (/** @type {Event} */ ev) => {
+    const light = /** @type {HTMLElement} */ (ev.target).closest?.(".sora-card-light[data-job-id]");
+    if (!(light instanceof HTMLElement) || !light.dataset.jobId) return;
+    upgrade.add(light.dataset.jobId);
+    render();
+  };
+  scroller.addEventListener("pointerover", toFull);
+  scroller.addEventListener("keydown", (ev) => {
+    const target = /** @type {HTMLElement} */ (ev.target);
+    // keys typed into a card's own controls (remix box, buttons) stay theirs
+    if (target !== scroller && !target.classList.contains("sora-card")) return;
+    if (ev.key === "Enter" && active >= 0) {
+      const card = [...cards.values()].find((c) => c.el.dataset.index === String(active));
+      const play = /** @type {HTMLButtonElement | null | undefined} */ (card?.el.querySelector(".sora-media button[aria-label='Play video'], .sora-media button"));
+      if (play) {
+        ev.preventDefault();
+        play.click();
+      }
+      return;
+    }
+    const perPage = Math.max(1, Math.floor(scroller.clientHeight / rowHeight)) * columns;
+    const to = navigate(ev.key, active, { columns, total: total(), perPage });
+    if (to == null) return;
+    ev.preventDefault();
+    active = to;
+    focusWanted = true;
+    reveal(to);
+    render();
   });
-  seen.observe(cardsEl);
-  cleanups.push(() => seen.disconnect());
+  // clicking or tabbing into a card makes it the keyboard position
+  scroller.addEventListener("focusin", (ev) => {
+    const card = /** @type {HTMLElement} */ (ev.target).closest?.(".sora-card[data-index]");
+    if (card instanceof HTMLElement) active = Number(card.dataset.index);
+    toFull(ev);
+  });
 
-  const refresh = () => {
-    lookup.invalidate();
-    const all = collectionItems(model);
-    const models = distinct(all, "model");
-    const wantedModel = md.sel.value || model.get("model_filter") || "all";
-    md.sel.replaceChildren(h("option", { value: "all", text: "All models" }), ...models.map((v) => h("option", { value: v, text: v })));
-    md.sel.value = models.includes(wantedModel) ? wantedModel : "all";
-    const filtered = filterItems(all, { status: st.sel.value, model: md.sel.value, query: search.value });
-    const view = pageOf(filtered, page, pageSize);
-    page = view.page;
-    root.dataset.count = String(filtered.length);
-    count.textContent = filtered.length === all.length ? `${all.length} video${all.length === 1 ? "" : "s"}` : `${filtered.length} of ${all.length}`;
-    // only the visible page has cards (and fetches media); the others cost nothing
-    reconcileCards(cardsEl, cards, view.items, host, all);
-    // the next page's thumbnails, after everything on this one: paging on shows them at once
-    if (view.page + 1 < view.pages) cache.prefetch(pageOf(filtered, view.page + 1, pageSize).items);
-    empty.hidden = filtered.length > 0;
-    empty.textContent = all.length ? "Nothing matches these filters." : "No videos yet. Generate one with sw.GeneratorPanel() or %sora.";
-    pager.hidden = view.pages <= 1;
-    pageText.textContent = `Page ${view.page + 1} of ${view.pages}`;
-    prev.disabled = view.page === 0;
-    next.disabled = view.page >= view.pages - 1;
-    if (!measured) requestAnimationFrame(measureCard);
-  };
-
-  const applyLayout = () => {
-    const { columns, pageSize: size } = layout();
-    if (columns > 0) {
-      cardsEl.style.setProperty("--sora-columns", String(columns));
-      cardsEl.dataset.columns = String(columns);
-    }
-    if (size !== pageSize) {
-      // keep the first card shown on screen when the page size follows the width
-      page = Math.floor((page * pageSize) / size);
-      pageSize = size;
-      refresh();
-    }
-    measured = 0;
-    requestAnimationFrame(measureCard);
-  };
   const resize = new ResizeObserver((entries) => {
     const w = entries[entries.length - 1].contentRect.width;
     if (!(w > 0) || Math.abs(w - width) < 1) return;
     width = w;
-    applyLayout();
+    const first = Math.floor(scroller.scrollTop / rowHeight) * columns; // keep the first card shown in view
+    columns = columnsFor(w, MIN_CARD_PX, GAP_PX);
+    slab.style.setProperty("--sora-columns", String(columns));
+    slab.dataset.columns = String(columns);
+    measured = false;
+    render();
+    scroller.scrollTop = Math.floor(first / columns) * rowHeight;
   });
-  resize.observe(root);
+  resize.observe(scroller);
   cleanups.push(() => resize.disconnect());
 
-  /** Page by `delta`, then bring the gallery's top into view (the pager sits at the bottom of a long page). @param {number} delta */
-  const turn = (delta) => {
-    page += delta;
-    refresh();
-    const top = root.getBoundingClientRect().top;
-    if (top < 0 || top > window.innerHeight) root.scrollIntoView({ block: "start" });
-  };
-
-  const resetAndRefresh = () => {
-    page = 0;
-    refresh();
-  };
-  search.addEventListener("input", resetAndRefresh);
-  st.sel.addEventListener("change", resetAndRefresh);
-  md.sel.addEventListener("change", resetAndRefresh);
-  prev.addEventListener("click", () => turn(-1));
-  next.addEventListener("click", () => turn(1));
-  const onItems = () => {
-    // forget media of jobs that left the list (deleted)
-    const ids = new Set((model.get("items") || []).map((/** @type {{job_id: string}} */ it) => it.job_id));
-    for (const id of cards.keys()) if (!ids.has(id)) cache.drop(id);
-    refresh();
-  };
-  const onPageSize = () => {
-    pageSize = layout().pageSize;
-    applyLayout();
-    refresh();
-  };
-  model.on("change:items change:live", onItems);
-  model.on("change:page_size", onPageSize);
-  cleanups.push(() => model.off("change:items change:live", onItems), () => model.off("change:page_size", onPageSize));
-  refresh();
+  const onFacets = () => toolbar.sync();
+  cleanups.push(
+    listen(model, "change:revision", () => restart()),
+    listen(model, "change:live", () => schedule()),
+    listen(model, "change:facets change:search change:status_filter change:model_filter change:backend_filter change:sort_by change:sort_desc change:created_from change:created_to change:cost_max", onFacets),
+  );
+  restart();
 
   return () => {
     for (const fn of cleanups) fn();
+    if (frame) cancelAnimationFrame(frame);
+    if (idleTimer) clearTimeout(idleTimer);
     for (const card of cards.values()) card.destroy();
     cards.clear();
+    windows.dispose();
     ticker.dispose();
     requester.dispose();
     cache.dispose();

@@ -22,6 +22,8 @@ export {
   orientationOf, parseSize, quotePrompt, remixLabel, statusLabel, TERMINAL_STATUSES,
 } from "./format.js";
 export { coverCrop, distinct, filterItems, gridLayout, pageOf } from "./layout.js";
+export { columnsFor, createWindowCache, navigate, visibleRange } from "./virtual.js";
+export { dayStart, dayValue } from "./gallery-toolbar.js";
 export { bytesToDataUrl, DATA_URL_MAX_BYTES, readDownloadReply } from "./media.js";
 export { createProgressModel, createTicker, easeRemaining, PROGRESS_CEILING, progressText } from "./progress.js";
 export { COMMAND_KIND, createPreviewBatcher, createRequester, PREVIEW_LANES, RESPONSE_KIND } from "./protocol.js";

@@ -574,9 +574,9 @@ function createMediaCache(requester) {
 
 // js/src/card-export.js
 function exportArgs(format, start, end, now) {
-  const num = (v) => v.trim() === "" || !Number.isFinite(Number(v)) ? null : Number(v);
+  const num2 = (v) => v.trim() === "" || !Number.isFinite(Number(v)) ? null : Number(v);
   if (format === "png") return { format, t: Math.max(0, now || 0) };
-  return { format, start: num(start), end: num(end) };
+  return { format, start: num2(start), end: num2(end) };
 }
 function mountExportMenu(current, host, root, say) {
   const toggle = h("button", { type: "button", class: "sora-btn sora-btn-ghost sora-export-toggle", text: "Export", "aria-expanded": "false", "aria-haspopup": "true" });
@@ -1551,62 +1551,302 @@ function renderCardView({ model, el }) {
   };
 }
 
-// js/src/layout.js
-function filterItems(items, { status = "", model = "", query = "" } = {}) {
-  const q = String(query || "").trim().toLowerCase();
-  const terms = q ? q.split(/\s+/) : [];
-  const out = items.filter((it) => {
-    if (status && status !== "all") {
-      if (status === "running" ? isTerminal(it.status) : it.status !== status) return false;
+// js/src/card-light.js
+var statusClass2 = (s) => s.replace(/[^a-z_]/gi, "");
+function createLightPool() {
+  const free = [];
+  const make = () => {
+    const badge = h("span", { class: "sora-status" });
+    const model = h("span", { class: "sora-chip sora-chip-model", title: "Model" });
+    const prompt = h("p", { class: "sora-prompt" });
+    const el = h(
+      "article",
+      { class: "sora-card sora-card-light", tabindex: "-1" },
+      h("div", { class: "sora-media" }, h("div", { class: "sora-placeholder" })),
+      h("div", { class: "sora-card-body" }, h("div", { class: "sora-card-head" }, badge, h("div", { class: "sora-chips" }, model)), prompt)
+    );
+    return el;
+  };
+  const shown = /* @__PURE__ */ new WeakMap();
+  const fill = (el, item) => {
+    if (shown.get(el) === item) return;
+    shown.set(el, item);
+    const [badge, model] = (
+      /** @type {HTMLElement[]} */
+      [...el.querySelectorAll(".sora-status, .sora-chip-model")]
+    );
+    const prompt = (
+      /** @type {HTMLElement} */
+      el.querySelector(".sora-prompt")
+    );
+    const s = item.status || "";
+    el.dataset.jobId = item.job_id;
+    el.dataset.status = s;
+    badge.textContent = statusLabel(s);
+    badge.className = `sora-status sora-status-badge-${statusClass2(s)}`;
+    model.textContent = item.model || "";
+    prompt.textContent = item.prompt || "";
+  };
+  return {
+    /** A card showing `item`: `el` again when given (refilled if `item` changed), else one from the pool.
+     * @param {Item} item @param {HTMLElement} [el] */
+    take(item, el) {
+      const card = el || free.pop() || make();
+      fill(card, item);
+      return card;
+    },
+    /** @param {HTMLElement} el */
+    give(el) {
+      el.remove();
+      el.classList.remove("sora-active");
+      shown.delete(el);
+      if (free.length < 64) free.push(el);
     }
-    if (model && model !== "all" && it.model !== model) return false;
-    if (terms.length) {
-      const hay = `${it.prompt || ""} ${it.video_id || ""} ${it.job_id || ""}`.toLowerCase();
-      if (!terms.every((t) => hay.includes(t))) return false;
-    }
-    return true;
-  });
-  return out.sort((a, b) => (b.created_at ?? Infinity) - (a.created_at ?? Infinity));
-}
-function pageOf(items, page, pageSize) {
-  const size = Math.max(1, pageSize | 0);
-  const pages = Math.max(1, Math.ceil(items.length / size));
-  const p = clamp(page | 0, 0, pages - 1);
-  return { items: items.slice(p * size, (p + 1) * size), page: p, pages };
-}
-function distinct(items, key) {
-  return [...new Set(items.map((it) => it[key]).filter((v) => v != null && v !== ""))].sort();
-}
-function gridLayout(width, pageSize, { minCard = 260, maxCard = 560, gap = 12 } = {}) {
-  const size = Math.max(1, pageSize | 0);
-  const fit = Math.max(1, Math.floor((Math.max(0, width) + gap) / (minCard + gap)));
-  if (size <= fit) {
-    const atLeast = Math.max(1, Math.ceil((width + gap) / (maxCard + gap)));
-    const columns = Math.min(fit, Math.max(size, atLeast));
-    return { columns, pageSize: size };
-  }
-  for (let c = fit; c >= Math.max(1, Math.ceil(fit * 0.6)); c -= 1) {
-    if (size % c === 0) return { columns: c, pageSize: size };
-  }
-  return { columns: fit, pageSize: fit * Math.max(1, Math.round(size / fit)) };
-}
-function coverCrop(srcW, srcH, dstW, dstH) {
-  const scale = Math.max(dstW / srcW, dstH / srcH);
-  const sw = Math.min(srcW, dstW / scale);
-  const sh = Math.min(srcH, dstH / scale);
-  return { sx: (srcW - sw) / 2, sy: (srcH - sh) / 2, sw, sh };
+  };
 }
 
-// js/src/gallery.js
-var STATUS_FILTERS = [
+// js/src/gallery-toolbar.js
+var STATUS_LABELS2 = [
   ["all", "All statuses"],
   ["running", "In progress"],
   ["completed", "Ready"],
   ["failed", "Failed"],
+  ["cancelled", "Cancelled"],
   ["expired", "Expired"]
 ];
+var SORTS = (
+  /** @type {const} */
+  [
+    ["date-desc", "Newest first", "date", true],
+    ["date-asc", "Oldest first", "date", false],
+    ["cost-desc", "Most expensive", "cost", true],
+    ["cost-asc", "Cheapest", "cost", false],
+    ["duration-desc", "Longest clips", "duration", true],
+    ["duration-asc", "Shortest clips", "duration", false]
+  ]
+);
+var num = (n) => Number(n || 0).toLocaleString("en-US");
+function dayStart(value) {
+  if (!value) return null;
+  const t = (/* @__PURE__ */ new Date(`${value}T00:00:00`)).getTime();
+  return Number.isFinite(t) ? t / 1e3 : null;
+}
+function dayValue(seconds) {
+  if (seconds == null || !Number.isFinite(seconds)) return "";
+  const d = new Date(seconds * 1e3);
+  const pad = (x) => String(x).padStart(2, "0");
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
+function mountToolbar(model) {
+  const searchId = nextId("search");
+  const search = h("input", { id: searchId, type: "search", class: "sora-input sora-search", placeholder: "Search prompts", "aria-label": "Search prompts" });
+  const st = select("Status", nextId("status"));
+  const md = select("Model", nextId("gmodel"));
+  const be = select("Backend", nextId("gbackend"));
+  const so = select("Sort", nextId("gsort"));
+  const fromId = nextId("gfrom");
+  const toId = nextId("gto");
+  const costId = nextId("gcost");
+  const from = h("input", { id: fromId, type: "date", class: "sora-input" });
+  const to = h("input", { id: toId, type: "date", class: "sora-input" });
+  const cost = h("input", { id: costId, type: "number", min: "0", step: "0.05", class: "sora-input", placeholder: "any" });
+  const field = (id, label, input) => h("div", { class: "sora-field sora-field-narrow" }, h("label", { for: id, class: "sora-label", text: label }), input);
+  const count = h("span", { class: "sora-count", "aria-live": "polite" });
+  const el = h(
+    "div",
+    { class: "sora-toolbar" },
+    h("div", { class: "sora-field sora-field-search" }, h("label", { for: searchId, class: "sora-label", text: "Search" }), search),
+    st.field,
+    md.field,
+    be.field,
+    so.field,
+    field(fromId, "From", from),
+    field(toId, "To", to),
+    field(costId, "Max cost ($)", cost),
+    h("span", { class: "sora-spacer" }),
+    count
+  );
+  so.sel.replaceChildren(...SORTS.map(([v, label]) => h("option", { value: v, text: label })));
+  const send = (values) => {
+    if (!model.set) return;
+    for (const [k, v] of Object.entries(values)) model.set(k, v);
+    model.save_changes?.();
+  };
+  search.addEventListener("input", () => send({ search: search.value }));
+  st.sel.addEventListener("change", () => send({ status_filter: st.sel.value }));
+  md.sel.addEventListener("change", () => send({ model_filter: md.sel.value }));
+  be.sel.addEventListener("change", () => send({ backend_filter: be.sel.value }));
+  so.sel.addEventListener("change", () => {
+    const pick = SORTS.find(([v]) => v === so.sel.value) || SORTS[0];
+    send({ sort_by: pick[2], sort_desc: pick[3] });
+  });
+  from.addEventListener("change", () => send({ created_from: dayStart(from.value) }));
+  to.addEventListener("change", () => {
+    const start = dayStart(to.value);
+    send({ created_to: start == null ? null : start + 86400 });
+  });
+  cost.addEventListener("change", () => {
+    const v = cost.value === "" ? null : Number(cost.value);
+    send({ cost_max: v != null && Number.isFinite(v) ? v : null });
+  });
+  const fill = (sel, facet, current, allLabel) => {
+    const values = Object.keys(facet);
+    if (current !== "all" && !values.includes(current)) values.push(current);
+    const total = Object.values(facet).reduce((a, b) => a + b, 0);
+    sel.replaceChildren(h("option", { value: "all", text: `${allLabel} (${num(total)})` }), ...values.map((v) => h("option", { value: v, text: `${v} (${num(facet[v] || 0)})` })));
+    sel.value = current;
+  };
+  const sync = () => {
+    const facets = model.get("facets") || {};
+    const statuses = facets.status || {};
+    st.sel.replaceChildren(...STATUS_LABELS2.map(([v, label]) => h("option", { value: v, text: `${label} (${num(statuses[v])})` })));
+    st.sel.value = model.get("status_filter") || "all";
+    fill(md.sel, facets.model || {}, model.get("model_filter") || "all", "All models");
+    const backends = facets.backend || {};
+    const backend = model.get("backend_filter") || "all";
+    fill(be.sel, backends, backend, "All backends");
+    be.field.hidden = Object.keys(backends).length < 2 && backend === "all";
+    const sortBy = model.get("sort_by") || "date";
+    const desc = model.get("sort_desc") !== false;
+    so.sel.value = `${sortBy}-${desc ? "desc" : "asc"}`;
+    const text = model.get("search") || "";
+    if (search.value !== text && document.activeElement !== search) search.value = text;
+    from.value = dayValue(model.get("created_from"));
+    const until = model.get("created_to");
+    to.value = until == null ? "" : dayValue(until - 86400);
+    const max = model.get("cost_max");
+    if (document.activeElement !== cost) cost.value = max == null ? "" : String(max);
+    const total = model.get("total") || 0;
+    const all = model.get("all_count") || 0;
+    count.textContent = total === all ? `${num(total)} video${total === 1 ? "" : "s"}` : `${num(total)} of ${num(all)}`;
+  };
+  return { el, search, sync };
+}
+
+// js/src/virtual.js
+function columnsFor(width, minCard, gap) {
+  return Math.max(1, Math.floor((Math.max(0, width) + gap) / (minCard + gap)));
+}
+function visibleRange({ scrollTop, viewport, rowHeight, columns, total, margin = 1 }) {
+  const rows = Math.ceil(total / Math.max(1, columns));
+  const h2 = Math.max(1, rowHeight);
+  const firstRow = Math.max(0, Math.min(rows, Math.floor(scrollTop / h2) - margin));
+  const lastRow = Math.max(firstRow, Math.min(rows, Math.ceil((scrollTop + viewport) / h2) + margin));
+  return { firstRow, lastRow, rows, from: firstRow * columns, to: Math.min(total, lastRow * columns) };
+}
+function navigate(key, index, { columns, total, perPage }) {
+  if (total <= 0) return null;
+  const at = index < 0 ? 0 : index;
+  const moves = {
+    ArrowRight: at + 1,
+    ArrowLeft: at - 1,
+    ArrowDown: at + columns,
+    ArrowUp: at - columns,
+    PageDown: at + Math.max(columns, perPage),
+    PageUp: at - Math.max(columns, perPage),
+    Home: 0,
+    End: total - 1
+  };
+  if (!(key in moves)) return null;
+  if (index < 0 && key !== "End") return 0;
+  return Math.max(0, Math.min(
+    total - 1,
+    /** @type {Record<string, number>} */
+    moves[key]
+  ));
+}
+function createWindowCache({ fetch, onLoad, block = 48, keepBlocks = 12, maxLoading = Infinity }) {
+  let blocks = /* @__PURE__ */ new Map();
+  let loading = /* @__PURE__ */ new Set();
+  let revision = -1;
+  let total = 0;
+  let closed = false;
+  let shown = [0, 0];
+  let skipped = false;
+  const evict = () => {
+    if (blocks.size <= keepBlocks) return;
+    const [first, last] = shown;
+    const mid = (first + last) / 2;
+    const far = [...blocks.keys()].filter((b) => b < first || b > last).sort((a, c) => Math.abs(c - mid) - Math.abs(a - mid));
+    for (const b of far.slice(0, blocks.size - keepBlocks)) blocks.delete(b);
+  };
+  const complete = (b) => (blocks.get(b)?.length ?? -1) >= Math.min(block, total - b * block);
+  const load = (b) => {
+    if (loading.has(b) || complete(b) || closed) return;
+    if (loading.size >= maxLoading) {
+      skipped = true;
+      return;
+    }
+    loading.add(b);
+    const asked = revision;
+    const mine = loading;
+    fetch(b * block, block).then((reply) => {
+      if (closed || asked !== revision || reply.revision !== revision) return;
+      total = reply.total;
+      blocks.set(b, reply.items || []);
+      evict();
+      onLoad();
+    }).catch(() => {
+    }).finally(() => {
+      mine.delete(b);
+      if (skipped && !closed) {
+        skipped = false;
+        onLoad();
+      }
+    });
+  };
+  return {
+    get revision() {
+      return revision;
+    },
+    get size() {
+      let n = 0;
+      for (const items of blocks.values()) n += items.length;
+      return n;
+    },
+    /** @param {number} rev @param {number} count @param {Item[]} head the first rows of the new result set */
+    reset(rev, count, head) {
+      revision = rev;
+      total = count;
+      blocks = /* @__PURE__ */ new Map();
+      loading = /* @__PURE__ */ new Set();
+      for (let b = 0; b * block < head.length; b += 1) blocks.set(b, head.slice(b * block, (b + 1) * block));
+    },
+    /** @param {number} i @returns {Item | undefined} */
+    get(i) {
+      return blocks.get(Math.floor(i / block))?.[i % block];
+    },
+    /** Fetch what [from, to) needs; forget blocks far from it. @param {number} from @param {number} to */
+    ensure(from, to) {
+      if (to <= from) return;
+      const first = Math.floor(from / block);
+      const last = Math.floor((Math.min(to, total) - 1) / block);
+      shown = [first, last];
+      for (let b = first; b <= last; b += 1) load(b);
+      evict();
+    },
+    /** The index of `jobId` among the held items (-1: not held). @param {string} jobId */
+    indexOf(jobId) {
+      for (const [b, items] of blocks) {
+        const k = items.findIndex((it) => it.job_id === jobId);
+        if (k >= 0) return b * block + k;
+      }
+      return -1;
+    },
+    dispose() {
+      closed = true;
+      blocks.clear();
+    }
+  };
+}
+
+// js/src/gallery.js
 var MIN_CARD_PX = 260;
 var GAP_PX = 12;
+var MARGIN_ROWS = 1;
+var AHEAD_ROWS = 2;
+var ESTIMATE_PX = 360;
+var SCROLL_IDLE_MS = 150;
 function renderGalleryView({ model, el }) {
   const cleanups = [];
   const requester = createRequester(model);
@@ -1614,138 +1854,260 @@ function renderGalleryView({ model, el }) {
   const ticker = createTicker();
   const live = liveRegion();
   const cards = /* @__PURE__ */ new Map();
-  let page = 0;
+  let ahead = /* @__PURE__ */ new Set();
   let width = 0;
+  let columns = 1;
+  let rowHeight = ESTIMATE_PX + GAP_PX;
+  let measured = false;
+  let active = -1;
+  let focusWanted = false;
+  let frame = 0;
+  let lastScroll = -Infinity;
+  let idleTimer = null;
+  const lightPool = createLightPool();
+  const lights = /* @__PURE__ */ new Map();
+  const upgrade = /* @__PURE__ */ new Set();
   const root = h("section", { class: "sora-root sora-gallery", "aria-label": "Video gallery" });
-  const searchId = nextId("search");
-  const search = h("input", { id: searchId, type: "search", class: "sora-input sora-search", placeholder: "Search prompts", "aria-label": "Search prompts" });
-  const st = select("Status", nextId("status"));
-  const md = select("Model", nextId("gmodel"));
-  const count = h("span", { class: "sora-count", "aria-live": "polite" });
-  const toolbar = h("div", { class: "sora-toolbar" }, h("div", { class: "sora-field sora-field-search" }, h("label", { for: searchId, class: "sora-label", text: "Search" }), search), st.field, md.field, h("span", { class: "sora-spacer" }), count);
-  const cardsEl = h("div", { class: "sora-cards sora-grid" });
+  const toolbar = mountToolbar(model);
+  const scroller = h("div", { class: "sora-scroller", tabindex: "0", role: "feed", "aria-label": "Videos" });
+  const space = h("div", { class: "sora-vspace" });
+  const slab = h("div", { class: "sora-cards sora-grid sora-vgrid" });
+  space.append(slab);
+  scroller.append(space);
   const empty = h("p", { class: "sora-empty", hidden: true });
-  const prev = h("button", { type: "button", class: "sora-btn sora-btn-ghost", text: "‹ Newer" });
-  const next = h("button", { type: "button", class: "sora-btn sora-btn-ghost", text: "Older ›" });
-  const pageText = h("span", { class: "sora-page-text" });
-  const pager = h("nav", { class: "sora-pager", "aria-label": "Pages" }, prev, pageText, next);
-  root.append(toolbar, cardsEl, empty, pager, errorBanner(model, cleanups), live.el);
+  root.append(toolbar.el, scroller, empty, errorBanner(model, cleanups), live.el);
   el.append(root);
-  st.sel.replaceChildren(...STATUS_FILTERS.map(([v, label]) => h("option", { value: v, text: label })));
-  st.sel.value = model.get("status_filter") || "all";
-  search.value = model.get("search") || "";
-  const lookup = itemLookup(() => collectionItems(model));
+  const windows = createWindowCache({
+    fetch: (offset, limit) => requester.request("window", { offset, limit }).then(({ result }) => result),
+    onLoad: () => schedule(),
+    maxLoading: 2
+    // a fast scroll asks for the rows where it is, not for every block it passed
+  });
+  const itemAt = (i) => {
+    const it = windows.get(i);
+    if (!it) return void 0;
+    const upd = (model.get("live") || {})[it.job_id];
+    return upd ? { ...it, ...upd } : it;
+  };
   const host = {
     request: (cmd, args, opts) => requester.request(cmd, args, opts),
     media: (item, variant) => cache.get(item, variant),
     ticker,
     announce: live.say,
-    lookup: lookup.get,
+    lookup: (jobId) => {
+      const i = windows.indexOf(jobId);
+      return i >= 0 ? itemAt(i) : void 0;
+    },
     tracksJobs: true
   };
-  const layout = () => {
-    const wanted = model.get("page_size") || 24;
-    return width > 0 ? gridLayout(width, wanted, { minCard: MIN_CARD_PX, gap: GAP_PX }) : { columns: 0, pageSize: wanted };
-  };
-  let pageSize = layout().pageSize;
-  let measured = 0;
-  const measureCard = () => {
-    const heights = [];
-    for (const c of [...cardsEl.children].slice(0, 12)) {
-      const shown = typeof c.checkVisibility === "function" ? c.checkVisibility({ contentVisibilityAuto: true }) : true;
-      const hgt = c.getBoundingClientRect().height;
-      if (shown && hgt > 0) heights.push(hgt);
-    }
-    if (!heights.length) return;
-    heights.sort((x, y) => x - y);
-    const median = heights[Math.floor(heights.length / 2)];
-    if (Math.abs(median - measured) > 1) {
-      measured = median;
-      cardsEl.style.setProperty("--sora-card-h", `${Math.round(median)}px`);
+  const total = () => Math.max(0, model.get("total") || 0);
+  const measure = () => {
+    if (measured || !cards.size) return;
+    slab.classList.add("sora-measuring");
+    let tallest = 0;
+    for (const card of cards.values()) tallest = Math.max(tallest, card.el.getBoundingClientRect().height);
+    slab.classList.remove("sora-measuring");
+    if (tallest > 0) {
+      measured = true;
+      rowHeight = Math.ceil(tallest) + GAP_PX;
+      slab.style.setProperty("--sora-card-h", `${Math.ceil(tallest)}px`);
+      render2();
     }
   };
-  const seen = new IntersectionObserver((entries) => {
-    if (entries.some((e) => e.isIntersecting)) requestAnimationFrame(measureCard);
+  const placeholder = () => h("div", { class: "sora-card sora-card-slot", "aria-hidden": "true" });
+  let slots = [];
+  const render2 = () => {
+    frame = 0;
+    const count = total();
+    root.dataset.count = String(count);
+    root.dataset.revision = String(windows.revision);
+    const range = visibleRange({ scrollTop: scroller.scrollTop, viewport: scroller.clientHeight || 800, rowHeight, columns, total: count, margin: MARGIN_ROWS });
+    space.style.height = `${Math.max(0, range.rows * rowHeight - GAP_PX)}px`;
+    slab.style.transform = `translateY(${range.firstRow * rowHeight}px)`;
+    windows.ensure(range.from, Math.min(count, range.to + AHEAD_ROWS * columns));
+    const want = [];
+    const seen = /* @__PURE__ */ new Set();
+    let slotNo = 0;
+    const fast = measured && performance.now() - lastScroll < SCROLL_IDLE_MS;
+    for (let i = range.from; i < range.to; i += 1) {
+      const item = itemAt(i);
+      if (!item || seen.has(item.job_id)) {
+        slots[slotNo] ||= placeholder();
+        want.push(slots[slotNo]);
+        slotNo += 1;
+        continue;
+      }
+      seen.add(item.job_id);
+      let card = cards.get(item.job_id);
+      if (!card && fast && i !== active && !upgrade.has(item.job_id)) {
+        const light = lightPool.take(item, lights.get(item.job_id));
+        lights.set(item.job_id, light);
+        light.dataset.index = String(i);
+        light.setAttribute("aria-posinset", String(i + 1));
+        light.setAttribute("aria-setsize", String(count));
+        light.classList.toggle("sora-active", i === active);
+        want.push(light);
+        continue;
+      }
+      if (!card) {
+        card = mountCard(item, host);
+        card.el.tabIndex = -1;
+        cards.set(item.job_id, card);
+      } else if (card.item !== item && JSON.stringify(card.item) !== JSON.stringify(item)) {
+        card.update(item);
+      }
+      card.el.setAttribute("aria-posinset", String(i + 1));
+      card.el.setAttribute("aria-setsize", String(count));
+      card.el.dataset.index = String(i);
+      card.el.classList.toggle("sora-active", i === active);
+      want.push(card.el);
+    }
+    slots = slots.slice(0, Math.max(slotNo, 8));
+    let anchor = null;
+    for (const node of want) {
+      const next = anchor ? anchor.nextSibling : slab.firstChild;
+      if (next !== node) slab.insertBefore(node, next);
+      anchor = node;
+    }
+    while (anchor && anchor.nextSibling) anchor.nextSibling.remove();
+    if (!anchor) slab.replaceChildren();
+    for (const [id, light] of lights) {
+      if (light.parentNode === slab) continue;
+      lights.delete(id);
+      upgrade.delete(id);
+      lightPool.give(light);
+    }
+    for (const id of upgrade) if (!lights.has(id)) upgrade.delete(id);
+    for (const [id, card] of cards) {
+      if (seen.has(id)) continue;
+      card.destroy();
+      cards.delete(id);
+      if (!ahead.has(id)) cache.drop(id);
+    }
+    const nextAhead = /* @__PURE__ */ new Set();
+    const soon = [];
+    const edges = [range.to, Math.min(count, range.to + AHEAD_ROWS * columns), Math.max(0, range.from - columns), range.from];
+    for (const [a, b] of [[edges[0], edges[1]], [edges[2], edges[3]]]) {
+      for (let i = a; i < b; i += 1) {
+        const it = itemAt(i);
+        if (it && !seen.has(it.job_id)) {
+          soon.push(it);
+          nextAhead.add(it.job_id);
+        }
+      }
+    }
+    if (!fast) cache.prefetch(soon);
+    for (const id of ahead) if (!nextAhead.has(id) && !seen.has(id)) cache.drop(id);
+    ahead = nextAhead;
+    empty.hidden = count > 0;
+    scroller.hidden = count === 0;
+    empty.textContent = (model.get("all_count") || 0) > 0 ? "Nothing matches these filters." : "No videos yet. Generate one with sw.GeneratorPanel() or %sora.";
+    if (focusWanted && active >= 0) {
+      const card = [...cards.values()].find((c) => c.el.dataset.index === String(active));
+      if (card) {
+        focusWanted = false;
+        card.el.focus();
+      }
+    }
+    if (!measured) requestAnimationFrame(measure);
+  };
+  const schedule = () => {
+    if (!frame) frame = requestAnimationFrame(render2);
+  };
+  const restart = () => {
+    windows.reset(model.get("revision") || 0, total(), model.get("items") || []);
+    toolbar.sync();
+    render2();
+  };
+  const reveal = (i) => {
+    const top = Math.floor(i / columns) * rowHeight;
+    const view = scroller.clientHeight;
+    if (top < scroller.scrollTop) scroller.scrollTop = top;
+    else if (top + rowHeight > scroller.scrollTop + view) scroller.scrollTop = top + rowHeight - view;
+  };
+  const onScroll = () => {
+    lastScroll = performance.now();
+    if (idleTimer) clearTimeout(idleTimer);
+    idleTimer = setTimeout(() => {
+      idleTimer = null;
+      schedule();
+    }, SCROLL_IDLE_MS + 10);
+    schedule();
+  };
+  scroller.addEventListener("scroll", onScroll, { passive: true });
+  const toFull = (ev) => {
+    const light = (
+      /** @type {HTMLElement} */
+      ev.target.closest?.(".sora-card-light[data-job-id]")
+    );
+    if (!(light instanceof HTMLElement) || !light.dataset.jobId) return;
+    upgrade.add(light.dataset.jobId);
+    render2();
+  };
+  scroller.addEventListener("pointerover", toFull);
+  scroller.addEventListener("keydown", (ev) => {
+    const target = (
+      /** @type {HTMLElement} */
+      ev.target
+    );
+    if (target !== scroller && !target.classList.contains("sora-card")) return;
+    if (ev.key === "Enter" && active >= 0) {
+      const card = [...cards.values()].find((c) => c.el.dataset.index === String(active));
+      const play = (
+        /** @type {HTMLButtonElement | null | undefined} */
+        card?.el.querySelector(".sora-media button[aria-label='Play video'], .sora-media button")
+      );
+      if (play) {
+        ev.preventDefault();
+        play.click();
+      }
+      return;
+    }
+    const perPage = Math.max(1, Math.floor(scroller.clientHeight / rowHeight)) * columns;
+    const to = navigate(ev.key, active, { columns, total: total(), perPage });
+    if (to == null) return;
+    ev.preventDefault();
+    active = to;
+    focusWanted = true;
+    reveal(to);
+    render2();
   });
-  seen.observe(cardsEl);
-  cleanups.push(() => seen.disconnect());
-  const refresh = () => {
-    lookup.invalidate();
-    const all = collectionItems(model);
-    const models = distinct(all, "model");
-    const wantedModel = md.sel.value || model.get("model_filter") || "all";
-    md.sel.replaceChildren(h("option", { value: "all", text: "All models" }), ...models.map((v) => h("option", { value: v, text: v })));
-    md.sel.value = models.includes(wantedModel) ? wantedModel : "all";
-    const filtered = filterItems(all, { status: st.sel.value, model: md.sel.value, query: search.value });
-    const view = pageOf(filtered, page, pageSize);
-    page = view.page;
-    root.dataset.count = String(filtered.length);
-    count.textContent = filtered.length === all.length ? `${all.length} video${all.length === 1 ? "" : "s"}` : `${filtered.length} of ${all.length}`;
-    reconcileCards(cardsEl, cards, view.items, host, all);
-    if (view.page + 1 < view.pages) cache.prefetch(pageOf(filtered, view.page + 1, pageSize).items);
-    empty.hidden = filtered.length > 0;
-    empty.textContent = all.length ? "Nothing matches these filters." : "No videos yet. Generate one with sw.GeneratorPanel() or %sora.";
-    pager.hidden = view.pages <= 1;
-    pageText.textContent = `Page ${view.page + 1} of ${view.pages}`;
-    prev.disabled = view.page === 0;
-    next.disabled = view.page >= view.pages - 1;
-    if (!measured) requestAnimationFrame(measureCard);
-  };
-  const applyLayout = () => {
-    const { columns, pageSize: size } = layout();
-    if (columns > 0) {
-      cardsEl.style.setProperty("--sora-columns", String(columns));
-      cardsEl.dataset.columns = String(columns);
-    }
-    if (size !== pageSize) {
-      page = Math.floor(page * pageSize / size);
-      pageSize = size;
-      refresh();
-    }
-    measured = 0;
-    requestAnimationFrame(measureCard);
-  };
+  scroller.addEventListener("focusin", (ev) => {
+    const card = (
+      /** @type {HTMLElement} */
+      ev.target.closest?.(".sora-card[data-index]")
+    );
+    if (card instanceof HTMLElement) active = Number(card.dataset.index);
+    toFull(ev);
+  });
   const resize = new ResizeObserver((entries) => {
     const w = entries[entries.length - 1].contentRect.width;
     if (!(w > 0) || Math.abs(w - width) < 1) return;
     width = w;
-    applyLayout();
+    const first = Math.floor(scroller.scrollTop / rowHeight) * columns;
+    columns = columnsFor(w, MIN_CARD_PX, GAP_PX);
+    slab.style.setProperty("--sora-columns", String(columns));
+    slab.dataset.columns = String(columns);
+    measured = false;
+    render2();
+    scroller.scrollTop = Math.floor(first / columns) * rowHeight;
   });
-  resize.observe(root);
+  resize.observe(scroller);
   cleanups.push(() => resize.disconnect());
-  const turn = (delta) => {
-    page += delta;
-    refresh();
-    const top = root.getBoundingClientRect().top;
-    if (top < 0 || top > window.innerHeight) root.scrollIntoView({ block: "start" });
-  };
-  const resetAndRefresh = () => {
-    page = 0;
-    refresh();
-  };
-  search.addEventListener("input", resetAndRefresh);
-  st.sel.addEventListener("change", resetAndRefresh);
-  md.sel.addEventListener("change", resetAndRefresh);
-  prev.addEventListener("click", () => turn(-1));
-  next.addEventListener("click", () => turn(1));
-  const onItems = () => {
-    const ids = new Set((model.get("items") || []).map((it) => it.job_id));
-    for (const id of cards.keys()) if (!ids.has(id)) cache.drop(id);
-    refresh();
-  };
-  const onPageSize = () => {
-    pageSize = layout().pageSize;
-    applyLayout();
-    refresh();
-  };
-  model.on("change:items change:live", onItems);
-  model.on("change:page_size", onPageSize);
-  cleanups.push(() => model.off("change:items change:live", onItems), () => model.off("change:page_size", onPageSize));
-  refresh();
+  const onFacets = () => toolbar.sync();
+  cleanups.push(
+    listen(model, "change:revision", () => restart()),
+    listen(model, "change:live", () => schedule()),
+    listen(model, "change:facets change:search change:status_filter change:model_filter change:backend_filter change:sort_by change:sort_desc change:created_from change:created_to change:cost_max", onFacets)
+  );
+  restart();
   return () => {
     for (const fn of cleanups) fn();
+    if (frame) cancelAnimationFrame(frame);
+    if (idleTimer) clearTimeout(idleTimer);
     for (const card of cards.values()) card.destroy();
     cards.clear();
+    windows.dispose();
     ticker.dispose();
     requester.dispose();
     cache.dispose();
@@ -1795,6 +2157,52 @@ function coachHint(result) {
   const first = missing[0];
   const more = missing.length > 1 ? ` (${missing.length - 1} more: ${missing.slice(1).map((c) => c.label.toLowerCase()).join(", ")})` : "";
   return `Add ${first.label.toLowerCase()}: ${first.hint}${more}`;
+}
+
+// js/src/layout.js
+function filterItems(items, { status = "", model = "", query = "" } = {}) {
+  const q = String(query || "").trim().toLowerCase();
+  const terms = q ? q.split(/\s+/) : [];
+  const out = items.filter((it) => {
+    if (status && status !== "all") {
+      if (status === "running" ? isTerminal(it.status) : it.status !== status) return false;
+    }
+    if (model && model !== "all" && it.model !== model) return false;
+    if (terms.length) {
+      const hay = `${it.prompt || ""} ${it.video_id || ""} ${it.job_id || ""}`.toLowerCase();
+      if (!terms.every((t) => hay.includes(t))) return false;
+    }
+    return true;
+  });
+  return out.sort((a, b) => (b.created_at ?? Infinity) - (a.created_at ?? Infinity));
+}
+function pageOf(items, page, pageSize) {
+  const size = Math.max(1, pageSize | 0);
+  const pages = Math.max(1, Math.ceil(items.length / size));
+  const p = clamp(page | 0, 0, pages - 1);
+  return { items: items.slice(p * size, (p + 1) * size), page: p, pages };
+}
+function distinct(items, key) {
+  return [...new Set(items.map((it) => it[key]).filter((v) => v != null && v !== ""))].sort();
+}
+function gridLayout(width, pageSize, { minCard = 260, maxCard = 560, gap = 12 } = {}) {
+  const size = Math.max(1, pageSize | 0);
+  const fit = Math.max(1, Math.floor((Math.max(0, width) + gap) / (minCard + gap)));
+  if (size <= fit) {
+    const atLeast = Math.max(1, Math.ceil((width + gap) / (maxCard + gap)));
+    const columns = Math.min(fit, Math.max(size, atLeast));
+    return { columns, pageSize: size };
+  }
+  for (let c = fit; c >= Math.max(1, Math.ceil(fit * 0.6)); c -= 1) {
+    if (size % c === 0) return { columns: c, pageSize: size };
+  }
+  return { columns: fit, pageSize: fit * Math.max(1, Math.round(size / fit)) };
+}
+function coverCrop(srcW, srcH, dstW, dstH) {
+  const scale = Math.max(dstW / srcW, dstH / srcH);
+  const sw = Math.min(srcW, dstW / scale);
+  const sh = Math.min(srcH, dstH / scale);
+  return { sx: (srcW - sw) / 2, sy: (srcH - sh) / 2, sw, sh };
 }
 
 // js/src/panel.js
@@ -2447,6 +2855,7 @@ export {
   canCancel,
   clamp,
   coachHint,
+  columnsFor,
   costKey,
   coverCrop,
   createConnection,
@@ -2454,6 +2863,9 @@ export {
   createProgressModel,
   createRequester,
   createTicker,
+  createWindowCache,
+  dayStart,
+  dayValue,
   distinct,
   downloadName,
   easeRemaining,
@@ -2470,6 +2882,7 @@ export {
   hostTracksKernels,
   isTerminal,
   moved,
+  navigate,
   orientationOf,
   pageOf,
   parseSize,
@@ -2483,6 +2896,7 @@ export {
   spriteStyle,
   statusLabel,
   stepFrame,
-  tileRect
+  tileRect,
+  visibleRange
 };
 export default index_default;

@@ -50,6 +50,10 @@ class JobCommands(ExportCommand):
     def _adopt(self, job: VideoJob) -> None:
         raise NotImplementedError
 
+    def _peek_job(self, job_id: Any) -> VideoJob:
+        """The job whose previews are read (nothing is done to it); the gallery need not keep it."""
+        return self._job_for(job_id)
+
     @staticmethod
     def _await_media(job: VideoJob) -> None:
         """A job reports ``completed`` a moment before its media step has saved the files: wait for it."""
@@ -111,7 +115,7 @@ class JobCommands(ExportCommand):
         out: list[bytes] = []
         for job_id in dict.fromkeys(job_ids):  # once each, in the order asked
             try:
-                job = self._job_for(job_id)
+                job = self._peek_job(job_id)
                 path = job.thumbnail_path if variant == "thumbnail" else job.spritesheet_path
                 data = path.read_bytes() if path is not None else None
             except SoraWidgetsError as exc:

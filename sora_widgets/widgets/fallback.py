@@ -121,20 +121,26 @@ def card_bundle(job: VideoJob) -> dict[str, str]:
     return {"text/plain": f"VideoCard({line})", "text/html": body}
 
 
-def collection_bundle(kind: str, jobs: Iterable[VideoJob], *, page_size: int = 24) -> dict[str, str]:
+def collection_bundle(
+    kind: str, jobs: Iterable[VideoJob], *, page_size: int = 24, total: int | None = None,
+    counts: dict[str, int] | None = None,
+) -> dict[str, str]:
     """``text/plain`` + ``text/html`` of a panel or gallery: counts by status, the newest prompts, and a
-    contact sheet of the first page's thumbnails (one JPEG)."""
+    contact sheet of the first page's thumbnails (one JPEG). ``total`` / ``counts``: of every job shown, when
+    ``jobs`` holds only the first of them (the gallery)."""
     shown = list(jobs)
-    counts: dict[str, int] = {}
-    for job in shown:
-        key = job.status if job.status in TERMINAL else "running"
-        counts[key] = counts.get(key, 0) + 1
+    if counts is None:
+        counts = {}
+        for job in shown:
+            key = job.status if job.status in TERMINAL else "running"
+            counts[key] = counts.get(key, 0) + 1
     summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "no videos yet"
-    plain = f"{kind}({len(shown)} videos: {summary})"
+    count = len(shown) if total is None else total
+    plain = f"{kind}({count} videos: {summary})"
     page = shown[:page_size]
     sheet = contact_sheet([j.thumbnail_path if j.status == "completed" else None for j in page])
     items = "".join(f"<li>{html.escape(job_line(j))}</li>" for j in page[:10])
-    more = f"<li>… and {len(shown) - 10} more</li>" if len(shown) > 10 else ""
+    more = f"<li>… and {count - 10} more</li>" if count > 10 else ""
     body = (
         '<div class="sora-fallback" style="font-family:sans-serif">'
         f'<p style="margin:4px 0"><b>{html.escape(kind)}</b>: {html.escape(summary)}</p>'

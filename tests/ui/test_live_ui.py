@@ -1,6 +1,6 @@
 """Issue 13's front-end "done when", in a real JupyterLab and a real Notebook 7 on the embedded emulator:
 live progress (value rising every second, ETA counting down), the play badge starting at 0 s, a portrait
-player at least 40 % of the card's width (muted, with Unmute), and "Older ›" keeping the gallery's top in view.
+player at least 40 % of the card's width (muted, with Unmute), and the gallery's keyboard navigation keeping the card in view.
 """
 
 from __future__ import annotations
@@ -32,13 +32,13 @@ def test_live_progress_play_from_start_portrait_in_notebook7(nb7) -> None:
     _panel_flow(nb7.open("panel.ipynb", name="live_panel7.ipynb"))
 
 
-def test_older_keeps_the_gallery_top_in_view_in_jupyterlab(lab) -> None:
+def test_gallery_keyboard_keeps_the_card_in_view_in_jupyterlab(lab) -> None:
     nb = lab.open_cells("pages.ipynb", lc.GALLERY_CELLS)
     nb.run_all()
-    lc.check_older_keeps_top(nb)
+    lc.check_keyboard_keeps_card_in_view(nb)
 
 
-def test_older_keeps_the_gallery_top_in_view_in_notebook7(nb7) -> None:
+def test_gallery_keyboard_keeps_the_card_in_view_in_notebook7(nb7) -> None:
     nb = nb7.open_cells("pages7.ipynb", lc.GALLERY_CELLS)
     nb.run_all()
-    lc.check_older_keeps_top(nb)
+    lc.check_keyboard_keeps_card_in_view(nb)

@@ -73,12 +73,83 @@ def test_new_jobs_appear_at_the_top_and_go_live(configured, frontend):
 
 def test_gallery_options_are_checked(configured):
     sw = configured
-    with pytest.raises(TypeError, match=r"allowed: layout, model_filter, page_size, search, status_filter"):
+    with pytest.raises(TypeError, match=r"allowed: backend_filter, cost_max, cost_min, created_from, created_to, layout"):
         sw.Gallery(filter="x")
     with pytest.raises(Exception, match="page_size must be between 1 and 200"):
         sw.Gallery(page_size=0)
     with pytest.raises(Exception, match="status_filter"):
         sw.Gallery(status_filter="done")
+    with pytest.raises(Exception, match="sort_by"):
+        sw.Gallery(sort_by="name")
     gallery = sw.Gallery(status_filter="failed", search="burger", page_size=12)
     assert (gallery.status_filter, gallery.search, gallery.page_size) == ("failed", "burger", 12)
+    gallery.status_filter = "cancelled"  # its own filter: cancelled jobs are not failures
+    assert gallery.total == 0 and "cancelled" in gallery.facets["status"]
+    gallery.close()
+
+
+def _journal_many(sw, count: int, *, like) -> list[str]:
+    """``count`` completed jobs straight through the journal (copies of ``like``'s row and media), newest last."""
+    from sora_widgets import api
+
+    journal = api.session().journal
+    base = journal.get(like.id)
+    ids = []
+    with journal.lock():
+        journal.raw().execute("BEGIN")
+        for i in range(count):
+            ids.append(f"job_bulk{i:05d}")
+            colour = ("red", "green", "blue")[i % 3]
+            row = {**base, "id": ids[-1], "video_id": f"video_bulk{i:05d}", "created_at": base["created_at"] + 1 + i,
+                   "prompt": f"Bulk clip {i}: a {colour} kite over the dunes", "cost_usd": 0.1 * (i % 7)}  # fmt: skip
+            row.pop("updated_at", None)
+            journal.insert(row)
+        journal.raw().execute("COMMIT")
+    return ids
+
+
+def test_gallery_sends_windows_of_the_journal_and_searches_it(configured, frontend):
+    sw = configured
+    first = sw.submit("Macro shot of dew on a spider web at sunrise", seconds="4")
+    first.wait(120)
+    ids = _journal_many(sw, 300, like=first)
+    gallery = sw.Gallery(page_size=10)
+    # the traits carry the first screen and the counts, never every job
+    assert gallery.total == 301 and gallery.all_count == 301
+    assert [it["job_id"] for it in gallery.items] == ids[::-1][:10]
+    assert gallery.facets["status"]["completed"] == 301
+    fe = frontend(gallery)
+    result, _ = fe.ok("window", offset=295, limit=50)
+    assert result["total"] == 301 and result["revision"] == gallery.revision and result["offset"] == 295
+    assert [it["job_id"] for it in result["items"]] == [*ids[4::-1], first.id]
+    assert all(it["has_thumbnail"] for it in result["items"])
+    assert fe.ok("locate", job_id=first.id)[0]["index"] == 300
+    assert fe.ok("locate", job_id="job_nope")[0]["index"] is None
+    assert "limit <= 500" in fe.error("window", offset=0, limit=501)
+    assert "offset >= 0" in fe.error("window", offset=-1, limit=5)
+    # search, filters and sort are traits both ways: a new revision, count and first window
+    before = gallery.revision
+    gallery.search = "green kite"
+    assert gallery.revision > before and gallery.total == 100
+    assert all("green kite" in it["prompt"] for it in gallery.items)
+    gallery.search = 'green" OR "red'  # user text is never FTS syntax
+    assert gallery.total == 0
+    gallery.search = ""
+    gallery.cost_max = 0.05  # cost_usd 0.0 every 7th job (the first one's own is priced by the profile)
+    assert gallery.total == len(ids[::7])
+    gallery.cost_max = None
+    gallery.sort_by, gallery.sort_desc = "date", False
+    assert gallery.items[0]["job_id"] == first.id
+    assert fe.ok("window", offset=1, limit=1)[0]["items"][0]["job_id"] == ids[0]
+    # previews of rows scrolled past do not keep a job object each in the session
+    from sora_widgets import api
+
+    fe.ok("previews", job_ids=ids[100:150], variant="thumbnail")
+    assert api.session().known(ids[120]) is None
+    # actions still go to the one object of the job
+    result, buffers = fe.ok("media", job_id=ids[120], variant="thumbnail")
+    assert buffers[0] == first.thumbnail_path.read_bytes()
+    assert api.session().known(ids[120]) is not None
+    gallery.status_filter = "failed"
+    assert gallery.total == 0 and gallery.items == [] and gallery.facets["status"]["completed"] == 301
     gallery.close()
