@@ -135,8 +135,8 @@ def test_gallery_columns_heights_and_narrow_cards(harness) -> None:
     wide = _columns_are(page, "n >= 6")
     # every row full, the cards share the width between them (no empty column, none under ~250 px)
     assert set(_full_rows(wide)) == {wide["columns"]}, _full_rows(wide)
-    gap = wide["rowH"] - wide["cardH"]
     card_w = wide["cards"][0]["width"]
+    gap = wide["pitch"] - card_w
     assert card_w >= 250, card_w
     assert abs(wide["columns"] * card_w + (wide["columns"] - 1) * gap - wide["width"]) < 3, (wide["width"], card_w)
     assert wide["columns"] * (card_w + gap) + card_w > wide["width"], "another column would have fitted"

@@ -136,7 +136,9 @@ _ANALYSE = """(margin) => {
                 scrollHeight: feed.scrollHeight, cards, missing: [], misplaced: [], far: [], unthumbed: [] };
   if (!cards.length) return { ...out, missing: ['no cards'] };
   const first = cards[0];
-  const columns = cards.filter((c) => Math.abs(c.top - first.top) < 1).length;
+  const row0 = cards.filter((c) => Math.abs(c.top - first.top) < 1);
+  const columns = row0.length;
+  const pitch = columns > 1 ? row0[1].left - first.left : first.width;  // a card and the gap after it
   const next = cards.find((c) => c.top > first.top + 1);
   const rowH = next ? (next.top - first.top) / (Math.floor(next.index / columns) - Math.floor(first.index / columns))
                     : feed.scrollHeight;
@@ -153,11 +155,11 @@ _ANALYSE = """(margin) => {
   }
   for (const c of cards) {
     const row = Math.floor(c.index / columns);
-    if (c.index < 0 || Math.abs(c.top - row * rowH) > 2 || Math.abs(c.left - first.left - (c.index % columns) * (first.width + (rowH - first.height))) > 2)
+    if (c.index < 0 || Math.abs(c.top - row * rowH) > 2 || Math.abs(c.left - first.left - (c.index % columns) * pitch) > 2)
       out.misplaced.push(c.id);
     if (row < firstRow - margin || row > lastRow + margin) out.far.push(c.id);
   }
-  return { ...out, columns, rowH, cardH: first.height, firstRow, lastRow, shown: cards.filter((c) => held.has(c.index)
+  return { ...out, columns, rowH, pitch, cardH: first.height, firstRow, lastRow, shown: cards.filter((c) => held.has(c.index)
            && Math.floor(c.index / columns) >= firstRow && Math.floor(c.index / columns) <= lastRow).map((c) => c.id) };
 }"""
 _SETTLED = f"""() => {{ const v = ({_ANALYSE})({MARGIN_ROWS});
@@ -166,7 +168,14 @@ _SETTLED = f"""() => {{ const v = ({_ANALYSE})({MARGIN_ROWS});
 
 def _settled(page: Any) -> dict[str, Any]:
     """Wait (with a deadline) until every position on screen has its card and thumbnail, and nothing is in flight."""
-    page.wait_for_function(_SETTLED, timeout=15_000)
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_function(_SETTLED, timeout=15_000)
+    except PlaywrightTimeout:
+        view = page.evaluate(_ANALYSE, MARGIN_ROWS)
+        view["cards"] = [c["id"] for c in view["cards"]]
+        raise AssertionError(f"the gallery did not settle in 15 s (inflight {page.evaluate('window.__inflight')}): {view}") from None
     return page.evaluate(_ANALYSE, MARGIN_ROWS)  # type: ignore[no-any-return]
 
 
