@@ -9,7 +9,14 @@ import re
 from typing import Any
 
 import pytest
-from test_static_harness import _cleanup_releases_everything
+from test_static_harness import (
+    _ANALYSE,
+    MARGIN_ROWS,
+    _assert_windowed,
+    _cleanup_releases_everything,
+    _hover_sprite,
+    _settled,
+)
 
 pytestmark = pytest.mark.ui
 
@@ -100,48 +107,90 @@ def test_card_download_saves_the_replied_bytes_and_scrub_hint(harness) -> None:
     assert page.errors == []
 
 
-def _rows(page: Any) -> list[int]:
-    return page.evaluate(  # type: ignore[no-any-return]
-        """() => { const rows = new Map();
-          for (const c of document.querySelectorAll('.sora-grid > .sora-card')) rows.set(c.offsetTop, (rows.get(c.offsetTop) || 0) + 1);
-          return [...rows.values()]; }"""
+def _columns_are(page: Any, test: str) -> dict[str, Any]:
+    """Wait until the gallery's first row holds a number of cards that passes `test` (a JS expression of `n`)."""
+    page.wait_for_function(
+        f"() => {{ const v = ({_ANALYSE})({MARGIN_ROWS}); const n = v.columns; return v.missing.length === 0 && ({test}); }}",
+        timeout=10_000,
     )
+    return _settled(page)
+
+
+def _full_rows(view: dict[str, Any]) -> list[int]:
+    """Cards per row in the DOM (the list's own last row left out: it may be short)."""
+    last_row = (view["total"] - 1) // view["columns"]
+    rows: dict[int, int] = {}
+    for c in view["cards"]:
+        row = c["index"] // view["columns"]
+        if row != last_row:
+            rows[row] = rows.get(row, 0) + 1
+    return list(rows.values())
 
 
 def test_gallery_columns_heights_and_narrow_cards(harness) -> None:
     page = harness("view=gallery&count=500")
+    feed = page.locator(".sora-gallery").get_by_role("feed", name="Videos")
     page.set_viewport_size({"width": 2100, "height": 900})
     page.evaluate("document.querySelector('.cell').style.maxWidth = 'none'")
-    page.wait_for_function("() => document.querySelector('.sora-grid').dataset.columns === '6'")
-    rows = _rows(page)
-    assert rows == [6, 6, 6, 6], f"a 24-card page at ~2000 px should be 4 full rows of 6: {rows}"
-    # card heights: the off-screen cards' estimate is a measured card, so scrolling through does not shift the page
+    wide = _columns_are(page, "n >= 6")
+    # every row full, the cards share the width between them (no empty column, none under ~250 px)
+    assert set(_full_rows(wide)) == {wide["columns"]}, _full_rows(wide)
+    card_w = wide["cards"][0]["width"]
+    gap = wide["pitch"] - card_w
+    assert card_w >= 250, card_w
+    assert abs(wide["columns"] * card_w + (wide["columns"] - 1) * gap - wide["width"]) < 3, (wide["width"], card_w)
+    assert wide["columns"] * (card_w + gap) + card_w > wide["width"], "another column would have fitted"
+
+    # heights: every row the same, from the top to the end of the list, so nothing shifts on scroll; each card's
+    # content fits its height (no card clipped or scrolling inside at rest)
     page.set_viewport_size({"width": 1100, "height": 900})
     page.evaluate("document.querySelector('.cell').style.maxWidth = ''")
-    page.wait_for_function("() => document.querySelector('.sora-grid').dataset.columns === '3'")
-    page.wait_for_function(
-        "() => document.querySelector('.sora-grid').style.getPropertyValue('--sora-card-h') !== ''"
+    three = _columns_are(page, "n === 3")
+    _assert_windowed(three)
+    trip = feed.evaluate(
+        """async (f) => { const raf = () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+          const heights = new Set(), overflow = new Set(), scrollHeights = new Set();
+          // a screen at a time near the top, then jumps across the whole list to its end
+          const stops = [0, 0.4, 0.8, 1.2, 1.6].map((k) => k * f.clientHeight);
+          for (let k = 1; k <= 8; k += 1) stops.push((k / 8) * f.scrollHeight);
+          for (const y of stops) {
+            f.scrollTop = y;
+            // the window for this spot comes from the (fake) kernel: wait for a card on screen, 5 s at most
+            const box = f.getBoundingClientRect(), until = performance.now() + 5000;
+            const shown = () => [...f.querySelectorAll('.sora-card[data-job-id]')].some((c) => {
+              const r = c.getBoundingClientRect(); return r.bottom > box.top && r.top < box.bottom; });
+            do await raf(); while (!shown() && performance.now() < until);
+            if (!shown()) overflow.add(`nothing shown at ${Math.round(y)} px`);
+            scrollHeights.add(f.scrollHeight);
+            for (const c of f.querySelectorAll('.sora-card[data-job-id]')) {
+              heights.add(Math.round(c.getBoundingClientRect().height));
+              if (c.scrollHeight > c.clientHeight + 1) overflow.add(c.dataset.jobId);
+            }
+          }
+          return { heights: [...heights], overflow: [...overflow], scrollHeights: [...scrollHeights] }; }"""
     )
-    before = page.evaluate("document.querySelector('.sora-grid').getBoundingClientRect().height")
-    page.evaluate(
-        """async () => { const raf = () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
-          for (let y = 0; y < document.body.scrollHeight; y += 400) { window.scrollTo(0, y); await raf(); } }"""
-    )
-    after = page.evaluate("document.querySelector('.sora-grid').getBoundingClientRect().height")
-    assert abs(after - before) / after < 0.05, (
-        f"the page height moved from {before:.0f} to {after:.0f} px on scroll"
-    )
+    assert trip["scrollHeights"] == [three["scrollHeight"]], f"the list's height moved on scroll: {trip}"
+    assert trip["heights"] == [round(three["cardH"])], f"cards of different heights: {trip}"
+    assert trip["overflow"] == [], f"cards whose content does not fit their row (or no card): {trip['overflow']}"
+    end = _settled(page)
+    _assert_windowed(end)
+    assert end["cards"][-1]["id"] == "job_x499"
+
     # ~130 px of output: one column, nothing clipped, Copy and Delete still there
-    page.evaluate("window.scrollTo(0, 0); document.querySelector('.cell').style.width = '130px'")
-    page.wait_for_function("() => document.querySelector('.sora-grid').dataset.columns === '1'")
+    feed.evaluate("(f) => { f.scrollTop = 0; }")
+    page.evaluate("document.querySelector('.cell').style.width = '130px'")
+    narrow = _columns_are(page, "n === 1")
+    assert set(_full_rows(narrow)) == {1}
     card = page.locator('.sora-card[data-job-id="job_b2"]')
+    card.scroll_into_view_if_needed()
+    card.hover()  # a card may build its full body on hover
     inside = card.evaluate(
         """(card) => { const c = card.getBoundingClientRect();
           return ['Copy prompt', 'Delete', 'Download', 'Remix'].map((name) => {
             const b = [...card.querySelectorAll('button')].find((x) => (x.getAttribute('aria-label') || x.textContent.trim()) === name
                                                                   || x.title === name);
-            const r = b.getBoundingClientRect();
-            return [name, r.width > 10 && r.left >= c.left - 0.5 && r.right <= c.right + 0.5]; }); }"""
+            const r = b ? b.getBoundingClientRect() : null;
+            return [name, !!r && r.width > 10 && r.left >= c.left - 0.5 && r.right <= c.right + 0.5]; }); }"""
     )
     assert all(ok for _, ok in inside), inside
     assert page.errors == []
@@ -160,15 +209,23 @@ def test_drop_zone_keyboard_focus_and_coach_hint_as_text(harness) -> None:
 
 def test_portrait_card_scrubs_across_the_whole_box(harness) -> None:
     page = harness("view=gallery&count=500")
-    card = page.locator('.sora-card[data-job-id="job_x1"]')
+    card = page.locator('.sora-card[data-job-id="job_x1"]')  # a portrait video in the second row
     media = card.locator(".sora-media")
+    media.scroll_into_view_if_needed()
     assert media.get_attribute("data-orientation") == "portrait"
+    assert _orientation(page, "job_x2") == "landscape"
+    # at rest: the thumbnail keeps its shape, on a blurred copy of itself (small thumbnails are data: URLs,
+    # see createMediaCache in media.js)
     page.wait_for_function(
-        """() => document.querySelector('.sora-card[data-job-id="job_x1"] .sora-sprite').style.backgroundImage !== ''"""
+        """() => (document.querySelector('.sora-card[data-job-id="job_x1"] .sora-backdrop')?.style.backgroundImage || '')
+                 .startsWith('url("data:image/webp;base64,')""",
+        timeout=10_000,
     )
     box = media.bounding_box()
     frame = card.locator(".sora-frame").bounding_box()
-    assert frame["width"] < box["width"] * 0.5  # the thumbnail keeps its shape at rest
+    assert frame["width"] < box["width"] * 0.5
+    _hover_sprite(page, "job_x1")
+    box = media.bounding_box()
     y = box["y"] + box["height"] / 2
     # the blurred sides are part of the scrub track: the far left and right reach the first and last frames
     page.mouse.move(box["x"] + box["width"] * 0.02, y)
@@ -178,3 +235,7 @@ def test_portrait_card_scrubs_across_the_whole_box(harness) -> None:
     page.mouse.move(1, 1)
     assert card.get_attribute("data-scrub-frame") == "-1"
     assert page.errors == []
+
+
+def _orientation(page: Any, job_id: str) -> str | None:
+    return page.locator(f'.sora-card[data-job-id="{job_id}"] .sora-media').get_attribute("data-orientation")  # type: ignore[no-any-return]

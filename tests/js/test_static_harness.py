@@ -1,5 +1,5 @@
 """sora.js in a real browser on a static page with a fake model (no Jupyter): fast checks of what the
-notebook tests do not reach (cleanup releases everything, keyboard, coach, paging, bounded fetches).
+notebook tests do not reach (cleanup releases everything, keyboard, coach, the gallery's scrolling window, bounded fetches).
 
 The page is tests/js/harness/index.html; Debian chromium drives it. With ``CI`` set a missing chromium
 fails instead of skipping (these tests gate CI like the other browser tests).
@@ -109,75 +109,198 @@ def test_panel_form_coach_and_submit(harness) -> None:
     _cleanup_releases_everything(page)
 
 
-def _previews(page: Any) -> list[dict[str, Any]]:
-    return page.evaluate("window.__sent.filter((m) => m.cmd === 'previews').map((m) => m.args)")  # type: ignore[no-any-return]
+def _previews(page: Any, since: int = 0) -> list[dict[str, Any]]:
+    """The `previews` commands sent (their args), from the `since`-th command on."""
+    return page.evaluate(  # type: ignore[no-any-return]
+        "(n) => window.__sent.slice(n).filter((m) => m.cmd === 'previews').map((m) => m.args)", since
+    )
 
 
-def _page_ids(page: Any, status: str | None = None) -> list[str]:
-    sel = ".sora-card" + (f'[data-status="{status}"]' if status else "")
-    return page.evaluate(f"[...document.querySelectorAll('{sel}')].map((c) => c.dataset.jobId)")  # type: ignore[no-any-return]
+# What the gallery's scrolling list shows, read from the page: the cards (`.sora-card[data-job-id]` inside the
+# `role=feed` list) in the fake kernel's order (window.__harness.order()), the columns (cards on the first row),
+# the row pitch (from one row to the next), which rows are on screen, and what is wrong with it: `missing`
+# (a position on screen without its card), `misplaced` (a card not at its index's row and column), `far` (a card
+# more than MARGIN_ROWS rows off screen), `unthumbed` (a card on screen with a thumbnail not shown).
+MARGIN_ROWS = 2  # the gallery keeps 1 row either side; 2 lets that be tuned without breaking the test
+_ANALYSE = """(margin) => {
+  const feed = document.querySelector('.sora-gallery [role=feed]');
+  const box = feed.getBoundingClientRect();
+  const order = window.__harness.order();
+  const cards = [...feed.querySelectorAll('.sora-card[data-job-id]')].map((c) => {
+    const r = c.getBoundingClientRect(), img = c.querySelector('img');
+    return { id: c.dataset.jobId, index: order.indexOf(c.dataset.jobId), top: r.top - box.top + feed.scrollTop,
+             left: r.left - box.left, width: r.width, height: r.height, text: c.textContent,
+             thumb: !!(img && img.complete && img.naturalWidth > 0) };
+  }).sort((a, b) => a.index - b.index);
+  const out = { total: order.length, height: feed.clientHeight, width: feed.clientWidth, scrollTop: feed.scrollTop,
+                scrollHeight: feed.scrollHeight, cards, missing: [], misplaced: [], far: [], unthumbed: [] };
+  if (!cards.length) return { ...out, missing: ['no cards'] };
+  const first = cards[0];
+  const row0 = cards.filter((c) => Math.abs(c.top - first.top) < 1);
+  const columns = row0.length;
+  const pitch = columns > 1 ? row0[1].left - first.left : first.width;  // a card and the gap after it
+  const next = cards.find((c) => c.top > first.top + 1);
+  const rowH = next ? (next.top - first.top) / (Math.floor(next.index / columns) - Math.floor(first.index / columns))
+                    : feed.scrollHeight;
+  const firstRow = Math.floor(feed.scrollTop / rowH);
+  const lastRow = Math.floor((feed.scrollTop + feed.clientHeight - 1) / rowH);
+  const held = new Map(cards.map((c) => [c.index, c]));
+  for (let i = firstRow * columns; i < Math.min(order.length, (lastRow + 1) * columns); i += 1) {
+    const c = held.get(i);
+    if (!c) out.missing.push(i);
+    else {
+      const s = window.__harness.summary(c.id);
+      if (s.status === 'completed' && s.has_thumbnail && !c.thumb) out.unthumbed.push(c.id);
+    }
+  }
+  for (const c of cards) {
+    const row = Math.floor(c.index / columns);
+    if (c.index < 0 || Math.abs(c.top - row * rowH) > 2 || Math.abs(c.left - first.left - (c.index % columns) * pitch) > 2)
+      out.misplaced.push(c.id);
+    if (row < firstRow - margin || row > lastRow + margin) out.far.push(c.id);
+  }
+  return { ...out, columns, rowH, pitch, cardH: first.height, firstRow, lastRow, shown: cards.filter((c) => held.has(c.index)
+           && Math.floor(c.index / columns) >= firstRow && Math.floor(c.index / columns) <= lastRow).map((c) => c.id) };
+}"""
+_SETTLED = f"""() => {{ const v = ({_ANALYSE})({MARGIN_ROWS});
+  return window.__inflight === 0 && v.missing.length === 0 && v.unthumbed.length === 0; }}"""
 
 
-_THUMBS_SHOWN = """() => [...document.querySelectorAll('.sora-card[data-status="completed"]')].every((c) => {
-    const img = c.querySelector('img'); return img && img.complete && img.naturalWidth > 0; })"""
+def _settled(page: Any) -> dict[str, Any]:
+    """Wait (with a deadline) until every position on screen has its card and thumbnail, and nothing is in flight."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_function(_SETTLED, timeout=15_000)
+    except PlaywrightTimeout:
+        view = page.evaluate(_ANALYSE, MARGIN_ROWS)
+        view["cards"] = [c["id"] for c in view["cards"]]
+        raise AssertionError(f"the gallery did not settle in 15 s (inflight {page.evaluate('window.__inflight')}): {view}") from None
+    return page.evaluate(_ANALYSE, MARGIN_ROWS)  # type: ignore[no-any-return]
 
 
-def test_gallery_pages_500_items_with_batched_previews(harness) -> None:
+def _assert_windowed(view: dict[str, Any]) -> None:
+    """Only the rows on screen (plus a margin) have cards, each at its index's place; the scrollbar is exact."""
+    assert not view["misplaced"] and not view["far"], view
+    indices = [c["index"] for c in view["cards"]]
+    assert indices == list(range(indices[0], indices[0] + len(indices))), f"not one run of the order: {indices}"
+    on_screen = view["lastRow"] - view["firstRow"] + 1
+    assert len(indices) <= view["columns"] * (on_screen + 2 * MARGIN_ROWS), (len(indices), view["columns"], on_screen)
+    rows = -(-view["total"] // view["columns"])
+    gap = view["rowH"] - view["cardH"]
+    assert abs(view["scrollHeight"] - (rows * view["rowH"] - gap)) < view["rowH"] / 2, (
+        "the scrollbar does not span the whole list",
+        view["scrollHeight"],
+        rows,
+        view["rowH"],
+    )
+
+
+def _near(page: Any, view: dict[str, Any], ids: set[str], rows: int = 3) -> set[str]:
+    """Those of `ids` more than `rows` rows away from the cards in the DOM (in the fake kernel's order)."""
+    order = page.evaluate("window.__harness.order()")
+    lo, hi = view["cards"][0]["index"], view["cards"][-1]["index"]
+    span = rows * view["columns"]
+    return {i for i in ids if not lo - span <= order.index(i) <= hi + span}
+
+
+def _hover_sprite(page: Any, job_id: str) -> None:
+    """Hover a card's picture until its spritesheet is shown (loaded at rest or on hover)."""
+    media = page.locator(f'.sora-card[data-job-id="{job_id}"] .sora-media')
+    box = media.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_function(
+        """(id) => { const s = document.querySelector(`.sora-card[data-job-id="${id}"] .sora-sprite`);
+          return !!s && s.style.backgroundImage.startsWith('url("blob:'); }""",
+        arg=job_id,
+        timeout=10_000,
+    )
+
+
+def test_gallery_of_500_scrolls_a_window_with_batched_previews(harness) -> None:
     page = harness("view=gallery&count=500")
     gallery = page.locator(".sora-gallery")
+    feed = gallery.get_by_role("feed", name="Videos")
     assert gallery.get_attribute("data-count") == "504"
-    assert page.locator(".sora-card").count() == 24  # one page in the DOM, not 504 cards
-    page.wait_for_function(_THUMBS_SHOWN)
-    page.wait_for_function(
-        "() => window.__inflight === 0 && window.__sent.filter((m) => m.cmd === 'previews').length >= 3"
-    )
-    shown = _page_ids(page, "completed")
+    assert gallery.get_by_text("504 videos").is_visible()
+    top = _settled(page)
+    _assert_windowed(top)
+    assert top["cards"][0]["id"] == "job_d4" and "Aerial drone shot" in top["cards"][0]["text"], "newest first"
+    assert len(top["cards"]) < 40, "the DOM holds the screen, not 504 cards"
+
+    # previews: batched (never one `media` command per card), at most 2 in flight, for the cards shown and the
+    # rows just ahead, nothing far from the view
     batches = _previews(page)
-    # the page's thumbnails in ONE command, the next page's thumbnails in one, then the page's spritesheets
-    assert [b["variant"] for b in batches[:3]] == ["thumbnail", "thumbnail", "spritesheet"], batches
-    assert sorted(batches[0]["job_ids"]) == sorted(shown)
-    assert batches[1]["job_ids"] and not set(batches[1]["job_ids"]) & set(_page_ids(page)), (
-        "the prefetch asked again for this page"
-    )
-    assert sorted(batches[2]["job_ids"]) == sorted(shown)
-    assert all(len(b["job_ids"]) <= 100 for b in batches)
+    asked = {i for b in batches if b["variant"] == "thumbnail" for i in b["job_ids"]}
+    with_thumbs = {
+        c["id"] for c in top["cards"] if page.evaluate("(id) => window.__harness.summary(id).has_thumbnail", c["id"])
+    }
+    assert with_thumbs and with_thumbs <= asked, (with_thumbs, batches)
+    assert not _near(page, top, {i for b in batches for i in b["job_ids"]}), batches
+    assert all(0 < len(b["job_ids"]) <= 100 for b in batches)
     assert page.evaluate("window.__maxInflight") <= 2
-    sent = page.evaluate("window.__sent")
-    assert not any(m["cmd"] == "media" for m in sent), "previews went one by one"
-    # a portrait video sits in its own shape on a blurred copy of its thumbnail
-    portrait = page.locator('.sora-card[data-job-id="job_x1"] .sora-media')
-    assert portrait.get_attribute("data-orientation") == "portrait"
-    # (small thumbnails are data: URLs, see createMediaCache in sora.js)
-    assert (
-        portrait.locator(".sora-backdrop")
-        .evaluate("(el) => el.style.backgroundImage")
-        .startswith('url("data:image/webp;base64,')
-    )
-    frame_box = portrait.locator(".sora-frame").bounding_box()
-    media_box = portrait.bounding_box()
-    assert frame_box and media_box and frame_box["width"] < media_box["width"] * 0.5
-    assert (
-        page.locator('.sora-card[data-job-id="job_x0"] .sora-media').get_attribute("data-orientation")
-        == "landscape"
-    )
+    assert not any(m["cmd"] == "media" for m in page.evaluate("window.__sent")), "previews went one by one"
+    # the rows came from the `window` command, within its limit
+    windows = page.evaluate("window.__sent.filter((m) => m.cmd === 'window').map((m) => m.args)")
+    assert windows and all(0 < w["limit"] <= 500 for w in windows), windows
 
-    # the next page's thumbnails were prefetched: paging on shows them without asking again
-    before = len(batches)
-    page.get_by_role("button", name="Older").click()
-    assert page.locator(".sora-page-text").text_content() == "Page 2 of 21"
-    page.wait_for_function(_THUMBS_SHOWN)
-    second = set(_page_ids(page, "completed"))
-    asked_after = [b for b in _previews(page)[before:] if b["variant"] == "thumbnail"]
-    assert not any(set(b["job_ids"]) & second for b in asked_after), asked_after
+    # the spritesheet (an object URL) of a card on screen; scrolled far away, its row goes and the URL is revoked
+    _hover_sprite(page, "job_x1")
+    before = page.evaluate("[...window.__urls.created]")
+    assert before
+    sent = len(page.evaluate("window.__sent"))
+    feed.evaluate("(f) => { f.scrollTop = f.scrollHeight / 2; }")
+    middle = _settled(page)
+    _assert_windowed(middle)
+    assert 200 < middle["cards"][0]["index"] < 300, middle["cards"][0]
+    assert page.locator('.sora-card[data-job-id="job_x1"]').count() == 0
+    page.wait_for_function(
+        "(urls) => urls.every((u) => window.__urls.revoked.has(u))", arg=before, timeout=5000
+    )
+    # the cards that came with the jump had their thumbnails asked together, each once
+    after = [b["job_ids"] for b in _previews(page, sent) if b["variant"] == "thumbnail"]
+    shown = {c["id"] for c in middle["cards"] if c["id"] in set(middle["shown"])}
+    completed = {i for i in shown if page.evaluate("(id) => window.__harness.summary(id).has_thumbnail", i)}
+    assert completed <= {i for ids in after for i in ids}, (completed, after)
+    assert sum(1 for ids in after if set(ids) & completed) <= 2, after
+    flat = [i for ids in after for i in ids]
+    assert len(flat) == len(set(flat)), f"a thumbnail was asked twice: {after}"
+    assert not _near(page, middle, set(flat)), after
 
-    page.get_by_role("combobox", name="Status").select_option("failed")
-    assert gallery.get_attribute("data-count") == "73"
-    page.get_by_role("combobox", name="Status").select_option("all")
-    page.get_by_role("combobox", name="Model").select_option("sora-2-pro")
-    page.get_by_role("searchbox", name="Search prompts").fill("item 342:")
-    assert gallery.get_attribute("data-count") == "1"
-    page.get_by_role("searchbox", name="Search prompts").fill("")
-    page.get_by_role("combobox", name="Model").select_option("all")
+    # to the end: the last video is shown, whole, in the last row
+    feed.evaluate("(f) => { f.scrollTop = f.scrollHeight; }")
+    end = _settled(page)
+    _assert_windowed(end)
+    last = end["cards"][-1]
+    assert last["id"] == "job_x499" and last["index"] == 503
+    assert "Generated item 499:" in last["text"]
+    assert end["scrollTop"] + end["height"] >= last["top"] + last["height"] - 1, "the last card is cut off"
+    assert page.locator('.sora-card[data-job-id="job_x499"]').get_by_text("Generated item 499:").is_visible()
+    # object URLs alive: at most one spritesheet per card in the DOM (the ones scrolled away were revoked)
+    live = page.evaluate("[...window.__urls.created].filter((u) => !window.__urls.revoked.has(u)).length")
+    assert live <= len(end["cards"]), live
+
+    # filters and search go to the (fake) kernel; the count, the options and the list follow
+    status = gallery.get_by_role("combobox", name="Status")
+    assert status.locator("option[value=failed]").text_content() == "Failed (73)"
+    status.select_option("failed")
+    page.wait_for_function("() => document.querySelector('.sora-gallery').dataset.count === '73'")
+    assert gallery.get_by_text("73 of 504").is_visible()
+    failed = _settled(page)
+    assert page.evaluate(
+        "(ids) => ids.every((id) => window.__harness.summary(id).status === 'failed')",
+        [c["id"] for c in failed["cards"]],
+    )
+    status.select_option("all")
+    gallery.get_by_role("combobox", name="Model").select_option("sora-2-pro")
+    gallery.get_by_role("searchbox", name="Search prompts").fill("item 342:")
+    page.wait_for_function("() => document.querySelector('.sora-gallery').dataset.count === '1'")
+    found = _settled(page)
+    assert [c["id"] for c in found["cards"]] == ["job_x342"]
+    assert "Generated item 342:" in found["cards"][0]["text"]
+    gallery.get_by_role("searchbox", name="Search prompts").fill("")
+    gallery.get_by_role("combobox", name="Model").select_option("all")
+    page.wait_for_function("() => document.querySelector('.sora-gallery').dataset.count === '504'")
     assert not any(
         m["cmd"] == "media" and m["args"]["variant"] == "video" for m in page.evaluate("window.__sent")
     )
