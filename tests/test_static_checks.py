@@ -43,6 +43,7 @@ CORE_MODULES = [
     "sora_widgets/capabilities.py",
     "sora_widgets/capability_store.py",
     "sora_widgets/schedule.py",
+    "sora_widgets/hidden_queue.py",
 ]
 
 

@@ -29,6 +29,6 @@ class Reseller(Dialect):
         return body
 
     def poll_headers(self, config: Any) -> dict[str, str]:
-        # gateways answer retrieves from their own task table and send no OpenAI poll hint (new-api's
-        # relay/channel/task/sora does not name the header)
+        # gateways answer retrieves from their own task table and send no OpenAI poll hint (new-api builds the
+        # object in ConvertToOpenAIVideo, relay/channel/task/sora/adaptor.go, with no such header)
         return {}
