@@ -29,7 +29,9 @@ class _Job:
     run_s: float | None
     ended: float | None = None
     overran_from: float | None = None  # the predicted start it was found overrunning
-    not_before: float = float("-inf")  # it overran a start: it took a slot no earlier than the next end after it
+    not_before: float = float(
+        "-inf"
+    )  # it overran a start: it took a slot no earlier than the next end after it
 
 
 class HiddenQueue:
@@ -78,13 +80,17 @@ class HiddenQueue:
             return False
         job.overran_from = start
         floor = self._seen_at_once()
-        if self.slots is None:  # it waited, so every slot was busy with one created before it: at most that many
+        if (
+            self.slots is None
+        ):  # it waited, so every slot was busy with one created before it: at most that many
             order = sorted(self._jobs, key=lambda vid: self._jobs[vid].created)  # stable: creation order
             ahead = order.index(video_id)
             before, self.slots = None, max(floor, ahead)
         else:
             before, self.slots = self.slots, max(floor, self.slots - 1)
-        ends = [other.ended for other in self._jobs.values() if other.ended is not None and other.ended > start]
+        ends = [
+            other.ended for other in self._jobs.values() if other.ended is not None and other.ended > start
+        ]
         moved = bool(ends) and min(ends) > job.not_before
         if moved:
             job.not_before = min(ends)
