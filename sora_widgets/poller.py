@@ -252,7 +252,7 @@ class Poller:
             elif status == "queued" and any(t.status == "in_progress" for t in self._tracks.values()):
                 # ours hold the render slots: this one starts when one of them finishes, and a finish makes the
                 # oldest queued job due (_finished: at once, or where its history aims), so wait long here
-                delay = QUEUED_BEHIND_OURS_MAX_S
+                delay = min(QUEUED_BEHIND_OURS_MAX_S, 10.0 + (now - track.started))  # in case the order differs
             else:
                 progress, start = track.samples[-1].progress, track.run_start
                 # one running sample: a rough rate since it left the queue, until a second one measures it
