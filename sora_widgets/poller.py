@@ -1,5 +1,7 @@
-"""The one asyncio task per process that asks a backend about its videos, when :mod:`schedule` says: it sleeps
-until the earliest is due and refreshes them with one ``list`` call when many are in flight, else one GET each."""
+"""The one asyncio task per process that asks a backend about its videos (the when is :mod:`schedule`'s pure
+functions): it keeps the in-flight videos, sleeps until the earliest is due, and refreshes them with one ``list``
+call when many are in flight and the backend lists, else with one GET each; it runs only while one is in flight.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +21,6 @@ from .schedule import (
     backoff_delay,
     completion_time,
     estimate_eta,
-    eta_error_s,
     history_delay,
     is_terminal,
     left_queue_at,
@@ -56,7 +57,6 @@ class _Track:
     run_start: float | None = None  # when it left the queue (estimated between two samples)
     seen_queued: bool = False
     hidden_queue: bool = False  # the create answered "running": the backend's words hide its queue
-    end_guess: float | None = None  # when its progress says it ends (monotonic)
     slot_given: bool = False  # one of ours finished while it waited: its slot went to this one (first in, first out)
 
 
@@ -173,6 +173,7 @@ class Poller:
 
     def untrack(self, video_id: str) -> None:
         self._tracks.pop(video_id, None)
+
     def _kick(self) -> None:
         if self._wake is None:
             self._wake = asyncio.Event()
@@ -227,16 +228,11 @@ class Poller:
             if not track.seen_queued or previous is None:
                 track.run_start = track.started
             else:
-                # seen waiting by a poll (not only the create): it took a slot one of ours freed, perhaps unseen yet
-                polled = len(track.samples) > 1
-                ends = [t.end_guess for t in self._tracks.values() if polled and t.end_guess is not None]
-                track.run_start = left_queue_at(previous.t, now, [*self._freed, *ends], from_create=not polled)
+                track.run_start = left_queue_at(previous.t, now, self._freed, from_create=len(track.samples) == 1)
         track.status = status
         track.samples.append(Sample(now, normalize_progress(video.get("progress")), status))
         del track.samples[:-12]
         eta = estimate_eta(track.samples) if status == "in_progress" else None
-        track.end_guess = now + eta if eta is not None else (track.run_start + track.expected_run_s if (
-            status == "in_progress" and track.run_start is not None and track.expected_run_s) else None)
         if is_terminal(status):
             self._tracks.pop(track.video_id, None)
             if status == "completed":
@@ -252,18 +248,22 @@ class Poller:
             elif status == "queued" and any(t.status == "in_progress" for t in self._tracks.values()):
                 # ours hold the render slots: this one starts when one of them finishes, and a finish makes the
                 # oldest queued job due (_finished: at once, or where its history aims), so wait long here
-                delay = min(QUEUED_BEHIND_OURS_MAX_S, 10.0 + (now - track.started))  # in case the order differs
+                delay = QUEUED_BEHIND_OURS_MAX_S if track.expected_run_s is not None else \
+                    min(QUEUED_BEHIND_OURS_MAX_S, 10.0 + (now - track.started))
             else:
-                progress, start = track.samples[-1].progress, track.run_start
-                # one running sample: a rough rate since it left the queue, until a second one measures it
-                guess = (100.0 - progress) * (now - start) / progress if start is not None and progress \
-                    and 0.0 < progress < 100.0 and now > start else None
-                # its start is its create, or when one of ours ended and gave it the slot
-                dated = track.slot_given or sum(x.status == "queued" for x in track.samples) <= 1
-                delay = next_delay(status=status, elapsed_s=now - track.started, eta_s=eta, min_s=min_s,
-                                   poll_after_s=header_seconds(headers, "openai-poll-after-ms"),
-                                   eta_error=eta_error_s(track.samples), guess_s=guess if dated else None)
-                delay = min(delay, max(min_s, 0.75 * guess)) if guess is not None else delay
+                delay = next_delay(
+                    status=status,
+                    elapsed_s=now - track.started,
+                    eta_s=eta,
+                    poll_after_s=header_seconds(headers, "openai-poll-after-ms"),
+                    min_s=min_s,
+                )
+                progress = track.samples[-1].progress
+                if eta is None and status == "in_progress" and track.run_start is not None and progress \
+                        and 0.0 < progress < 100.0 and now > track.run_start:
+                    # one running sample: a rough rate since it left the queue; come back halfway for a second
+                    guess = (100.0 - progress) * (now - track.run_start) / progress
+                    delay = min(delay, max(min_s, 0.75 * guess))
             track.due = now + delay
         try:
             self._on_update(track.video_id, video, eta)
@@ -305,19 +305,6 @@ class Poller:
         if track.hidden_queue:
             self._hidden.finished(track.video_id, ended)
             self._rehide(now)
-        if self._on_timing is not None:  # first: the oldest queued job may be of the same kind
-            run_start = track.run_start if track.run_start is not None else track.started
-            values = [s.progress for s in track.samples if s.status == "in_progress"]
-            running = [s for s in track.samples if s.status == "in_progress" and s.progress and 0.0 < s.progress < 90]
-            if running:  # linear progress dates the start better than the samples around it
-                first = running[0]
-                assert first.progress is not None
-                run_start = max(track.started, ended - (ended - first.t) / (1.0 - first.progress / 100.0))
-            queued_s = run_start - track.started if track.seen_queued or track.hidden_queue else None
-            try:
-                self._on_timing(track.video_id, queued_s, max(0.0, ended - run_start), values)
-            except Exception:
-                log.exception("on_timing failed for %s", track.video_id)
         queued = [t for t in self._tracks.values() if t.status == "queued" and not t.slot_given and len(t.samples) > 1]
         if queued:
             oldest = min(queued, key=lambda t: t.started)
@@ -329,6 +316,20 @@ class Poller:
                 oldest.due = now + history_delay(now=now, run_start=ended, expected_run_s=oldest.expected_run_s)
             else:  # ask soon: where it starts anchors its rate
                 oldest.run_start, oldest.due = None, min(oldest.due, now + SLOT_FREED_CHECK_S)
+        if self._on_timing is None:
+            return
+        run_start = track.run_start if track.run_start is not None else track.started
+        values = [s.progress for s in track.samples if s.status == "in_progress"]
+        running = [s for s in track.samples if s.status == "in_progress" and s.progress and 0.0 < s.progress < 90.0]
+        if running:  # linear progress dates the start better than the samples around it
+            first = running[0]
+            assert first.progress is not None
+            run_start = max(track.started, ended - (ended - first.t) / (1.0 - first.progress / 100.0))
+        queued_s = run_start - track.started if track.seen_queued or track.hidden_queue else None
+        try:
+            self._on_timing(track.video_id, queued_s, max(0.0, ended - run_start), values)
+        except Exception:
+            log.exception("on_timing failed for %s", track.video_id)
 
     def _failed(self, track: _Track, error: Transient) -> None:
         track.failures += 1

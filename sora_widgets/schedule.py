@@ -24,7 +24,6 @@ __all__ = [
     "backoff_delay",
     "completion_time",
     "estimate_eta",
-    "eta_error_s",
     "history_delay",
     "history_lead_s",
     "is_terminal",
@@ -41,7 +40,6 @@ MIN_INTERVAL_S = 0.5
 MAX_INTERVAL_S = 30.0
 NEAR_END_S = 3.0  # within this of the ETA, aim at the ETA itself (plus a small margin)
 END_MARGIN_S = 0.25
-TRUSTED_ETA_ERROR_S = 0.5  # an ETA this good is aimed at directly, however far
 DENSE_STEP_S = 1.0  # near a history-predicted end: the SDK's own default cadence
 
 
@@ -87,28 +85,13 @@ def estimate_eta(samples: Sequence[Sample]) -> float | None:
     the longest baseline that excludes time spent queued; whole-percent progress counts as up to one
     point more than reported (truncation), so the estimate is a lower bound.
     """
-    parts = _eta_parts(samples)
-    return parts[0] if parts is not None else None
-
-
-def eta_error_s(samples: Sequence[Sample]) -> float:
-    """How far :func:`estimate_eta` may be off, from whole-percent truncation over its baseline (inf: no ETA)."""
-    parts = _eta_parts(samples)
-    if parts is None:
-        return float("inf")
-    eta, rate, points = parts
-    return eta / points + 1.0 / rate if rate > 0 and points > 0 else float("inf")
-
-
-def _eta_parts(samples: Sequence[Sample]) -> tuple[float, float, float] | None:
-    """(ETA, rate in points/s, points of progress the rate was measured over), or None."""
     known = [s for s in samples if s.progress is not None and s.status != "queued"]
     if len(known) < 2:
         return None
     last = known[-1]
     assert last.progress is not None
     if last.progress >= 100.0:
-        return 0.0, 1.0, 100.0
+        return 0.0
     moving = [s for s in known if s.progress and s.progress > 0]
     if not moving:
         return None
@@ -120,11 +103,10 @@ def _eta_parts(samples: Sequence[Sample]) -> tuple[float, float, float] | None:
     # Take the fastest consistent rate and the most progress, so the estimate errs early (one extra request)
     # rather than late (a late detection).
     quantum = 1.0 if float(last.progress).is_integer() and float(anchor.progress).is_integer() else 0.0
-    points = last.progress - anchor.progress + quantum
-    rate = points / (last.t - anchor.t)
+    rate = (last.progress - anchor.progress + quantum) / (last.t - anchor.t)
     if rate <= 0:
         return None
-    return max(0.0, 100.0 - last.progress - quantum) / rate, rate, points
+    return max(0.0, 100.0 - last.progress - quantum) / rate
 
 
 def next_delay(
@@ -136,25 +118,17 @@ def next_delay(
     min_s: float = MIN_INTERVAL_S,
     max_s: float = MAX_INTERVAL_S,
     rand: Callable[[], float] = random.random,
-    eta_error: float = float("inf"),
-    guess_s: float | None = None,
 ) -> float:
     """Seconds until the next status request for one video.
 
     Sparse early, dense near the end: with an ETA, come back at 85% of the remaining time (jittered a little
     so many jobs spread out), and within :data:`NEAR_END_S` aim just past the ETA. Without one (queued, or a
     backend with no progress), back off gently with the elapsed time. ``poll_after_s`` (the server's
-    ``openai-poll-after-ms``) is a floor, except for the request aimed at the predicted end: within
-    :data:`NEAR_END_S`, or sooner when the ETA is known to within :data:`TRUSTED_ETA_ERROR_S` (``eta_error``).
-    ``guess_s``: a rough time to the end from one running sample (no ETA yet): come back at 75 % of it.
+    ``openai-poll-after-ms``) is a floor, except for the request aimed at the predicted end.
     """
     floor = max(min_s, poll_after_s or 0.0)
-    if eta_s is None and guess_s is not None and status == "in_progress":
-        return max(floor, min(max_s, 0.75 * guess_s))
     if eta_s is not None and status == "in_progress":
-        if eta_s < END_MARGIN_S:  # its progress says it is done: it is finishing; ask as often as the SDK would
-            return max(min_s, DENSE_STEP_S)
-        if eta_s <= NEAR_END_S or eta_error <= TRUSTED_ETA_ERROR_S:
+        if eta_s <= NEAR_END_S:
             # The one place we may come back sooner than the server's hint: one request aimed at the end.
             return max(min_s, min(max_s, eta_s + END_MARGIN_S))
         else:

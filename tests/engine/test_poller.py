@@ -21,7 +21,6 @@ from sora_widgets.poller import (
     normalize_progress,
     normalize_status,
 )
-from sora_widgets.schedule import DENSE_STEP_S, eta_error_s
 
 
 @pytest.mark.parametrize(
@@ -79,7 +78,7 @@ def test_sparse_early_dense_near_the_end():
     near = next_delay(status="in_progress", elapsed_s=26, eta_s=2.0, rand=lambda: 0.5)
     assert 20.0 < far < 27.0  # comes back before the predicted end
     assert near == pytest.approx(2.25)  # aims just past the predicted end
-    assert next_delay(status="in_progress", elapsed_s=30, eta_s=0.0) == DENSE_STEP_S  # overdue: as often as the SDK
+    assert next_delay(status="in_progress", elapsed_s=30, eta_s=0.0) == 0.5  # overdue: dense
 
 
 def test_server_hint_is_a_floor_and_limits_apply():
@@ -316,23 +315,3 @@ def test_a_job_queued_behind_ours_is_anchored_where_its_slot_freed():
     done = run_queue(backend, {"v0": 14.0, "v1": 14.0})
     assert 28.0 <= done["v1"] <= 28.0 + 1.2
     assert backend.gets <= 6, backend.gets
-
-
-def test_a_well_measured_eta_is_aimed_at_directly():
-    # 58 points over 12.7 s: the ETA of 6.8 s is good to ~0.3 s, so one ask just past it, not one at 85 % first
-    samples = [Sample(2.5, 11.0), Sample(15.2, 69.0)]
-    eta = estimate_eta(samples)
-    assert eta is not None and eta_error_s(samples) < 0.5
-    assert next_delay(status="in_progress", elapsed_s=15, eta_s=eta, eta_error=eta_error_s(samples)) == \
-        pytest.approx(eta + 0.25)
-    rough = [Sample(0.0, 10.0), Sample(2.0, 14.0)]  # 4 points: the rate is a guess
-    assert eta_error_s(rough) > 0.5 and eta_error_s([Sample(0.0, 1.0)]) == float("inf")
-    eta_rough = estimate_eta(rough)
-    assert eta_rough is not None and eta_rough > 3.0
-    assert next_delay(status="in_progress", elapsed_s=2, eta_s=eta_rough, eta_error=eta_error_s(rough),
-                      rand=lambda: 1.0) == pytest.approx(0.85 * eta_rough)
-
-
-def test_one_running_sample_brings_the_second_at_three_quarters_of_its_guess():
-    assert next_delay(status="in_progress", elapsed_s=2.5, eta_s=None, guess_s=20.0) == pytest.approx(15.0)
-    assert next_delay(status="in_progress", elapsed_s=2.5, eta_s=None, guess_s=1.0, poll_after_s=2.0) == 2.0
