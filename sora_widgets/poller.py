@@ -1,9 +1,6 @@
-"""When to ask a backend about a video again, and the one asyncio task per process that does the asking.
-
-The scheduling is pure functions (:func:`normalize_status`, :func:`estimate_eta`, :func:`next_delay`,
-:func:`backoff_delay`) so it can be tested without waiting. :class:`Poller` is the thin driver: it keeps the
-in-flight videos, sleeps until the earliest one is due, and refreshes them with one ``list`` call when many are
-in flight and the backend lists, else with one GET each. It runs only while something is in flight.
+"""The one asyncio task per process that asks a backend about its videos (the when is :mod:`schedule`'s pure
+functions): it keeps the in-flight videos, sleeps until the earliest is due, and refreshes them with one ``list``
+call when many are in flight and the backend lists, else with one GET each; it runs only while one is in flight.
 """
 
 from __future__ import annotations
@@ -15,16 +12,18 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .hidden_queue import HiddenQueue, overrun_tolerance_s
 from .outcomes import Gone, Transient, header_seconds
 from .schedule import (
-    END_MARGIN_S,
     FIRST_POLL_S,
     MIN_INTERVAL_S,
     Sample,
     backoff_delay,
+    completion_time,
     estimate_eta,
     history_delay,
     is_terminal,
+    left_queue_at,
     next_delay,
     normalize_progress,
     normalize_status,
@@ -32,19 +31,9 @@ from .schedule import (
 from .vocab import TERMINAL
 
 __all__ = [
-    "FIRST_POLL_S",
-    "TERMINAL",
-    "Gone",
-    "Poller",
-    "Sample",
-    "Transient",
-    "backoff_delay",
-    "estimate_eta",
-    "header_seconds",
-    "is_terminal",
-    "next_delay",
-    "normalize_progress",
-    "normalize_status",
+    "FIRST_POLL_S", "TERMINAL", "Gone", "Poller", "Sample", "Transient", "backoff_delay",
+    "estimate_eta", "header_seconds", "is_terminal", "next_delay", "normalize_progress",
+    "normalize_status"
 ]
 
 log = logging.getLogger(__name__)
@@ -67,6 +56,8 @@ class _Track:
     expected_run_s: float | None = None  # from this backend's history of jobs of the same kind
     run_start: float | None = None  # when it left the queue (estimated between two samples)
     seen_queued: bool = False
+    hidden_queue: bool = False  # the create answered "running": the backend's words hide its queue
+    slot_given: bool = False  # one of ours finished while it waited: its slot went to this one (first in, first out)
 
 
 # fetch_one(video_id) -> (video dict, headers); fetch_page(after) -> (videos, has_more, headers)
@@ -124,7 +115,9 @@ class Poller:
         self._on_list_refused = on_list_refused
         self._on_timing = on_timing
         self._predict = predict
-        self._last_completion: float | None = None  # when one of ours last freed a render slot (estimated)
+        self._freed: list[float] = []  # when ours finished in this busy period (each freed a render slot)
+        self._hidden = HiddenQueue()
+        self._queue_seen = False  # a job of ours was found waiting (so starts guessed at the create may be wrong)
         self.list_threshold = list_threshold
         self.list_min_interval_s = list_min_interval_s
         self._clock = clock
@@ -157,20 +150,24 @@ class Poller:
         created = video.get("created_at") if video else created_at
         track = _Track(video_id, started=now, created_at=float(created) if isinstance(created, (int, float)) else None,
                        expected_run_s=expected_run_s)
-        first = FIRST_POLL_S
         if expected_run_s is None and self._predict is not None:
             track.expected_run_s = expected_run_s = self._predict(video_id)
         if video is not None:
             track.status = normalize_status(video.get("status"))
             track.seen_queued = track.status == "queued"
             track.samples.append(Sample(now, normalize_progress(video.get("progress")), track.status))
-        if expected_run_s is not None and not any(t.status == "in_progress" for t in self._tracks.values()):
-            # no job of ours holds a render slot: it most likely starts now; ask once, just after the end that
-            # this backend's history predicts for this kind of job
-            first = max(MIN_INTERVAL_S, expected_run_s + END_MARGIN_S)
-            track.run_start = now
+        if not any(t.status == "in_progress" for t in self._tracks.values()):
+            track.run_start = now  # no job of ours holds a render slot: it most likely starts now
+        if video is not None and track.status == "in_progress":  # "running" at once: any queue is hidden
+            track.hidden_queue = True
+            self._hidden.add(video_id, now, expected_run_s)
+            track.run_start = self._hidden.start(video_id, now)
         hint = header_seconds(headers, "openai-poll-after-ms")
-        track.due = now + (max(MIN_INTERVAL_S, hint) if hint is not None else first)
+        if expected_run_s is not None and track.run_start is not None:
+            # ask once, a little before the end this backend's history predicts for this kind of job
+            track.due = now + history_delay(now=now, run_start=track.run_start, expected_run_s=expected_run_s)
+        else:
+            track.due = now + (max(MIN_INTERVAL_S, hint) if hint is not None else FIRST_POLL_S)
         self._tracks[video_id] = track
         self._kick()
 
@@ -208,6 +205,8 @@ class Poller:
             except Exception:  # never let the one poller die: log, back off, go on
                 log.exception("poller iteration failed")
                 self._paused_until = self._clock() + backoff_delay(3)
+        self._hidden.forget_idle()  # the next busy period starts afresh
+        self._queue_seen, self._freed = False, []
 
     def _observe(self, track: _Track, video: dict[str, Any], headers: Mapping[str, str] | None,
                  *, min_s: float = MIN_INTERVAL_S) -> None:
@@ -216,18 +215,20 @@ class Poller:
         status = normalize_status(video.get("status"))
         previous = track.samples[-1] if track.samples else None
         if status == "queued":
-            track.seen_queued = True
-            track.run_start = None  # it had not taken the slot we thought
-        elif track.run_start is None and status == "in_progress":
-            # left the queue between the previous sample and this one (or ran from the start); when one of ours
-            # finished in between, that is when its render slot went to this one
-            freed = self._last_completion
+            if not self._queue_seen:  # the first sign of a queue: which of ours wait? (first in, first out)
+                for other in self._tracks.values():
+                    if len(other.samples) <= 1 and other is not track:  # known only from its create
+                        other.due = min(other.due, now + SLOT_FREED_CHECK_S)
+            track.seen_queued = self._queue_seen = True
+            track.run_start, track.slot_given = None, False  # it had not taken the slot we thought
+        elif status == "in_progress" and (track.run_start is None or (
+                self._queue_seen and not track.slot_given and previous is not None and previous.status == "queued")):
+            # left the queue between the previous sample and this one (or ran from the start): a slot frees only
+            # when a job ends, so when one of ours finished in between, its slot went to this one
             if not track.seen_queued or previous is None:
                 track.run_start = track.started
-            elif freed is not None and previous.t <= freed <= now:
-                track.run_start = freed
             else:
-                track.run_start = (previous.t + now) / 2
+                track.run_start = left_queue_at(previous.t, now, self._freed, from_create=len(track.samples) == 1)
         track.status = status
         track.samples.append(Sample(now, normalize_progress(video.get("progress")), status))
         del track.samples[:-12]
@@ -235,19 +236,20 @@ class Poller:
         if is_terminal(status):
             self._tracks.pop(track.video_id, None)
             if status == "completed":
-                self._finished(track, previous, now)
+                self._finished(track, previous, now, video.get("completed_at"))
         else:
             if track.expected_run_s is None and self._predict is not None and status == "in_progress":
                 track.expected_run_s = self._predict(track.video_id)
+                self._hidden.add(track.video_id, track.started, track.expected_run_s)
             if eta is None and status == "in_progress" and track.expected_run_s is not None:
-                run_start = track.run_start if track.run_start is not None else track.started
-                delay = history_delay(now=now, run_start=run_start, expected_run_s=track.expected_run_s, min_s=min_s)
+                delay = self._history_delay(track, now, min_s)
                 hint = header_seconds(headers, "openai-poll-after-ms")
                 delay = max(delay, min(hint or 0.0, 1.0))  # near the predicted end: at most 1 s apart
             elif status == "queued" and any(t.status == "in_progress" for t in self._tracks.values()):
                 # ours hold the render slots: this one starts when one of them finishes, and a finish makes the
-                # oldest queued job due at once (_finished), so wait long here
-                delay = min(QUEUED_BEHIND_OURS_MAX_S, 10.0 + (now - track.started))
+                # oldest queued job due (_finished: at once, or where its history aims), so wait long here
+                delay = QUEUED_BEHIND_OURS_MAX_S if track.expected_run_s is not None else \
+                    min(QUEUED_BEHIND_OURS_MAX_S, 10.0 + (now - track.started))
             else:
                 delay = next_delay(
                     status=status,
@@ -268,21 +270,52 @@ class Poller:
         except Exception:
             log.exception("on_update failed for %s", track.video_id)
 
-    def _finished(self, track: _Track, previous: Sample | None, now: float) -> None:
+    def _history_delay(self, track: _Track, now: float, min_s: float) -> float:
+        """Aim at the end this backend's history predicts, counted from when the job left the queue (for a
+        queue the backend hides: where first-in-first-out over our own jobs puts its start)."""
+        assert track.expected_run_s is not None
+        if track.hidden_queue:
+            start = self._hidden.start(track.video_id, now)
+            late = start is not None and now > start + track.expected_run_s + overrun_tolerance_s(track.expected_run_s)
+            if late and start is not None and self._hidden.overran(track.video_id, start):  # it waited for a slot
+                self._rehide(now, skip=track)
+                start = self._hidden.start(track.video_id, now)
+            track.run_start = start if start is not None else track.run_start
+        elif track.run_start is not None and now > track.run_start + track.expected_run_s + overrun_tolerance_s(
+                track.expected_run_s):  # still running: it took a slot later, when one of ours ended
+            track.run_start = min((t for t in self._freed if track.run_start < t <= now), default=track.run_start)
+        run_start = track.run_start if track.run_start is not None else track.started
+        return history_delay(now=now, run_start=run_start, expected_run_s=track.expected_run_s, min_s=min_s)
+
+    def _rehide(self, now: float, skip: _Track | None = None) -> None:
+        """The hidden queue's model changed: move every such job's next ask to where it now predicts."""
+        for other in self._tracks.values():
+            if other.hidden_queue and other is not skip and other.expected_run_s is not None:
+                other.due = now + self._history_delay(other, now, MIN_INTERVAL_S)
+
+    def _finished(self, track: _Track, previous: Sample | None, now: float, completed_at: Any = None) -> None:
         """A job completed: tell the history how long it ran, and look at the oldest queued job soon (the render
         slot it held is free, so that one probably just started: its rate is anchored there)."""
-        ended = (previous.t + now) / 2 if previous is not None else now
-        self._last_completion = ended
-        queued = [t for t in self._tracks.values() if t.status == "queued" and t.run_start is None]
+        offset = time.time() - time.monotonic() if self._clock is time.monotonic else None
+        if track.hidden_queue:
+            track.run_start = self._hidden.start(track.video_id, now) or track.run_start
+        predicted = track.run_start + track.expected_run_s if track.run_start and track.expected_run_s else None
+        ended = completion_time(previous.t if previous else None, now, completed_at, offset, predicted)
+        self._freed.append(ended)
+        if track.hidden_queue:
+            self._hidden.finished(track.video_id, ended)
+            self._rehide(now)
+        queued = [t for t in self._tracks.values() if t.status == "queued" and not t.slot_given and len(t.samples) > 1]
         if queued:
             oldest = min(queued, key=lambda t: t.started)
+            oldest.slot_given = True
             if oldest.expected_run_s is None and self._predict is not None:
                 oldest.expected_run_s = self._predict(oldest.video_id)
             if oldest.expected_run_s is not None:  # it took this slot: ask once, when its kind usually ends
                 oldest.run_start = ended
-                oldest.due = ended + oldest.expected_run_s + END_MARGIN_S
+                oldest.due = now + history_delay(now=now, run_start=ended, expected_run_s=oldest.expected_run_s)
             else:  # ask soon: where it starts anchors its rate
-                oldest.due = min(oldest.due, now + SLOT_FREED_CHECK_S)
+                oldest.run_start, oldest.due = None, min(oldest.due, now + SLOT_FREED_CHECK_S)
         if self._on_timing is None:
             return
         run_start = track.run_start if track.run_start is not None else track.started
@@ -292,7 +325,7 @@ class Poller:
             first = running[0]
             assert first.progress is not None
             run_start = max(track.started, ended - (ended - first.t) / (1.0 - first.progress / 100.0))
-        queued_s = run_start - track.started if track.seen_queued else None
+        queued_s = run_start - track.started if track.seen_queued or track.hidden_queue else None
         try:
             self._on_timing(track.video_id, queued_s, max(0.0, ended - run_start), values)
         except Exception:

@@ -14,15 +14,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from .capabilities import canonical_status
+from .hidden_queue import overrun_tolerance_s
 from .vocab import TERMINAL
 
 __all__ = [
+    "DENSE_STEP_S",
     "FIRST_POLL_S",
     "Sample",
     "backoff_delay",
+    "completion_time",
     "estimate_eta",
     "history_delay",
+    "history_lead_s",
     "is_terminal",
+    "left_queue_at",
     "next_delay",
     "normalize_progress",
     "normalize_status",
@@ -35,6 +40,7 @@ MIN_INTERVAL_S = 0.5
 MAX_INTERVAL_S = 30.0
 NEAR_END_S = 3.0  # within this of the ETA, aim at the ETA itself (plus a small margin)
 END_MARGIN_S = 0.25
+DENSE_STEP_S = 1.0  # near a history-predicted end: the SDK's own default cadence
 
 
 def normalize_status(raw: Any) -> str:
@@ -150,17 +156,52 @@ def backoff_delay(
     return min(max(delay, 0.0), max(cap_s, retry_after_s or 0.0))
 
 
-
-
 def history_delay(*, now: float, run_start: float, expected_run_s: float, min_s: float = MIN_INTERVAL_S,
                   rand: Callable[[], float] = random.random) -> float:
     """Seconds until the next status request of a job whose end this backend's history predicts: jobs of its
-    kind ran ``expected_run_s`` from ``run_start``. Aim just past that end (the history of the same kind of job
-    is a better guide than a far extrapolation), then ask densely (growing slowly) once it is overdue."""
-    remaining = run_start + expected_run_s - now
+    kind ran ``expected_run_s`` from ``run_start``. Sparse before: one request aimed a little before that end
+    (the history's own error); dense around and past it: every :data:`DENSE_STEP_S` (as often as the SDK's
+    ``poll()`` asks, so detection is as prompt) for as long as that error can explain; then gently less."""
+    end = run_start + expected_run_s
+    remaining = end - history_lead_s(expected_run_s) - now
     if remaining > MAX_INTERVAL_S:
         return MAX_INTERVAL_S * (0.95 + 0.05 * rand())
-    if remaining > 0:
-        return max(min_s, remaining + END_MARGIN_S)
-    overdue = -remaining
-    return max(min_s, min(5.0, 0.5 + 0.1 * overdue))
+    if remaining > 0.05:
+        return max(min_s, remaining)
+    overdue = now - end
+    slack = overrun_tolerance_s(expected_run_s)
+    if overdue <= slack:
+        return max(min_s, DENSE_STEP_S)
+    return max(min_s, min(5.0, DENSE_STEP_S + 0.1 * (overdue - slack)))
+
+
+def history_lead_s(expected_run_s: float) -> float:
+    """How early the aim at a history-predicted end comes: the run times it learned are dated from polls."""
+    return max(0.3, 0.03 * expected_run_s)
+
+
+def completion_time(previous_t: float | None, now: float, completed_at: Any, wall_offset: float | None,
+                    predicted: float | None = None) -> float:
+    """When a job completed, on the monotonic clock: between the last sample that saw it running and the one
+    that saw it done, narrowed by the backend's ``completed_at`` (whole seconds, wall clock; ``wall_offset`` =
+    wall - monotonic) when given and consistent (a backend whose clock disagrees is simply not used), else at
+    the ``predicted`` end held within those two samples, else halfway between them."""
+    if previous_t is None:
+        return now
+    if wall_offset is not None and not isinstance(completed_at, bool) and isinstance(completed_at, (int, float)):
+        lo, hi = max(previous_t, completed_at - wall_offset), min(now, completed_at + 1.0 - wall_offset)
+        if lo <= hi:
+            return (lo + hi) / 2
+    if predicted is not None:
+        return min(now, max(previous_t, predicted))
+    return (previous_t + now) / 2
+
+
+def left_queue_at(previous_t: float, now: float, freed: Sequence[float], *, from_create: bool = False) -> float:
+    """When a job seen queued at ``previous_t`` and running at ``now`` took its render slot: slots free only when
+    jobs end, so the first moment in between at which one of ours ended (``freed``); with none, at ``previous_t``
+    when that was the create's answer (it had a slot at once: none of ours had ended), else halfway."""
+    inside = [t for t in freed if previous_t <= t <= now]
+    if inside:
+        return min(inside)
+    return previous_t if from_create else (previous_t + now) / 2

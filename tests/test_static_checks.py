@@ -45,6 +45,7 @@ CORE_MODULES = [
     "sora_widgets/catalog.py",
     "sora_widgets/catalog_schema.py",
     "sora_widgets/schedule.py",
+    "sora_widgets/hidden_queue.py",
 ]
 
 

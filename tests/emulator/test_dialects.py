@@ -97,6 +97,14 @@ def dialect_params(*names):
 
 
 @dialect_params("litellm", "litellm-veo", "vllm-omni", "sglang", "reseller")
+def test_only_openai_sends_the_poll_hint(emu_client):
+    # openai-poll-after-ms is OpenAI's header; none of these carriers sets it (docs/carriers.md says where we looked)
+    dialect, _emu, client = emu_client
+    raw = client.videos.with_raw_response.retrieve(create(client, dialect).id)
+    assert raw.status_code == 200 and "openai-poll-after-ms" not in raw.headers
+
+
+@dialect_params("litellm", "litellm-veo", "vllm-omni", "sglang", "reseller")
 def test_lifecycle_in_every_dialect(emu_client):
     dialect, emu, client = emu_client
     video = create(client, dialect)

@@ -9,9 +9,17 @@ import pytest
 from sora_widgets.capabilities import Capabilities, canonical_status
 from sora_widgets.capability_store import CapabilityStore
 from sora_widgets.errors import ValidationError
+from sora_widgets.hidden_queue import HiddenQueue
 from sora_widgets.poller import Poller
 from sora_widgets.profiles import FEATURES, OPENAI_PROFILE, get_profile
-from sora_widgets.schedule import Sample, estimate_eta, history_delay
+from sora_widgets.schedule import (
+    DENSE_STEP_S,
+    Sample,
+    completion_time,
+    estimate_eta,
+    history_delay,
+    history_lead_s,
+)
 from sora_widgets.store import Journal
 
 
@@ -94,12 +102,47 @@ def test_a_queued_zero_never_anchors_the_rate():
 
 
 def test_history_delay_aims_at_the_predicted_end_then_asks_densely():
-    assert history_delay(now=0.0, run_start=0.0, expected_run_s=20.0) == pytest.approx(20.25)
-    assert history_delay(now=0.0, run_start=0.0, expected_run_s=600.0, rand=lambda: 0.5) <= 30.0
-    near = history_delay(now=18.0, run_start=0.0, expected_run_s=20.0)
-    assert near == pytest.approx(2.25)
-    overdue = [history_delay(now=20.0 + k, run_start=0.0, expected_run_s=20.0) for k in (0.5, 5.0, 60.0)]
-    assert overdue == sorted(overdue) and overdue[0] <= 0.6 and overdue[-1] <= 5.0
+    lead = history_lead_s(20.0)
+    first = history_delay(now=0.0, run_start=0.0, expected_run_s=20.0)
+    assert first == pytest.approx(20.0 - lead) and 19.0 <= first < 20.0  # one ask, a little before the end
+    assert history_delay(now=0.0, run_start=0.0, expected_run_s=600.0, rand=lambda: 0.5) <= 30.0  # sparse before
+    assert history_delay(now=5.0, run_start=5.0, expected_run_s=20.0) == pytest.approx(first)  # from run_start
+    # around and past the predicted end: as often as the SDK asks, for as long as the history's error explains
+    dense = [history_delay(now=20.0 - lead + k, run_start=0.0, expected_run_s=20.0) for k in (0.0, 1.0, 2.0, 3.0)]
+    assert dense == [DENSE_STEP_S] * 4
+    overdue = [history_delay(now=20.0 + k, run_start=0.0, expected_run_s=20.0) for k in (5.0, 20.0, 600.0)]
+    assert overdue == sorted(overdue) and overdue[0] > DENSE_STEP_S and overdue[-1] <= 5.0
+
+
+def test_the_end_is_dated_by_the_backends_completed_at_when_it_agrees():
+    # seen running at 100.0 (monotonic), done at 104.0; the backend says completed_at 1000 (wall), offset 898.5
+    assert completion_time(100.0, 104.0, None, None) == 102.0  # the midpoint, without more to go on
+    assert completion_time(100.0, 104.0, 1000, 898.5) == pytest.approx(102.0)  # [101.5, 102.5] within [100, 104]
+    assert completion_time(100.0, 104.0, 1002, 898.5) == pytest.approx(103.75)  # [103.5, 104.0]
+    assert completion_time(100.0, 104.0, 2000, 898.5) == 102.0  # clocks disagree: not used
+    assert completion_time(None, 104.0, 1000, 898.5) == 104.0
+
+
+def test_a_hidden_queue_is_first_in_first_out_over_our_jobs_with_learned_slots():
+    # six jobs created at once on a backend that says "processing" throughout and runs two at a time
+    runs = [14.0, 18.0, 22.0, 14.0, 18.0, 22.0]
+    queue = HiddenQueue()
+    for i, run in enumerate(runs):
+        queue.add(f"v{i}", 0.0 + 0.01 * i, run)
+    assert queue.slots is None and queue.start("v3", 1.0) == pytest.approx(0.03)  # no sign of a queue: at create
+    queue.finished("v0", 14.0)
+    assert queue.overran("v3", 0.03)  # v3 still runs at 16.2 although its kind takes 14 s: it waited...
+    assert queue.slots == 3 and not queue.overran("v3", 0.03)  # ...for one of the 3 before it; once per prediction
+    queue.finished("v1", 18.0)
+    assert queue.overran("v2", 0.02)  # v2 still runs at 25.5 (22 s from its create): one slot fewer
+    assert queue.slots == 2
+    starts = [queue.start(f"v{i}", 25.5) for i in range(6)]
+    assert starts[2] == pytest.approx(14.0) and starts[3] == pytest.approx(18.0)  # the freed slots, in order
+    assert starts[4] == pytest.approx(32.0) and starts[5] == pytest.approx(36.0)
+    assert not queue.overran("v4", 32.0)  # v0 and v1 ran at the same time: never fewer than two slots
+    assert queue.slots == 2
+    queue.forget_idle()
+    assert queue.start("v0", 0.0) is None and queue.slots == 2
 
 
 def test_a_list_refused_with_a_client_error_falls_back_to_gets_at_once():

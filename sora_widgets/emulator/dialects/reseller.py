@@ -1,5 +1,5 @@
-"""A gateway/reseller's accent: the OpenAI protocol with its own status words, millisecond timestamps and a
-fractional progress."""
+"""A gateway/reseller's accent: the OpenAI protocol with its own status words, millisecond timestamps, a
+fractional progress and no ``openai-poll-after-ms`` header."""
 
 from __future__ import annotations
 
@@ -28,3 +28,8 @@ class Reseller(Dialect):
         if body.get("progress") is not None:
             body["progress"] = round(body["progress"] / 100.0, 2)
         return body
+
+    def poll_headers(self, config: Any) -> dict[str, str]:
+        # gateways answer retrieves from their own task table and send no OpenAI poll hint (new-api builds the
+        # object in ConvertToOpenAIVideo, relay/channel/task/sora/adaptor.go, with no such header)
+        return {}

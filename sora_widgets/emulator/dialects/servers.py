@@ -33,6 +33,15 @@ if TYPE_CHECKING:
 __all__ = ["SGLANG_PROFILE", "VLLM_OMNI_PROFILE", "SGLang", "SGLangImageToVideo", "VllmOmni"]
 
 _SERVER_FEATURES = frozenset({"list", "delete", "progress"})
+
+
+class _NoPollHint(Dialect):
+    """Neither server sets ``openai-poll-after-ms`` (an OpenAI header): their retrieve routes return the stored
+    job object as it is (vLLM-Omni ``vllm_omni/entrypoints/openai/api_server.py`` ``retrieve_video``; SGLang
+    ``python/sglang/multimodal_gen/runtime/entrypoints/openai/video_api.py`` ``retrieve_video``)."""
+
+    def poll_headers(self, config: Any) -> dict[str, str]:
+        return {}
 _NO_DERIVED = frozenset({"remix", "edit", "extend", "character_create", "character_get"})
 
 VLLM_OMNI_PROFILE = BackendProfile(
@@ -50,7 +59,7 @@ SGLANG_PROFILE = BackendProfile(
 )
 
 
-class VllmOmni(Dialect):
+class VllmOmni(_NoPollHint):
     name = "vllm-omni"
     summary = "vLLM-Omni's /v1/videos (one model per server)"
     features = _SERVER_FEATURES
@@ -125,7 +134,7 @@ def _json_id(response: Response) -> str | None:
     return value if isinstance(value, str) else None
 
 
-class SGLang(Dialect):
+class SGLang(_NoPollHint):
     name = "sglang"
     summary = "SGLang's diffusion server"
     features = _SERVER_FEATURES
