@@ -243,8 +243,10 @@ class Catalog:
         """``{(model, size, seconds): [seconds from submit to completed, oldest first]}`` of ``backend_key``'s
         completed jobs (the "usually ~N s" hint), read without making a job object per row."""
         rows = self._rows(
-            "SELECT model, size, seconds, completed_at - created_at FROM jobs WHERE backend_key = ? "
-            "AND status = 'completed' AND completed_at >= created_at ORDER BY created_at, id",
+            # completed_at is the backend's clock in whole seconds: a fast job may read up to 1 s "before" its
+            # submit; such a row counts as ~0 s, a row further off (a wrong clock) does not count
+            "SELECT model, size, seconds, MAX(completed_at - created_at, 0.0) FROM jobs WHERE backend_key = ? "
+            "AND status = 'completed' AND completed_at > created_at - 1.0 ORDER BY created_at, id",
             [backend_key],
         )
         out: dict[tuple[str, str, str], list[float]] = {}
