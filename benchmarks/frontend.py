@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "ui"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from ui_harness import JupyterServer, NotebookPage, find_chromium, launch_browser, watch_page
+from ui_harness import JupyterServer, NotebookPage, find_chromium, launch_browser, watch_page  # noqa: E402 (after the sys.path lines)
 
 TARGET_RENDER_S = 1.0
 TARGET_SCRUB_FPS = 50.0

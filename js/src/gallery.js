@@ -62,7 +62,8 @@ export function renderGalleryView({ model, el }) {
 
   const root = h("section", { class: "sora-root sora-gallery", "aria-label": "Video gallery" });
   const toolbar = mountToolbar(model);
-  const scroller = h("div", { class: "sora-scroller", tabindex: "0", role: "feed", "aria-label": "Videos" });
+  const scroller = h("div", { class: "sora-scroller", tabindex: "0", role: "feed", "aria-label": "Videos",
+    "data-lm-suppress-shortcuts": "true" }); // Lumino: no notebook shortcuts for keys typed in the list
   const space = h("div", { class: "sora-vspace" });
   const slab = h("div", { class: "sora-cards sora-grid sora-vgrid" });
   space.append(slab);
@@ -255,8 +256,13 @@ export function renderGalleryView({ model, el }) {
     render();
   };
   scroller.addEventListener("pointerover", toFull);
-  scroller.addEventListener("keydown", (ev) => {
+  // Listened for on the window in the capture phase: the host page's own key handling (Lumino's, on the
+  // document, capture phase; Notebook 7 takes ArrowRight/ArrowLeft there) would otherwise see the list's keys
+  // first. Only keys the list uses, typed on the list or a card, are taken (and stopped).
+  /** @param {KeyboardEvent} ev */
+  const onKey = (ev) => {
     const target = /** @type {HTMLElement} */ (ev.target);
+    if (!(target instanceof HTMLElement) || !scroller.contains(target)) return;
     // keys typed into a card's own controls (remix box, buttons) stay theirs
     if (target !== scroller && !target.classList.contains("sora-card")) return;
     if (ev.key === "Enter" && active >= 0) {
@@ -264,19 +270,24 @@ export function renderGalleryView({ model, el }) {
       const play = /** @type {HTMLButtonElement | null | undefined} */ (card?.el.querySelector(".sora-media button[aria-label='Play video'], .sora-media button"));
       if (play) {
         ev.preventDefault();
+        ev.stopPropagation();
         play.click();
       }
       return;
     }
+    if (ev.altKey || ev.ctrlKey || ev.metaKey) return;
     const perPage = Math.max(1, Math.floor(scroller.clientHeight / rowHeight)) * columns;
     const to = navigate(ev.key, active, { columns, total: total(), perPage });
     if (to == null) return;
     ev.preventDefault();
+    ev.stopPropagation();
     active = to;
     focusWanted = true;
     reveal(to);
     render();
-  });
+  };
+  window.addEventListener("keydown", onKey, true);
+  cleanups.push(() => window.removeEventListener("keydown", onKey, true));
   // clicking or tabbing into a card makes it the keyboard position
   scroller.addEventListener("focusin", (ev) => {
     const card = /** @type {HTMLElement} */ (ev.target).closest?.(".sora-card[data-index]");

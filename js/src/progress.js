@@ -25,6 +25,7 @@ export function easeRemaining(x) {
 /**
  * @typedef {object} ProgressReport what the kernel last said (fields of a job summary)
  * @property {string} status
+ * @property {string} [job_id] which job (a new view of the same job starts from what the last one showed)
  * @property {number | null} progress 0..100, null when the backend reports none
  * @property {number | null} eta_s seconds left by the backend's (or engine's) estimate
  * @property {number | null | undefined} elapsed_s seconds since submission
@@ -44,8 +45,20 @@ export function easeRemaining(x) {
  * the rest over the new ETA), rises linearly at the estimated rate, and slows down near the end rather than
  * reaching 100 before the backend says so.
  */
+/** The last value shown per job, so a view made again (a re-rendered list, a second view) never starts lower. */
+const LAST_SHOWN = new Map();
+const LAST_SHOWN_MAX = 500;
+/** @param {string | undefined} jobId @param {number} value */
+function remember(jobId, value) {
+  if (!jobId) return;
+  LAST_SHOWN.delete(jobId);
+  LAST_SHOWN.set(jobId, value);
+  if (LAST_SHOWN.size > LAST_SHOWN_MAX) LAST_SHOWN.delete(LAST_SHOWN.keys().next().value);
+}
+
 export function createProgressModel() {
   let shown = /** @type {number | null} */ (null);
+  let jobId = /** @type {string | undefined} */ (undefined);
   let anchor = { p: 0, rate: 0, eta: /** @type {number | null} */ (null), elapsed: 0, at: 0 };
   let indeterminate = true;
   let key = "";
@@ -63,6 +76,10 @@ export function createProgressModel() {
         return;
       }
       indeterminate = false;
+      if (item.job_id !== jobId) {
+        jobId = item.job_id;
+        shown = jobId != null && LAST_SHOWN.has(jobId) ? LAST_SHOWN.get(jobId) : null;
+      }
       const reported = clamp(item.progress, 0, 100);
       const current = shown == null ? reported : Math.max(shown, reported);
       let eta = item.eta_s != null && Number.isFinite(item.eta_s) && item.eta_s >= 0 ? item.eta_s : null;
@@ -71,6 +88,7 @@ export function createProgressModel() {
       const rate = eta != null && eta > 0 ? (100 - current) / eta : 0;
       anchor = { p: current, rate, eta, elapsed, at: nowMs };
       shown = current;
+      remember(jobId, current);
     },
     /** @param {number} nowMs @returns {ProgressFrame} */
     at(nowMs) {
@@ -82,6 +100,7 @@ export function createProgressModel() {
       if (room > 0 && anchor.rate > 0) value = anchor.p + room * easeRemaining((anchor.rate * dt) / room);
       value = Math.max(value, shown ?? 0);
       shown = value;
+      remember(jobId, value);
       const eta = anchor.eta == null ? null : Math.max(0, anchor.eta - dt);
       return { value, eta, elapsed };
     },

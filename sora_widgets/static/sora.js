@@ -939,10 +939,22 @@ function easeRemaining(x) {
   const tail = 1 - EASE_FROM;
   return EASE_FROM + tail * (1 - Math.exp(-(x - EASE_FROM) / tail));
 }
+var LAST_SHOWN = /* @__PURE__ */ new Map();
+var LAST_SHOWN_MAX = 500;
+function remember(jobId, value) {
+  if (!jobId) return;
+  LAST_SHOWN.delete(jobId);
+  LAST_SHOWN.set(jobId, value);
+  if (LAST_SHOWN.size > LAST_SHOWN_MAX) LAST_SHOWN.delete(LAST_SHOWN.keys().next().value);
+}
 function createProgressModel() {
   let shown = (
     /** @type {number | null} */
     null
+  );
+  let jobId = (
+    /** @type {string | undefined} */
+    void 0
   );
   let anchor = { p: 0, rate: 0, eta: (
     /** @type {number | null} */
@@ -963,6 +975,10 @@ function createProgressModel() {
         return;
       }
       indeterminate = false;
+      if (item.job_id !== jobId) {
+        jobId = item.job_id;
+        shown = jobId != null && LAST_SHOWN.has(jobId) ? LAST_SHOWN.get(jobId) : null;
+      }
       const reported = clamp(item.progress, 0, 100);
       const current = shown == null ? reported : Math.max(shown, reported);
       let eta = item.eta_s != null && Number.isFinite(item.eta_s) && item.eta_s >= 0 ? item.eta_s : null;
@@ -970,6 +986,7 @@ function createProgressModel() {
       const rate = eta != null && eta > 0 ? (100 - current) / eta : 0;
       anchor = { p: current, rate, eta, elapsed, at: nowMs };
       shown = current;
+      remember(jobId, current);
     },
     /** @param {number} nowMs @returns {ProgressFrame} */
     at(nowMs) {
@@ -981,6 +998,7 @@ function createProgressModel() {
       if (room > 0 && anchor.rate > 0) value = anchor.p + room * easeRemaining(anchor.rate * dt / room);
       value = Math.max(value, shown ?? 0);
       shown = value;
+      remember(jobId, value);
       const eta = anchor.eta == null ? null : Math.max(0, anchor.eta - dt);
       return { value, eta, elapsed };
     }
@@ -1869,7 +1887,13 @@ function renderGalleryView({ model, el }) {
   const upgrade = /* @__PURE__ */ new Set();
   const root = h("section", { class: "sora-root sora-gallery", "aria-label": "Video gallery" });
   const toolbar = mountToolbar(model);
-  const scroller = h("div", { class: "sora-scroller", tabindex: "0", role: "feed", "aria-label": "Videos" });
+  const scroller = h("div", {
+    class: "sora-scroller",
+    tabindex: "0",
+    role: "feed",
+    "aria-label": "Videos",
+    "data-lm-suppress-shortcuts": "true"
+  });
   const space = h("div", { class: "sora-vspace" });
   const slab = h("div", { class: "sora-cards sora-grid sora-vgrid" });
   space.append(slab);
@@ -2045,11 +2069,12 @@ function renderGalleryView({ model, el }) {
     render2();
   };
   scroller.addEventListener("pointerover", toFull);
-  scroller.addEventListener("keydown", (ev) => {
+  const onKey = (ev) => {
     const target = (
       /** @type {HTMLElement} */
       ev.target
     );
+    if (!(target instanceof HTMLElement) || !scroller.contains(target)) return;
     if (target !== scroller && !target.classList.contains("sora-card")) return;
     if (ev.key === "Enter" && active >= 0) {
       const card = [...cards.values()].find((c) => c.el.dataset.index === String(active));
@@ -2059,19 +2084,24 @@ function renderGalleryView({ model, el }) {
       );
       if (play) {
         ev.preventDefault();
+        ev.stopPropagation();
         play.click();
       }
       return;
     }
+    if (ev.altKey || ev.ctrlKey || ev.metaKey) return;
     const perPage = Math.max(1, Math.floor(scroller.clientHeight / rowHeight)) * columns;
     const to = navigate(ev.key, active, { columns, total: total(), perPage });
     if (to == null) return;
     ev.preventDefault();
+    ev.stopPropagation();
     active = to;
     focusWanted = true;
     reveal(to);
     render2();
-  });
+  };
+  window.addEventListener("keydown", onKey, true);
+  cleanups.push(() => window.removeEventListener("keydown", onKey, true));
   scroller.addEventListener("focusin", (ev) => {
     const card = (
       /** @type {HTMLElement} */

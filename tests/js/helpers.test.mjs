@@ -9,6 +9,7 @@ import {
   coverCrop,
   COMMAND_KIND,
   createConnection,
+  createProgressModel,
   createPreviewBatcher,
   createRequester,
   LOST_MESSAGE,
@@ -519,4 +520,17 @@ test("bytesToDataUrl: base64 of exactly the view's bytes", () => {
   const big = new Uint8Array(100000).map((_, i) => (i * 7) % 256);
   assert.equal(bytesToDataUrl(big, "image/jpeg"), `data:image/jpeg;base64,${Buffer.from(big).toString("base64")}`);
   assert.equal(bytesToDataUrl(new ArrayBuffer(0), "x/y"), "data:x/y;base64,");
+});
+
+test("createProgressModel: a new view of the same job never starts below what the last one showed", () => {
+  const first = createProgressModel();
+  first.report({ job_id: "job_mono", status: "in_progress", progress: 50, eta_s: 10, elapsed_s: 10 }, 0);
+  const shownBefore = first.at(5000).value;
+  assert.ok(shownBefore > 50, `extrapolated past the report: ${shownBefore}`);
+  const again = createProgressModel(); // the list re-rendered: a fresh view, a report a little behind
+  again.report({ job_id: "job_mono", status: "in_progress", progress: 52, eta_s: 8, elapsed_s: 12 }, 5000);
+  assert.ok(again.at(5000).value >= shownBefore, "started lower than the previous view showed");
+  const other = createProgressModel();
+  other.report({ job_id: "job_other", status: "in_progress", progress: 10, eta_s: 10, elapsed_s: 1 }, 0);
+  assert.equal(other.at(0).value, 10);
 });

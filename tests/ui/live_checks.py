@@ -151,7 +151,12 @@ def check_keyboard_keeps_card_in_view(nb: NotebookPage) -> None:
         page.keyboard.press("Home")
         nb.wait_for(in_view, "the first card focused and in view after Home", timeout_s=5, arg=0)
         page.keyboard.press("ArrowRight")
-        nb.wait_for(in_view, "the second card focused after ArrowRight", timeout_s=5, arg=1)
+        focused = """() => { const c = document.activeElement; const r = c && c.getBoundingClientRect();
+            return c ? `${c.tagName}.${c.className} index=${c.dataset.index} top=${r.top} h=${window.innerHeight}` : 'none'; }"""
+        try:
+            nb.wait_for(in_view, "the second card focused after ArrowRight", timeout_s=5, arg=1)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; focused: {page.evaluate(focused)}") from None
     finally:
         page.set_viewport_size({"width": 1280, "height": 900})
 
