@@ -13,7 +13,6 @@ them by themselves.
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -26,7 +25,7 @@ from typing_extensions import Self
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ui"))
 
-from ui_harness import BACKEND_ENV, free_port
+from ui_harness import BACKEND_ENV, ServerProcess, free_port
 
 #: ``deepAll(selector)``: every element matching ``selector`` in the document and in every (open) shadow root.
 DEEP_ALL_JS = """
@@ -53,7 +52,7 @@ return (() => {
 )
 
 
-class MarimoServer:
+class MarimoServer(ServerProcess):
     """``python -m marimo run NOTEBOOK`` on loopback, with no token, in its own process group."""
 
     def __init__(self, notebook: Path, work_dir: Path, env: dict[str, str] | None = None) -> None:
@@ -115,30 +114,6 @@ class MarimoServer:
                 raise TimeoutError(f"marimo did not answer /health in {timeout_s:.0f} s:\n{self.log_tail()}")
             # Readiness poll of another process: there is no event to wait on.
             time.sleep(0.2)
-
-    def log_tail(self, chars: int = 4000) -> str:
-        try:
-            return self.log_path.read_text(errors="replace")[-chars:]
-        except OSError:
-            return "(no marimo log)"
-
-    def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        try:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=5)
-        except ProcessLookupError:
-            pass
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 class MarimoPage:
