@@ -45,15 +45,26 @@ export function easeRemaining(x) {
  * the rest over the new ETA), rises linearly at the estimated rate, and slows down near the end rather than
  * reaching 100 before the backend says so.
  */
-/** The last value shown per job, so a view made again (a re-rendered list, a second view) never starts lower. */
-const LAST_SHOWN = new Map();
+/**
+ * The last value shown per job, so no view of a job shows less than any view of it did: a re-rendered list,
+ * the same job in the panel and the gallery at once. Kept on globalThis because a host may load this module
+ * once per widget (marimo does), and the views of one job span widgets.
+ * @type {Map<string, number>}
+ */
+const LAST_SHOWN = /** @type {any} */ (globalThis).__soraProgressShown ??= new Map();
 const LAST_SHOWN_MAX = 500;
 /** @param {string | undefined} jobId @param {number} value */
 function remember(jobId, value) {
   if (!jobId) return;
   LAST_SHOWN.delete(jobId);
   LAST_SHOWN.set(jobId, value);
-  if (LAST_SHOWN.size > LAST_SHOWN_MAX) LAST_SHOWN.delete(LAST_SHOWN.keys().next().value);
+  const oldest = LAST_SHOWN.keys().next().value;
+  if (LAST_SHOWN.size > LAST_SHOWN_MAX && oldest !== undefined) LAST_SHOWN.delete(oldest);
+}
+
+/** @param {string | undefined} jobId what another view of this job last showed (0: none) */
+function elsewhere(jobId) {
+  return (jobId && LAST_SHOWN.get(jobId)) || 0;
 }
 
 export function createProgressModel() {
@@ -78,10 +89,10 @@ export function createProgressModel() {
       indeterminate = false;
       if (item.job_id !== jobId) {
         jobId = item.job_id;
-        shown = jobId != null && LAST_SHOWN.has(jobId) ? LAST_SHOWN.get(jobId) : null;
+        shown = null;
       }
       const reported = clamp(item.progress, 0, 100);
-      const current = shown == null ? reported : Math.max(shown, reported);
+      const current = Math.max(shown ?? 0, elsewhere(jobId), reported);
       let eta = item.eta_s != null && Number.isFinite(item.eta_s) && item.eta_s >= 0 ? item.eta_s : null;
       // no ETA from the backend: the pace so far (percent per second of elapsed time)
       if (eta == null && reported > 0 && elapsed > 0) eta = (elapsed * (100 - reported)) / reported;
@@ -98,7 +109,7 @@ export function createProgressModel() {
       const room = PROGRESS_CEILING - anchor.p;
       let value = anchor.p;
       if (room > 0 && anchor.rate > 0) value = anchor.p + room * easeRemaining((anchor.rate * dt) / room);
-      value = Math.max(value, shown ?? 0);
+      value = Math.max(value, shown ?? 0, elsewhere(jobId));
       shown = value;
       remember(jobId, value);
       const eta = anchor.eta == null ? null : Math.max(0, anchor.eta - dt);

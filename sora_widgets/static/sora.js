@@ -939,13 +939,20 @@ function easeRemaining(x) {
   const tail = 1 - EASE_FROM;
   return EASE_FROM + tail * (1 - Math.exp(-(x - EASE_FROM) / tail));
 }
-var LAST_SHOWN = /* @__PURE__ */ new Map();
+var LAST_SHOWN = (
+  /** @type {any} */
+  globalThis.__soraProgressShown ??= /* @__PURE__ */ new Map()
+);
 var LAST_SHOWN_MAX = 500;
 function remember(jobId, value) {
   if (!jobId) return;
   LAST_SHOWN.delete(jobId);
   LAST_SHOWN.set(jobId, value);
-  if (LAST_SHOWN.size > LAST_SHOWN_MAX) LAST_SHOWN.delete(LAST_SHOWN.keys().next().value);
+  const oldest = LAST_SHOWN.keys().next().value;
+  if (LAST_SHOWN.size > LAST_SHOWN_MAX && oldest !== void 0) LAST_SHOWN.delete(oldest);
+}
+function elsewhere(jobId) {
+  return jobId && LAST_SHOWN.get(jobId) || 0;
 }
 function createProgressModel() {
   let shown = (
@@ -977,10 +984,10 @@ function createProgressModel() {
       indeterminate = false;
       if (item.job_id !== jobId) {
         jobId = item.job_id;
-        shown = jobId != null && LAST_SHOWN.has(jobId) ? LAST_SHOWN.get(jobId) : null;
+        shown = null;
       }
       const reported = clamp(item.progress, 0, 100);
-      const current = shown == null ? reported : Math.max(shown, reported);
+      const current = Math.max(shown ?? 0, elsewhere(jobId), reported);
       let eta = item.eta_s != null && Number.isFinite(item.eta_s) && item.eta_s >= 0 ? item.eta_s : null;
       if (eta == null && reported > 0 && elapsed > 0) eta = elapsed * (100 - reported) / reported;
       const rate = eta != null && eta > 0 ? (100 - current) / eta : 0;
@@ -996,7 +1003,7 @@ function createProgressModel() {
       const room = PROGRESS_CEILING - anchor.p;
       let value = anchor.p;
       if (room > 0 && anchor.rate > 0) value = anchor.p + room * easeRemaining(anchor.rate * dt / room);
-      value = Math.max(value, shown ?? 0);
+      value = Math.max(value, shown ?? 0, elsewhere(jobId));
       shown = value;
       remember(jobId, value);
       const eta = anchor.eta == null ? null : Math.max(0, anchor.eta - dt);

@@ -534,3 +534,22 @@ test("createProgressModel: a new view of the same job never starts below what th
   other.report({ job_id: "job_other", status: "in_progress", progress: 10, eta_s: 10, elapsed_s: 1 }, 0);
   assert.equal(other.at(0).value, 10);
 });
+
+test("createProgressModel: two live views of one job, even from two copies of the module, never show less than either did", async () => {
+  // marimo loads a widget's module once per widget: the panel's and the gallery's copies must agree
+  const copy = await import(`../../sora_widgets/static/sora.js?copy=${Date.now()}`);
+  assert.notEqual(copy.createProgressModel, createProgressModel, "the test needs a second module instance");
+  const panel = createProgressModel();
+  const gallery = copy.createProgressModel();
+  panel.report({ job_id: "job_both", status: "in_progress", progress: 80, eta_s: 2, elapsed_s: 8 }, 0);
+  gallery.report({ job_id: "job_both", status: "in_progress", progress: 80, eta_s: 6, elapsed_s: 8 }, 0);
+  let highest = 0;
+  for (let t = 0; t <= 4000; t += 250) {
+    for (const view of t % 500 ? [panel, gallery] : [gallery, panel]) {
+      const { value } = view.at(t);
+      assert.ok(value >= highest, `a view showed ${value} after ${highest} was shown at ${t} ms`);
+      highest = value;
+    }
+  }
+  assert.ok(highest > 80 && highest < 99.01, `extrapolated within the ceiling: ${highest}`);
+});

@@ -28,13 +28,17 @@ _RECORDER_JS = """
   const seen = (window.__soraSeen = {});
   const links = (window.__soraLinks = []);
   const observed = new WeakSet();
+  const bars = new WeakMap(); // card element -> what its own bar showed
   const note = (card) => {
     const id = card.dataset.jobId;
     if (!id) return;
-    const rec = (seen[id] ||= { progress: [], status: [] });
+    const rec = (seen[id] ||= { progress: [], views: [], status: [] });
     const bar = card.querySelector('[role="progressbar"]');
     const value = bar ? bar.getAttribute('aria-valuenow') : null;
     if (value !== null && rec.progress[rec.progress.length - 1] !== value) rec.progress.push(value);
+    let view = bars.get(card);
+    if (!view) { view = []; bars.set(card, view); rec.views.push(view); }
+    if (value !== null && view[view.length - 1] !== value) view.push(value);
     const status = card.dataset.status;
     if (status && rec.status[rec.status.length - 1] !== status) rec.status.push(status);
   };
@@ -64,8 +68,8 @@ _RECORDER_JS = """
 """
 
 
-def _seen(mp: MarimoPage, job_id: str) -> dict[str, list[str]]:
-    return mp.page.evaluate("(id) => (window.__soraSeen || {})[id] || {progress: [], status: []}", job_id)  # type: ignore[no-any-return]
+def _seen(mp: MarimoPage, job_id: str) -> dict[str, Any]:
+    return mp.page.evaluate("(id) => (window.__soraSeen || {})[id] || {progress: [], views: [], status: []}", job_id)  # type: ignore[no-any-return]
 
 
 def _card_ids(mp: MarimoPage, within: str) -> list[str]:
