@@ -113,9 +113,15 @@ class SoraMagics(Magics, Configurable):
         Configurable.__init__(self, config=shell.config)
         Magics.__init__(self, shell=shell)
         # lets `%config SoraMagics.default_model = ...` find this instance (IPython 9 adds it already)
-        if self not in self.shell.configurables:
-            self.shell.configurables.append(self)
+        if self not in shell.configurables:
+            shell.configurables.append(self)
         self.last_job: Any = None
+
+    @property
+    def _user_ns(self) -> dict[str, Any]:
+        """The shell's namespace, read each time (a host may replace it); IPython types ``shell`` optional."""
+        namespace: dict[str, Any] = getattr(self.shell, "user_ns", {})
+        return namespace
 
     @no_var_expand  # we interpolate {name} ourselves, after parsing, so values cannot inject options
     @needs_local_scope
@@ -125,7 +131,7 @@ class SoraMagics(Magics, Configurable):
         silenced = False
         if cell is None and line.rstrip().endswith(";"):  # IPython's "no output" convention
             line, silenced = line.rstrip()[:-1], True
-        namespace: Mapping[str, Any] = ChainMap(dict(local_ns or {}), self.shell.user_ns)
+        namespace: Mapping[str, Any] = ChainMap(dict(local_ns or {}), self._user_ns)
         try:
             command = parse_line(line, cell)
             result = self._run(interpolated(command, namespace))
@@ -182,7 +188,7 @@ class SoraMagics(Magics, Configurable):
         chain = None if options.chain == "none" else options.chain or "frame"
         board = sw.storyboard(shots, model=options.model, size=options.size, seconds=options.seconds, chain=chain)
         if options.out:
-            self.shell.user_ns[options.out] = board
+            self._user_ns[options.out] = board
         if options.wait:
             try:
                 board.wait()
@@ -295,7 +301,7 @@ class SoraMagics(Magics, Configurable):
         self._show_card(job)
         self.last_job = job
         if options.out:
-            self.shell.user_ns[options.out] = job
+            self._user_ns[options.out] = job
         if options.wait:
             try:
                 job.wait()
@@ -313,7 +319,7 @@ class SoraMagics(Magics, Configurable):
     def _show_card(self, job: Any) -> None:
         from IPython.display import display
 
-        display(sw.VideoCard(job))
+        display(sw.VideoCard(job))  # type: ignore[no-untyped-call]
         _CARD_SHOWN.add(id(job))  # the magic's value (the job) then shows nothing more under its card
 
 
@@ -369,9 +375,9 @@ def _find_job(job_id: str, *, exact: bool = False) -> Any:
 
 
 def _provider_words() -> set[str]:
-    from .providers import _ALIASES, provider_names
+    from .providers import provider_aliases, provider_names
 
-    return {*provider_names(), *_ALIASES}
+    return {*provider_names(), *provider_aliases()}
 
 
 def _backend_line(info: Mapping[str, Any], url: str | None = None) -> str:
@@ -396,7 +402,7 @@ def _display_job(job: Any) -> None:
         return
     from IPython.display import display
 
-    display(sw.VideoCard(job))
+    display(sw.VideoCard(job))  # type: ignore[no-untyped-call]
 
 
 def _forget_shown(*_info: Any) -> None:

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 
 from ..errors import BackendUnavailableError
 from .registry import (
-    _ALIASES,
     PROVIDERS,
     ProviderSpec,
     api_key_for,
@@ -20,6 +19,7 @@ from .registry import (
     check_request,
     get_provider,
     label_for,
+    provider_aliases,
     provider_names,
 )
 
@@ -27,8 +27,7 @@ if TYPE_CHECKING:
     from .transport import ProviderTransport
 
 __all__ = ["PROVIDERS", "ProviderSpec", "api_key_for", "base_url_for", "check_request", "get_provider", "label_for",
-           "make_transport", "provider_names"]
-_ = _ALIASES  # re-exported for the magics' word list
+           "make_transport", "provider_aliases", "provider_names"]
 
 
 def _missing(module: str) -> bool:

@@ -55,6 +55,11 @@ def provider_names() -> list[str]:
     return sorted(PROVIDERS)
 
 
+def provider_aliases() -> list[str]:
+    """Other names users type for a provider (``veo`` for ``gemini``…)."""
+    return sorted(_ALIASES)
+
+
 def get_provider(name: Any) -> ProviderSpec:
     """The provider called ``name`` (case-insensitive, a few aliases), or a ValidationError naming the known ones."""
     key = str(name or "").strip().lower()

@@ -32,7 +32,8 @@ def _resolve_job(job: Any) -> VideoJob:
     if isinstance(job, str):
         import sora_widgets as sw
 
-        return sw.get_job(job)
+        found: VideoJob = sw.get_job(job)
+        return found
     raise TypeError(
         f"VideoCard(job) needs a VideoJob (from sw.submit) or a job id string, got {type(job).__name__}"
     )

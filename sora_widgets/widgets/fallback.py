@@ -45,8 +45,8 @@ def small_jpeg(path: Path | None, width: int = PREVIEW_WIDTH) -> bytes | None:
     if path is None:
         return None
     try:
-        with Image.open(path) as img:
-            img = img.convert("RGB")
+        with Image.open(path) as source:
+            img = source.convert("RGB")
             if img.width > width:
                 img = img.resize((width, max(1, round(img.height * width / img.width))), Image.Resampling.LANCZOS)
             out = io.BytesIO()
@@ -73,8 +73,8 @@ def contact_sheet(
         if path is None:
             continue
         try:
-            with Image.open(path) as img:
-                img = img.convert("RGB")
+            with Image.open(path) as source:
+                img = source.convert("RGB")
                 img.thumbnail((tile_w - 2, tile_h - 2), Image.Resampling.LANCZOS)  # keeps portrait shapes
                 x = (i % columns) * tile_w + (tile_w - img.width) // 2
                 y = (i // columns) * tile_h + (tile_h - img.height) // 2

@@ -164,7 +164,8 @@ class Gallery(JobCommands, SoraWidget):
     def _cat() -> Catalog:
         import sora_widgets as sw
 
-        return sw.job_catalog()  # the configured journal's (sw.configure(home=...) may swap it)
+        catalog: Catalog = sw.job_catalog()
+        return catalog  # the configured journal's (sw.configure(home=...) may swap it)
 
     def _refresh_backend(self) -> None:
         try:
