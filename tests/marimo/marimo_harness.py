@@ -15,9 +15,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +52,8 @@ return (() => {
 class MarimoServer(ServerProcess):
     """``python -m marimo run NOTEBOOK`` on loopback, with no token, in its own process group."""
 
+    name = "marimo"
+
     def __init__(self, notebook: Path, work_dir: Path, env: dict[str, str] | None = None) -> None:
         self.notebook = Path(notebook)
         self.work_dir = Path(work_dir)
@@ -88,32 +87,7 @@ class MarimoServer(ServerProcess):
             "--headless", "--host", "127.0.0.1", "--port", str(self.port),
             "--no-token", "--no-sandbox", "--no-skew-protection", "--show-tracebacks",
         ]  # fmt: skip
-        log = self.log_path.open("wb")
-        self.proc = subprocess.Popen(
-            cmd,
-            env=self._env(),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-            cwd=self.work_dir,
-        )
-        log.close()
-        deadline = time.monotonic() + timeout_s
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"marimo exited with {self.proc.returncode}:\n{self.log_tail()}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/health", timeout=2) as resp:
-                    if resp.status == 200:
-                        return self
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            if time.monotonic() > deadline:
-                self.stop()
-                raise TimeoutError(f"marimo did not answer /health in {timeout_s:.0f} s:\n{self.log_tail()}")
-            # Readiness poll of another process: there is no event to wait on.
-            time.sleep(0.2)
+        return self._launch(cmd, self._env(), self.work_dir, f"{self.url}/health", timeout_s)
 
 
 class MarimoPage:

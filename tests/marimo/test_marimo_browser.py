@@ -22,26 +22,15 @@ JOB_TIMEOUT_S = 90.0
 
 # Every aria-valuenow and data-status a card shows, keyed by data-job-id (as tests/ui/sora_page.py records
 # them), observed in the document and in every shadow root (marimo renders each widget in one).
-_RECORDER_JS = """
+_RECORDER_JS = (
+    """
 () => {
   if (window.__soraSeen) return;
-  const seen = (window.__soraSeen = {});
+"""
+    + sp.NOTE_CARD_JS
+    + """
   const links = (window.__soraLinks = []);
   const observed = new WeakSet();
-  const bars = new WeakMap(); // card element -> what its own bar showed
-  const note = (card) => {
-    const id = card.dataset.jobId;
-    if (!id) return;
-    const rec = (seen[id] ||= { progress: [], views: [], status: [] });
-    const bar = card.querySelector('[role="progressbar"]');
-    const value = bar ? bar.getAttribute('aria-valuenow') : null;
-    if (value !== null && rec.progress[rec.progress.length - 1] !== value) rec.progress.push(value);
-    let view = bars.get(card);
-    if (!view) { view = []; bars.set(card, view); rec.views.push(view); }
-    if (value !== null && view[view.length - 1] !== value) view.push(value);
-    const status = card.dataset.status;
-    if (status && rec.status[rec.status.length - 1] !== status) rec.status.push(status);
-  };
   const scan = (node) => {
     if (node.nodeType !== 1) return;
     if (node.dataset.connection && links[links.length - 1] !== node.dataset.connection) links.push(node.dataset.connection);
@@ -66,10 +55,7 @@ _RECORDER_JS = """
   watch(document.body);
 }
 """
-
-
-def _seen(mp: MarimoPage, job_id: str) -> dict[str, Any]:
-    return mp.page.evaluate("(id) => (window.__soraSeen || {})[id] || {progress: [], views: [], status: []}", job_id)  # type: ignore[no-any-return]
+)
 
 
 def _card_ids(mp: MarimoPage, within: str) -> list[str]:
@@ -207,7 +193,7 @@ def test_marimo_app_panel_card_gallery(marimo_page: Any, marimo_app: Any) -> Non
         arg=known,
     )
     _wait_status(mp, ".sora-panel", new)
-    sp.check_progress_advanced(_seen(mp, new), new)
+    sp.check_progress_advanced(sp.seen(mp, new), new)
     refs = list(Path(marimo_app.extra_env["SORA_WIDGETS_HOME"]).rglob("reference.img"))
     assert len(refs) == 1, f"the emulator got {len(refs)} reference images: {refs}"
     with Image.open(refs[0]) as img:

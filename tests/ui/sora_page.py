@@ -18,11 +18,9 @@ DOCS = Path(__file__).resolve().parents[2] / "docs"
 #: Deadline for one emulated job (queued -> completed, media downloaded) at the UI test speed.
 JOB_TIMEOUT_S = 90.0
 
-# Records every aria-valuenow and data-status a card shows, keyed by data-job-id: polling from Python
-# could miss a short-lived value, a MutationObserver cannot.
-_RECORDER_JS = """
-() => {
-  if (window.__soraSeen) return;
+#: Notes what one card shows into ``window.__soraSeen[job_id]``: every aria-valuenow and data-status in order,
+#: and each card element's own bar values apart (``views``). Shared with the marimo recorder.
+NOTE_CARD_JS = """
   const seen = (window.__soraSeen = {});
   const bars = new WeakMap(); // card element -> what its own bar showed
   const note = (card) => {
@@ -38,6 +36,17 @@ _RECORDER_JS = """
     const status = card.dataset.status;
     if (status && rec.status[rec.status.length - 1] !== status) rec.status.push(status);
   };
+"""
+
+# Records every aria-valuenow and data-status a card shows, keyed by data-job-id: polling from Python
+# could miss a short-lived value, a MutationObserver cannot.
+_RECORDER_JS = (
+    """
+() => {
+  if (window.__soraSeen) return;
+"""
+    + NOTE_CARD_JS
+    + """
   const scan = (node) => {
     if (node.nodeType !== 1) return;
     const card = node.closest('.sora-card');
@@ -51,6 +60,7 @@ _RECORDER_JS = """
   scan(document.body);
 }
 """
+)
 
 
 def install_recorder(nb: NotebookPage) -> None:

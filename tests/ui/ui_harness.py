@@ -77,8 +77,35 @@ class ServerProcess:
     proc: subprocess.Popen[bytes] | None
     log_path: Path
 
+    #: What the error messages call this server ("jupyter lab", "marimo").
+    name = "server"
+
     def start(self) -> Self:
         raise NotImplementedError
+
+    def _launch(self, cmd: list[str], env: dict[str, str], cwd: Path, ready_url: str, timeout_s: float) -> Self:
+        """Start ``cmd`` in its own process group, logging to ``log_path``; return once ``ready_url`` answers 200."""
+        log = self.log_path.open("wb")
+        self.proc = subprocess.Popen(
+            cmd, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True, cwd=cwd,
+        )  # fmt: skip
+        log.close()
+        deadline = time.monotonic() + timeout_s
+        while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {self.proc.returncode}:\n{self.log_tail()}")
+            try:
+                with urllib.request.urlopen(ready_url, timeout=2) as resp:
+                    if resp.status == 200:
+                        return self
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            if time.monotonic() > deadline:
+                self.stop()
+                raise TimeoutError(f"{self.name} did not answer {ready_url} in {timeout_s:.0f} s:\n{self.log_tail()}")
+            # Readiness poll of another process: there is no event to wait on.
+            time.sleep(0.2)
 
     def log_tail(self, chars: int = 4000) -> str:
         try:
@@ -129,6 +156,7 @@ class JupyterServer(ServerProcess):
         settings: dict[str, dict[str, Any]] | None = None,
     ) -> None:
         self.kind = kind
+        self.name = f"jupyter {kind}"
         self.settings = dict(settings or {})
         self.work_dir = Path(work_dir)
         self.root_dir = self.work_dir / "root"
@@ -189,35 +217,7 @@ class JupyterServer(ServerProcess):
             f"--ServerApp.root_dir={self.root_dir}",
             f"--{app}.expose_app_in_browser=True",
         ]  # fmt: skip
-        log = self.log_path.open("wb")
-        self.proc = subprocess.Popen(
-            cmd,
-            env=self._env(),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            cwd=self.root_dir,
-        )
-        log.close()
-        deadline = time.monotonic() + timeout_s
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError(
-                    f"jupyter {self.kind} exited with {self.proc.returncode}:\n{self.log_tail()}"
-                )
-            try:
-                with urllib.request.urlopen(f"{self.base_url}/api/status", timeout=2) as resp:
-                    if resp.status == 200:
-                        return self
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            if time.monotonic() > deadline:
-                self.stop()
-                raise TimeoutError(
-                    f"jupyter {self.kind} did not answer /api/status in {timeout_s:.0f} s:\n{self.log_tail()}"
-                )
-            # Readiness poll of another process: there is no event to wait on.
-            time.sleep(0.2)
+        return self._launch(cmd, self._env(), self.root_dir, f"{self.base_url}/api/status", timeout_s)
 
     # -- REST helpers -------------------------------------------------------------------------------------
 
