@@ -39,6 +39,16 @@ def emulator(tmp_path_factory):
         yield emu
 
 
+@pytest.fixture(scope="session")
+def playwright_driver():
+    """One Playwright (sync API) for the whole session: a second ``sync_playwright()`` while one runs fails
+    ("Sync API inside the asyncio loop"), so every browser fixture (ui, marimo, js harness) launches from this."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        yield pw
+
+
 @pytest.fixture()
 def sdk(emulator):
     """The official synchronous SDK client pointed at the shared emulator."""

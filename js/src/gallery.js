@@ -184,13 +184,8 @@ export function renderGalleryView({ model, el }) {
       lightPool.give(light);
     }
     for (const id of upgrade) if (!lights.has(id)) upgrade.delete(id);
-    for (const [id, card] of cards) {
-      if (seen.has(id)) continue;
-      card.destroy();
-      cards.delete(id);
-      if (!ahead.has(id)) cache.drop(id);
-    }
-    // thumbnails of the rows just below (and above) the range, after those on screen; the rest let go
+    // thumbnails of the rows just below (and above) the range, after those on screen; the rest let go (a card
+    // that left the screen for the rows ahead keeps its previews: a row height measured or a small scroll)
     const nextAhead = new Set();
     /** @type {Item[]} */
     const soon = [];
@@ -203,6 +198,12 @@ export function renderGalleryView({ model, el }) {
           nextAhead.add(it.job_id);
         }
       }
+    }
+    for (const [id, card] of cards) {
+      if (seen.has(id)) continue;
+      card.destroy();
+      cards.delete(id);
+      if (!nextAhead.has(id)) cache.drop(id);
     }
     if (!fast) cache.prefetch(soon); // while scrolling fast, rows fly past: previews wait for the pause
     for (const id of ahead) if (!nextAhead.has(id) && !seen.has(id)) cache.drop(id);
@@ -295,15 +296,19 @@ export function renderGalleryView({ model, el }) {
     toFull(ev);
   });
 
-  const resize = new ResizeObserver((entries) => {
-    const w = entries[entries.length - 1].contentRect.width;
-    if (!(w > 0) || Math.abs(w - width) < 1) return;
+  /** Columns for the scroller's content width `w`; false when nothing changed. @param {number} w */
+  const applyWidth = (w) => {
+    if (!(w > 0) || Math.abs(w - width) < 1) return false;
     width = w;
-    const first = Math.floor(scroller.scrollTop / rowHeight) * columns; // keep the first card shown in view
     columns = columnsFor(w, MIN_CARD_PX, GAP_PX);
     slab.style.setProperty("--sora-columns", String(columns));
     slab.dataset.columns = String(columns);
     measured = false;
+    return true;
+  };
+  const resize = new ResizeObserver((entries) => {
+    const first = Math.floor(scroller.scrollTop / rowHeight) * columns; // keep the first card shown in view
+    if (!applyWidth(entries[entries.length - 1].contentRect.width)) return;
     render();
     scroller.scrollTop = Math.floor(first / columns) * rowHeight;
   });
@@ -316,6 +321,12 @@ export function renderGalleryView({ model, el }) {
     listen(model, "change:live", () => schedule()),
     listen(model, "change:facets change:search change:status_filter change:model_filter change:backend_filter change:sort_by change:sort_desc change:created_from change:created_to change:cost_max", onFacets),
   );
+  // Already in the page (the usual case): the first render lays out the real columns, not one, so the
+  // cards and previews it asks for are those of the first screen. Else the ResizeObserver sets them.
+  if (scroller.isConnected) {
+    const style = getComputedStyle(scroller);
+    applyWidth(scroller.clientWidth - parseFloat(style.paddingLeft || "0") - parseFloat(style.paddingRight || "0"));
+  }
   restart();
 
   return () => {

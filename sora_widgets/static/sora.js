@@ -2009,12 +2009,6 @@ function renderGalleryView({ model, el }) {
       lightPool.give(light);
     }
     for (const id of upgrade) if (!lights.has(id)) upgrade.delete(id);
-    for (const [id, card] of cards) {
-      if (seen.has(id)) continue;
-      card.destroy();
-      cards.delete(id);
-      if (!ahead.has(id)) cache.drop(id);
-    }
     const nextAhead = /* @__PURE__ */ new Set();
     const soon = [];
     const edges = [range.to, Math.min(count, range.to + AHEAD_ROWS * columns), Math.max(0, range.from - columns), range.from];
@@ -2026,6 +2020,12 @@ function renderGalleryView({ model, el }) {
           nextAhead.add(it.job_id);
         }
       }
+    }
+    for (const [id, card] of cards) {
+      if (seen.has(id)) continue;
+      card.destroy();
+      cards.delete(id);
+      if (!nextAhead.has(id)) cache.drop(id);
     }
     if (!fast) cache.prefetch(soon);
     for (const id of ahead) if (!nextAhead.has(id) && !seen.has(id)) cache.drop(id);
@@ -2117,15 +2117,18 @@ function renderGalleryView({ model, el }) {
     if (card instanceof HTMLElement) active = Number(card.dataset.index);
     toFull(ev);
   });
-  const resize = new ResizeObserver((entries) => {
-    const w = entries[entries.length - 1].contentRect.width;
-    if (!(w > 0) || Math.abs(w - width) < 1) return;
+  const applyWidth = (w) => {
+    if (!(w > 0) || Math.abs(w - width) < 1) return false;
     width = w;
-    const first = Math.floor(scroller.scrollTop / rowHeight) * columns;
     columns = columnsFor(w, MIN_CARD_PX, GAP_PX);
     slab.style.setProperty("--sora-columns", String(columns));
     slab.dataset.columns = String(columns);
     measured = false;
+    return true;
+  };
+  const resize = new ResizeObserver((entries) => {
+    const first = Math.floor(scroller.scrollTop / rowHeight) * columns;
+    if (!applyWidth(entries[entries.length - 1].contentRect.width)) return;
     render2();
     scroller.scrollTop = Math.floor(first / columns) * rowHeight;
   });
@@ -2137,6 +2140,10 @@ function renderGalleryView({ model, el }) {
     listen(model, "change:live", () => schedule()),
     listen(model, "change:facets change:search change:status_filter change:model_filter change:backend_filter change:sort_by change:sort_desc change:created_from change:created_to change:cost_max", onFacets)
   );
+  if (scroller.isConnected) {
+    const style = getComputedStyle(scroller);
+    applyWidth(scroller.clientWidth - parseFloat(style.paddingLeft || "0") - parseFloat(style.paddingRight || "0"));
+  }
   restart();
   return () => {
     for (const fn of cleanups) fn();

@@ -236,6 +236,8 @@ def test_gallery_of_500_scrolls_a_window_with_batched_previews(harness) -> None:
         c["id"] for c in top["cards"] if page.evaluate("(id) => window.__harness.summary(id).has_thumbnail", c["id"])
     }
     assert with_thumbs and with_thumbs <= asked, (with_thumbs, batches)
+    first = [i for b in batches if b["variant"] == "thumbnail" for i in b["job_ids"]]
+    assert len(first) == len(set(first)), f"a thumbnail of the first screen was asked twice: {batches}"
     assert not _near(page, top, {i for b in batches for i in b["job_ids"]}), batches
     assert all(0 < len(b["job_ids"]) <= 100 for b in batches)
     assert page.evaluate("window.__maxInflight") <= 2

@@ -69,19 +69,16 @@ def marimo_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MarimoServe
 
 
 @pytest.fixture()
-def marimo_page(marimo_chromium: str, marimo_app: MarimoServer) -> Iterator[Any]:
+def marimo_page(marimo_chromium: str, marimo_app: MarimoServer, playwright_driver: Any) -> Iterator[Any]:
     """A fresh page of the app; fails the test on page errors, console errors or dialogs."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = launch_browser(pw, marimo_chromium)
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, device_scale_factor=1)
-        page = context.new_page()
-        problems = watch_page(page)
-        try:
-            yield page
-            found = problems.unexpected()
-            assert not found, "unexpected errors in the browser:\n" + "\n".join(found)
-        finally:
-            context.close()
-            browser.close()
+    browser = launch_browser(playwright_driver, marimo_chromium)
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, device_scale_factor=1)
+    page = context.new_page()
+    problems = watch_page(page)
+    try:
+        yield page
+        found = problems.unexpected()
+        assert not found, "unexpected errors in the browser:\n" + "\n".join(found)
+    finally:
+        context.close()
+        browser.close()

@@ -55,13 +55,10 @@ def chromium_executable() -> str:
 
 
 @pytest.fixture(scope="session")
-def browser(chromium_executable: str) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = launch_browser(pw, chromium_executable)
-        yield browser
-        browser.close()
+def browser(chromium_executable: str, playwright_driver: Any) -> Iterator[Any]:
+    browser = launch_browser(playwright_driver, chromium_executable)
+    yield browser
+    browser.close()
 
 
 @pytest.fixture(scope="session")
