@@ -62,7 +62,9 @@ def test_panel_submit_runs_off_the_shell_thread(configured, frontend):
 def test_summaries_say_whether_a_running_job_can_be_cancelled_and_how_long_such_renders_take(configured):
     sw = configured
     done = sw.generate(PROMPT, size="1280x720", seconds="4")
-    took = done.completed_at - done.created_at
+    # completed_at is the backend's clock in whole seconds: a fast job may read up to 1 s "before" its submit,
+    # and counts as ~0 s (catalog.render_times)
+    took = max(0.0, done.completed_at - done.created_at)
     job = sw.submit(PROMPT + ", again", size="1280x720", seconds="4")
     card = sw.VideoCard(job)
     wait_until(lambda: card.status in ("queued", "in_progress", "completed"), what="acknowledged")
