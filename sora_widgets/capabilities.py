@@ -9,7 +9,12 @@ everything else is learned the first time the backend shows it, and kept:
 - ``progress``: a job that went from 0 straight to 100 (or sent none) means "no progress";
 - ``echo``: which of our inputs (prompt, model, size, seconds) the video object echoes back; reconciling a lost
   create relies only on those;
-- ``time_unit`` (``s``/``ms``) and ``progress_scale`` (``percent``/``fraction``) of the video objects.
+- ``time_unit`` (``s``/``ms``) and ``progress_scale`` (``percent``/``fraction``) of the video objects;
+- ``says_running``: whether the backend ever says ``in_progress``. SGLang's server says ``queued`` from the
+  create until the end; once that is known (or declared, ``queued_until_done``), its ``queued`` reads as
+  ``in_progress`` with a hidden queue, as Veo's ``processing`` behind LiteLLM does. Learned ``False`` only
+  after :data:`QUEUED_ONLY_JOBS` jobs that were each seen queued at several polls over some seconds and then
+  completed, with no ``in_progress`` ever seen here; one ``in_progress`` answer makes it ``True`` for good.
 
 A feature the profile does not list is taken as declared absent (never tried). A learned fact beats the profile.
 :meth:`Capabilities.read` turns a backend's video object into the canonical one (status word, seconds,
@@ -20,17 +25,26 @@ from __future__ import annotations
 
 import logging
 import statistics
+import time
+from collections.abc import Callable
 from typing import Any
 
 from .capability_store import CapabilityStore
 from .profiles import BackendProfile
 
-__all__ = ["ECHO_FIELDS", "Capabilities", "canonical_status"]
+__all__ = ["ECHO_FIELDS", "QUEUED_ONLY_JOBS", "Capabilities", "canonical_status"]
 
 log = logging.getLogger(__name__)
 
 ECHO_FIELDS = ("prompt", "model", "size", "seconds")
 _MS_THRESHOLD = 1e11  # epoch seconds reach this in the year 5138; epoch milliseconds passed it in 1973
+#: Jobs seen only ``queued`` until ``completed`` before a backend is taken to never say ``in_progress``. Each
+#: must have answered ``queued`` at least :data:`_QUEUED_READS` times over :data:`_QUEUED_SPAN_S` or more: a
+#: render shorter than the gap between two polls (a fast emulator, a busy queue) is not evidence.
+QUEUED_ONLY_JOBS = 3
+_QUEUED_READS = 3
+_QUEUED_SPAN_S = 5.0
+_WATCHED_MAX = 2000
 
 #: Status words seen from backends that speak the protocol, mapped onto the spec's (+ expired/cancelled).
 STATUS_WORDS = {
@@ -53,11 +67,16 @@ def canonical_status(raw: Any) -> str:
 class Capabilities:
     """The features and habits of one backend: the profile's declarations, overridden by what was seen."""
 
-    def __init__(self, store: CapabilityStore | None, backend_key: str, profile: BackendProfile) -> None:
+    def __init__(self, store: CapabilityStore | None, backend_key: str, profile: BackendProfile,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self._store = store
+        self._clock = clock
         self.backend_key = backend_key
         self.profile = profile
         self.facts: dict[str, Any] = store.facts(backend_key) if store is not None else {}
+        # video id -> [first queued read (monotonic), queued reads]: evidence for `says_running`
+        self._queued_reads: dict[str, list[float]] = {}
+        self._queued_only = 0
 
     def __repr__(self) -> str:
         return f"Capabilities({self.backend_key!r}, {self.facts!r})"
@@ -85,6 +104,7 @@ class Capabilities:
     def summary(self) -> dict[str, Any]:
         """Every fact known or declared, for ``sw.backend_info()`` and the docs."""
         out: dict[str, Any] = {f: self.allows(f) for f in ("list", "variants", "delete", "remix", "progress")}
+        out["queued_means_running"] = self.queued_means_running()
         out["learned"] = dict(self.facts)
         return out
 
@@ -112,7 +132,42 @@ class Capabilities:
                 self.learn("time_unit", "ms", f"{key} {value} is in milliseconds")
                 out[key] = value / 1000.0
         out["progress"] = self._progress(video.get("progress"), out["status"])
+        self._watch_running(str(video.get("id") or ""), out)
         return out
+
+    def queued_means_running(self) -> bool:
+        """This backend's ``queued`` covers its renders too (it never says ``in_progress``)."""
+        known = self.known("says_running")
+        return not known if known is not None else self.profile.queued_until_done
+
+    def _watch_running(self, video_id: str, out: dict[str, Any]) -> None:
+        """Learn ``says_running`` from the status words of each video; read ``queued`` as running where the
+        backend never says so."""
+        status = out["status"]
+        if status == "in_progress":
+            self._queued_reads.clear()
+            if self.facts.get("says_running") is not True:
+                self.learn("says_running", True, f"{video_id} answered {out['raw_status']!r}")
+            return
+        if self.queued_means_running():
+            if status == "queued":
+                out["status"] = "in_progress"  # "queued or rendering": the queue is hidden, as with Veo's word
+            return
+        if self.known("says_running") is not None or not video_id:
+            return
+        if status == "queued":
+            seen = self._queued_reads.setdefault(video_id, [self._clock(), 0.0])
+            seen[1] += 1
+            if len(self._queued_reads) > _WATCHED_MAX:
+                self._queued_reads.pop(next(iter(self._queued_reads)))
+        elif status == "completed" and video_id in self._queued_reads:
+            first, reads = self._queued_reads.pop(video_id)
+            if reads >= _QUEUED_READS and self._clock() - first >= _QUEUED_SPAN_S:
+                self._queued_only += 1
+                if self._queued_only >= QUEUED_ONLY_JOBS:
+                    self.learn("says_running", False, f"{self._queued_only} jobs went from queued to completed")
+        else:
+            self._queued_reads.pop(video_id, None)
 
     def _progress(self, raw: Any, status: str) -> float | None:
         if raw is None or isinstance(raw, bool) or not isinstance(raw, (int, float)) or raw != raw:

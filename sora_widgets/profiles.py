@@ -88,6 +88,9 @@ class BackendProfile:
     open_models
         Accept model names the profile does not list (gateways add models all the time); they get the
         sizes and seconds of the default model and no price.
+    queued_until_done
+        The backend says ``queued`` from the create until the job ends, never ``in_progress`` (SGLang's
+        diffusion server): its "queued" means "queued or rendering". Also discovered (``says_running``).
     """
 
     name: str
@@ -95,6 +98,7 @@ class BackendProfile:
     features: frozenset[str] = SPEC_FEATURES
     open_models: bool = False
     description: str = ""
+    queued_until_done: bool = False
 
     def __post_init__(self) -> None:
         if not self.models:
@@ -207,6 +211,7 @@ SGLANG_PROFILE = BackendProfile(
     features=frozenset({"list", "delete"}),
     open_models=True,
     description="SGLang's diffusion server (/v1/videos)",
+    queued_until_done=True,
 )
 
 DEFAULT_PROFILE = OPENAI_PROFILE

@@ -283,13 +283,28 @@ def test_vllm_omni_sync_returns_the_mp4_and_json_create_is_422(emu_client):
 # ---------------------------------------------------------------- sglang
 
 
+def _wait_rendering(emu):
+    """Until the emulator (its own truth, not the API's words) renders and holds nothing queued: the video
+    just created, the newest, is rendering."""
+    deadline = time.monotonic() + DEADLINE_S
+    while True:
+        statuses = emu.stats()["statuses"]
+        if statuses.get("in_progress", 0) >= 1 and not statuses.get("queued"):
+            return
+        assert time.monotonic() < deadline, statuses
+        time.sleep(0.02)
+
+
 @dialect_params("sglang")
-def test_sglang_progress_jumps_and_content_waits(emu_client):
-    dialect, _emu, client = emu_client
+def test_sglang_says_queued_until_done_and_content_waits(emu_client):
+    dialect, emu, client = emu_client
     video = create(client, dialect)
     with pytest.raises(openai.NotFoundError, match="Generation is still in-progress"):
         client.videos.download_content(video.id)
+    _wait_rendering(emu)
+    assert client.videos.retrieve(video.id).status == "queued", "SGLang never says in_progress"
     done, seen = wait_done(client, video.id, dialect)
+    assert {status for status, _ in seen if status != "completed"} == {"queued"}, seen
     assert all(progress == 0 for status, progress in seen if status != "completed")
     assert done.progress == 100
     thumb = client.videos.with_raw_response.download_content(video.id, variant="thumbnail")  # accepted, ignored
@@ -298,12 +313,9 @@ def test_sglang_progress_jumps_and_content_waits(emu_client):
 
 @dialect_params("sglang")
 def test_sglang_delete_answers_status_and_does_not_abort(emu_client):
-    dialect, _emu, client = emu_client
+    dialect, emu, client = emu_client
     first = create(client, dialect)
-    deadline = time.monotonic() + DEADLINE_S
-    while client.videos.retrieve(first.id).status != "in_progress":
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
+    _wait_rendering(emu)  # the API says "queued" throughout
     deleted = client.videos.delete(first.id)
     assert deleted.status == "deleted" and deleted.deleted is None  # type: ignore[attr-defined]
     with pytest.raises(openai.NotFoundError):

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from sora_widgets.capabilities import Capabilities, canonical_status
+from sora_widgets.capabilities import QUEUED_ONLY_JOBS, Capabilities, canonical_status
 from sora_widgets.capability_store import CapabilityStore
 from sora_widgets.errors import ValidationError
 from sora_widgets.hidden_queue import HiddenQueue
@@ -23,9 +23,10 @@ from sora_widgets.schedule import (
 from sora_widgets.store import Journal
 
 
-def caps_in(home, profile=OPENAI_PROFILE, key="http://proxy:4000/v1") -> Capabilities:
+def caps_in(home, profile=OPENAI_PROFILE, key="http://proxy:4000/v1", clock=None) -> Capabilities:
     journal = Journal(home)
-    return Capabilities(CapabilityStore(journal._db, journal._lock), key, profile)
+    store = CapabilityStore(journal._db, journal._lock)
+    return Capabilities(store, key, profile) if clock is None else Capabilities(store, key, profile, clock)
 
 
 def test_learned_facts_beat_the_profile_and_survive_a_restart(tmp_path):
@@ -169,3 +170,60 @@ def test_a_list_refused_with_a_client_error_falls_back_to_gets_at_once():
     seen, requests, refused = asyncio.run(run())
     assert sorted(seen) == ["v0", "v1", "v2"]
     assert requests["list"] == 1 and requests["get"] == 3 and len(refused) == 1
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.t = 1000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def _queued_then_done(caps, clock, video_id, reads=3, every_s=3.0):
+    """One job as SGLang answers it: `queued` at every poll, then `completed`; the words as the engine reads them."""
+    words = []
+    for _ in range(reads):
+        words.append(caps.read({"id": video_id, "status": "queued", "progress": 0})["status"])
+        clock.t += every_s
+    words.append(caps.read({"id": video_id, "status": "completed", "progress": 100})["status"])
+    return words
+
+
+def test_a_backend_that_says_queued_until_done_is_learned_after_three_jobs_and_remembered(tmp_path):
+    clock = _Clock()
+    caps = caps_in(tmp_path, clock=clock)
+    for n in range(QUEUED_ONLY_JOBS - 1):
+        assert _queued_then_done(caps, clock, f"v{n}") == ["queued"] * 3 + ["completed"]
+        assert caps.known("says_running") is None
+    _queued_then_done(caps, clock, "v-last")
+    assert caps.known("says_running") is False
+    # from now on its "queued" is "queued or rendering": running, with the queue hidden (as Veo's `processing`)
+    assert caps.read({"id": "w", "status": "queued", "progress": 0}) == {
+        "id": "w", "status": "in_progress", "raw_status": "queued", "progress": 0.0}
+    assert caps_in(tmp_path).queued_means_running(), "not remembered in the journal"
+    # one in_progress answer later: it does say running after all, for good
+    caps.read({"id": "x", "status": "in_progress", "progress": 5})
+    assert caps.known("says_running") is True and not caps.queued_means_running()
+    assert caps.read({"id": "y", "status": "queued"})["status"] == "queued"
+
+
+def test_short_or_lightly_polled_queued_jobs_and_any_running_answer_are_no_evidence(tmp_path):
+    clock = _Clock()
+    caps = caps_in(tmp_path, clock=clock)
+    for n in range(QUEUED_ONLY_JOBS + 2):
+        _queued_then_done(caps, clock, f"fast{n}", reads=3, every_s=1.0)  # a render between two polls: 3 s in all
+        _queued_then_done(caps, clock, f"few{n}", reads=2, every_s=10.0)  # two reads only
+    assert caps.known("says_running") is None
+    other = caps_in(tmp_path, key="http://normal/v1", clock=clock)
+    other.read({"id": "r", "status": "in_progress", "progress": 40})
+    for n in range(QUEUED_ONLY_JOBS + 2):
+        _queued_then_done(other, clock, f"q{n}")
+    assert other.known("says_running") is True
+
+
+def test_the_sglang_profile_declares_it(tmp_path):
+    caps = caps_in(tmp_path, get_profile("sglang"))
+    assert caps.queued_means_running()
+    assert caps.read({"id": "v", "status": "queued", "progress": 0})["status"] == "in_progress"
+    assert not caps_in(tmp_path / "o", get_profile("vllm-omni")).queued_means_running()

@@ -64,7 +64,8 @@ def carriers(tmp_path_factory):
 def profile_for(dialect: str, mode: str) -> BackendProfile:
     builtin, spec = DIALECTS[dialect]
     profile = replace(get_profile(builtin), models=(spec,))
-    return replace(profile, features=FEATURES) if mode == "discover" else profile
+    # discover: every feature claimed, and no habit declared (SGLang's "queued until done" too)
+    return replace(profile, features=FEATURES, queued_until_done=False) if mode == "discover" else profile
 
 
 def configure(emu, dialect: str, mode: str, home) -> None:
@@ -182,6 +183,26 @@ def test_delete_on_a_backend_that_keeps_the_video(carriers, dialect, mode, tmp_p
     deletes = emu.stats()["delete"]
     other.delete()
     assert other.status == "deleted" and emu.stats()["delete"] == deletes
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_sglang_says_queued_while_it_renders_and_the_engine_reads_it_as_running(mode, tmp_path):
+    spec = DIALECTS["sglang"][1]
+    with sw.start_emulator(dialect="sglang", profile=BackendProfile("tiny-sglang", (spec,)), job_duration_s=3.0,
+                           seed=5, data_dir=tmp_path / "emu") as emu:
+        configure(emu, "sglang", mode, tmp_path / "home")
+        job = sw.submit("sglang: a lantern floating on a lake", cache=False)
+        deadline = time.monotonic() + DEADLINE_S
+        while job.status == "pending" and time.monotonic() < deadline:
+            time.sleep(0.02)  # polling interval of a wait with a deadline
+        rendering = emu.stats()["statuses"].get("in_progress", 0)
+        # the create's answer said "queued" while the emulator renders: declared, that reads as running (the
+        # queue hidden, as Veo's `processing`); undeclared, as what it says until 3 such jobs teach otherwise
+        assert rendering == 1 and job.status == ("in_progress" if mode == "declared" else "queued"), (
+            job.status, rendering)
+        settle([job])
+        assert_media(job)
+        assert "says_running" not in facts(tmp_path / "home"), "one 3 s job is no evidence either way"
 
 
 def test_a_filtered_veo_job_ends_failed_with_the_backends_message(carriers, tmp_path):

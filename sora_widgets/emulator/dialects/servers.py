@@ -4,7 +4,8 @@
   extensions or characters; ``variant`` other than ``video`` is a 400; the create is a FastAPI form (a JSON body
   is a 422); extra fields ``inference_time_s``, ``stage_durations``, ``peak_memory_mb``; ``POST
   /v1/videos/sync`` answers with the MP4 itself; delete works.
-- ``sglang``: progress stays 0 until it jumps to 100; content is 404 "Generation is still in-progress" until
+- ``sglang``: the status stays ``queued`` (progress 0) from the create until ``completed`` (100) or
+  ``failed``: the server writes no other word (``_dispatch_job_async``); content is 404 "Generation is still in-progress" until
   done; ``variant`` is accepted and ignored (always the MP4); delete answers ``{"id", "status": "deleted"}``
   and does not abort the render; no remix, edits, extensions or characters. ``sglang-i2v`` is the same server
   started for image-to-video: a create without ``input_reference`` is a 400.
@@ -56,6 +57,7 @@ SGLANG_PROFILE = BackendProfile(
     models=(ModelSpec("Wan-AI/Wan2.1-T2V-1.3B-Diffusers", ("832x480", "480x832"), ("4", "2", "5")),),
     features=_SERVER_FEATURES,
     description="SGLang's diffusion server (emulated)",
+    queued_until_done=True,
 )
 
 
@@ -144,6 +146,8 @@ class SGLang(_NoPollHint):
         return SGLANG_PROFILE
 
     def shape(self, body: dict[str, Any], video: Video) -> dict[str, Any]:
+        if body.get("status") == "in_progress":
+            body["status"] = "queued"  # SGLang stores "queued" at the create and rewrites it only at the end
         if "progress" in body:
             body["progress"] = 100 if video.status == "completed" else 0
         return body
