@@ -31,6 +31,8 @@ const AHEAD_ROWS = 2;
 const ESTIMATE_PX = 360;
 /** While the list scrolls (a scroll event less than this ago), new rows get light cards (card-light.js). */
 const SCROLL_IDLE_MS = 150;
+/** While scrolling fast, summaries are asked for at most this often. */
+const FAST_ENSURE_MS = 100;
 
 /** @param {{model: Model, el: HTMLElement}} ctx */
 export function renderGalleryView({ model, el }) {
@@ -52,6 +54,7 @@ export function renderGalleryView({ model, el }) {
   let focusWanted = false;
   let frame = 0;
   let lastScroll = -Infinity;
+  let lastEnsure = -Infinity;
   /** @type {ReturnType<typeof setTimeout> | null} */
   let idleTimer = null;
   const lightPool = createLightPool();
@@ -126,13 +129,20 @@ export function renderGalleryView({ model, el }) {
     const range = visibleRange({ scrollTop: scroller.scrollTop, viewport: scroller.clientHeight || 800, rowHeight, columns, total: count, margin: MARGIN_ROWS });
     space.style.height = `${Math.max(0, range.rows * rowHeight - GAP_PX)}px`;
     slab.style.transform = `translateY(${range.firstRow * rowHeight}px)`;
-    windows.ensure(range.from, Math.min(count, range.to + AHEAD_ROWS * columns));
+    const now = performance.now();
+    const fast = measured && now - lastScroll < SCROLL_IDLE_MS;
+    // While the list flies past, ask the kernel for the rows where it is now and then, not at every frame: the
+    // kernel shares the machine with the browser, and the blocks passed on the way are never looked at. The
+    // pause (the idle timer) asks for what is on screen.
+    if (!fast || now - lastEnsure >= FAST_ENSURE_MS) {
+      lastEnsure = now;
+      windows.ensure(range.from, Math.min(count, range.to + AHEAD_ROWS * columns));
+    }
     // cards for the loaded items of the range, slots (same size) for the rest
     /** @type {HTMLElement[]} */
     const want = [];
     const seen = new Set();
     let slotNo = 0;
-    const fast = measured && performance.now() - lastScroll < SCROLL_IDLE_MS;
     for (let i = range.from; i < range.to; i += 1) {
       const item = itemAt(i);
       if (!item || seen.has(item.job_id)) {

@@ -1872,6 +1872,7 @@ var MARGIN_ROWS = 1;
 var AHEAD_ROWS = 2;
 var ESTIMATE_PX = 360;
 var SCROLL_IDLE_MS = 150;
+var FAST_ENSURE_MS = 100;
 function renderGalleryView({ model, el }) {
   const cleanups = [];
   const requester = createRequester(model);
@@ -1888,6 +1889,7 @@ function renderGalleryView({ model, el }) {
   let focusWanted = false;
   let frame = 0;
   let lastScroll = -Infinity;
+  let lastEnsure = -Infinity;
   let idleTimer = null;
   const lightPool = createLightPool();
   const lights = /* @__PURE__ */ new Map();
@@ -1955,11 +1957,15 @@ function renderGalleryView({ model, el }) {
     const range = visibleRange({ scrollTop: scroller.scrollTop, viewport: scroller.clientHeight || 800, rowHeight, columns, total: count, margin: MARGIN_ROWS });
     space.style.height = `${Math.max(0, range.rows * rowHeight - GAP_PX)}px`;
     slab.style.transform = `translateY(${range.firstRow * rowHeight}px)`;
-    windows.ensure(range.from, Math.min(count, range.to + AHEAD_ROWS * columns));
+    const now = performance.now();
+    const fast = measured && now - lastScroll < SCROLL_IDLE_MS;
+    if (!fast || now - lastEnsure >= FAST_ENSURE_MS) {
+      lastEnsure = now;
+      windows.ensure(range.from, Math.min(count, range.to + AHEAD_ROWS * columns));
+    }
     const want = [];
     const seen = /* @__PURE__ */ new Set();
     let slotNo = 0;
-    const fast = measured && performance.now() - lastScroll < SCROLL_IDLE_MS;
     for (let i = range.from; i < range.to; i += 1) {
       const item = itemAt(i);
       if (!item || seen.has(item.job_id)) {
