@@ -5,10 +5,10 @@
   is a 422); extra fields ``inference_time_s``, ``stage_durations``, ``peak_memory_mb``; ``POST
   /v1/videos/sync`` answers with the MP4 itself; delete works.
 - ``sglang``: the status stays ``queued`` (progress 0) from the create until ``completed`` (100) or
-  ``failed``: the server writes no other word (``_dispatch_job_async``); content is 404 "Generation is still in-progress" until
-  done; ``variant`` is accepted and ignored (always the MP4); delete answers ``{"id", "status": "deleted"}``
-  and does not abort the render; no remix, edits, extensions or characters. ``sglang-i2v`` is the same server
-  started for image-to-video: a create without ``input_reference`` is a 400.
+  ``failed``: the server writes no other word (``_dispatch_job_async``); content is 404 "Generation is still
+  in-progress" until done; ``variant`` is accepted and ignored (always the MP4); delete answers
+  ``{"id", "status": "deleted"}`` and does not abort the render; no remix, edits, extensions or characters.
+  ``sglang-i2v`` is the same server started for image-to-video: a create without ``input_reference`` is a 400.
 """
 
 from __future__ import annotations
