@@ -5,7 +5,7 @@
 import { mountCard } from "./card.js";
 import { errorBanner } from "./collection.js";
 import { h, liveRegion } from "./dom.js";
-import { listen } from "./events.js";
+import { listen, listenTogether } from "./events.js";
 import { blobUrl } from "./media.js";
 import { createRequester } from "./protocol.js";
 import { createTicker } from "./progress.js";
@@ -80,7 +80,7 @@ export function renderCardView({ model, el }) {
   cleanups.push(listen(model, "change:_notice", showNotice));
   const sync = () => card.update(readItem());
   const names = [...CARD_FIELDS, "_thumbnail", "_spritesheet"].map((f) => `change:${f}`).join(" ");
-  cleanups.push(listen(model, names, sync));
+  cleanups.push(listenTogether(model, names, sync)); // one job update changes several fields
   const onPlayingTrait = () => card.setPlaying(!!model.get("playing"));
   model.on("change:playing", onPlayingTrait);
   cleanups.push(() => model.off("change:playing", onPlayingTrait));

@@ -17,3 +17,29 @@ export function listen(model, names, fn) {
     for (const name of each) model.off(name, fn);
   };
 }
+
+/**
+ * Like `listen`, but `fn` runs once, in a microtask, after a burst of these events. One update from the kernel
+ * may change several traits read together (`items`, `live`, `revision`): Backbone sets them all before the
+ * first change event, marimo sets and announces them one at a time, so a listener run at once would see the new
+ * `live` with the old `items` (a finished job drawn from its stale row: "Submitting" again).
+ * @param {Parameters<typeof listen>[0]} model @param {string} names @param {() => void} fn
+ * @returns {() => void}
+ */
+export function listenTogether(model, names, fn) {
+  let queued = false;
+  let live = true;
+  const run = () => {
+    queued = false;
+    if (live) fn();
+  };
+  const stop = listen(model, names, () => {
+    if (queued) return;
+    queued = true;
+    queueMicrotask(run);
+  });
+  return () => {
+    live = false;
+    stop();
+  };
+}

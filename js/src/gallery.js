@@ -7,7 +7,7 @@
 // Keyboard: arrows, Page Up/Down, Home/End move across the whole list; Enter plays the current card.
 
 import { errorBanner } from "./collection.js";
-import { listen } from "./events.js";
+import { listen, listenTogether } from "./events.js";
 import { mountCard } from "./card.js";
 import { createLightPool } from "./card-light.js";
 import { h, liveRegion } from "./dom.js";
@@ -327,7 +327,8 @@ export function renderGalleryView({ model, el }) {
 
   const onFacets = () => toolbar.sync();
   cleanups.push(
-    listen(model, "change:revision", () => restart()),
+    // a new result set: its revision, total and first rows arrive together, read them once all are set
+    listenTogether(model, "change:revision change:total change:items", restart),
     listen(model, "change:live", () => schedule()),
     listen(model, "change:facets change:search change:status_filter change:model_filter change:backend_filter change:sort_by change:sort_desc change:created_from change:created_to change:cost_max", onFacets),
   );

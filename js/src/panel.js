@@ -5,7 +5,7 @@
 import { analyzePrompt, coachHint } from "./coach.js";
 import { collectionItems, errorBanner, itemLookup, reconcileCards } from "./collection.js";
 import { fillOptions, h, icon, liveRegion, nextId, select } from "./dom.js";
-import { listen } from "./events.js";
+import { listen, listenTogether } from "./events.js";
 import { costKey, formatCost, formatSeconds, formatSize, parseSize } from "./format.js";
 import { coverCrop } from "./layout.js";
 import { createMediaCache } from "./media.js";
@@ -341,9 +341,9 @@ export function renderPanelView({ model, el }) {
     ["change:backend_label change:backend_is_emulator", refreshBackend],
     ["change:_coach", () => (refreshTemplates(), refreshCoach())],
     ["change:prompt", onPromptTrait],
-    ["change:items change:live", refreshCards],
   ];
   for (const [names, fn] of bindings) cleanups.push(listen(model, names, fn));
+  cleanups.push(listenTogether(model, "change:items change:live", refreshCards)); // a finished job: both change
 
   prompt.value = model.get("prompt") || "";
   refreshOptions();

@@ -7,7 +7,7 @@ import { errorBanner } from "./collection.js";
 import { h, liveRegion, nextId, setHidden } from "./dom.js";
 import { formatClock, statusLabel } from "./format.js";
 import { blobUrl } from "./media.js";
-import { listen } from "./events.js";
+import { listen, listenTogether } from "./events.js";
 import { createRequester } from "./protocol.js";
 
 /** @typedef {import("./types.js").Model} Model */
@@ -201,7 +201,7 @@ export function renderStoryboardView({ model, el }) {
   const names = "change:strip";
   const seqNames = "change:sequence";
   const headNames = "change:board_status change:board_error change:board_id";
-  cleanups.push(listen(model, names, drawStrip), listen(model, seqNames, loadSequence), listen(model, headNames, drawHead));
+  cleanups.push(listen(model, names, drawStrip), listen(model, seqNames, loadSequence), listenTogether(model, headNames, drawHead));
   drawHead();
   drawStrip();
   loadSequence();

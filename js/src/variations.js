@@ -6,7 +6,7 @@
 import { mountCard } from "./card.js";
 import { collectionItems, errorBanner, itemLookup } from "./collection.js";
 import { fillOptions, h, liveRegion, nextId, select, setHidden } from "./dom.js";
-import { listen } from "./events.js";
+import { listen, listenTogether } from "./events.js";
 import { formatCost, quotePrompt } from "./format.js";
 import { createMediaCache } from "./media.js";
 import { createRequester } from "./protocol.js";
@@ -140,7 +140,7 @@ export function renderVariationsView({ model, el }) {
   const names = "change:items change:live change:take_ids";
   const costNames = "change:spent_usd";
   const choiceNames = "change:promote_prices";
-  cleanups.push(listen(model, names, refresh), listen(model, costNames, showCosts), listen(model, choiceNames, fillChoices));
+  cleanups.push(listenTogether(model, names, refresh), listen(model, costNames, showCosts), listen(model, choiceNames, fillChoices));
   fillChoices();
   refresh();
 

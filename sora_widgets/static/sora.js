@@ -1480,6 +1480,23 @@ function listen(model, names, fn) {
     for (const name of each) model.off(name, fn);
   };
 }
+function listenTogether(model, names, fn) {
+  let queued = false;
+  let live = true;
+  const run = () => {
+    queued = false;
+    if (live) fn();
+  };
+  const stop = listen(model, names, () => {
+    if (queued) return;
+    queued = true;
+    queueMicrotask(run);
+  });
+  return () => {
+    live = false;
+    stop();
+  };
+}
 
 // js/src/card-view.js
 var CARD_FIELDS = [
@@ -1562,7 +1579,7 @@ function renderCardView({ model, el }) {
   cleanups.push(listen(model, "change:_notice", showNotice));
   const sync = () => card.update(readItem());
   const names = [...CARD_FIELDS, "_thumbnail", "_spritesheet"].map((f) => `change:${f}`).join(" ");
-  cleanups.push(listen(model, names, sync));
+  cleanups.push(listenTogether(model, names, sync));
   const onPlayingTrait = () => card.setPlaying(!!model.get("playing"));
   model.on("change:playing", onPlayingTrait);
   cleanups.push(() => model.off("change:playing", onPlayingTrait));
@@ -2142,7 +2159,8 @@ function renderGalleryView({ model, el }) {
   cleanups.push(() => resize.disconnect());
   const onFacets = () => toolbar.sync();
   cleanups.push(
-    listen(model, "change:revision", () => restart()),
+    // a new result set: its revision, total and first rows arrive together, read them once all are set
+    listenTogether(model, "change:revision change:total change:items", restart),
     listen(model, "change:live", () => schedule()),
     listen(model, "change:facets change:search change:status_filter change:model_filter change:backend_filter change:sort_by change:sort_desc change:created_from change:created_to change:cost_max", onFacets)
   );
@@ -2531,10 +2549,10 @@ function renderPanelView({ model, el }) {
     ["change:_costs change:budget_remaining_usd change:spend_usd change:backend_is_emulator", refreshCost],
     ["change:backend_label change:backend_is_emulator", refreshBackend],
     ["change:_coach", () => (refreshTemplates(), refreshCoach())],
-    ["change:prompt", onPromptTrait],
-    ["change:items change:live", refreshCards]
+    ["change:prompt", onPromptTrait]
   ];
   for (const [names, fn] of bindings) cleanups.push(listen(model, names, fn));
+  cleanups.push(listenTogether(model, "change:items change:live", refreshCards));
   prompt.value = model.get("prompt") || "";
   refreshOptions();
   refreshBackend();
@@ -2735,7 +2753,7 @@ function renderStoryboardView({ model, el }) {
   const names = "change:strip";
   const seqNames = "change:sequence";
   const headNames = "change:board_status change:board_error change:board_id";
-  cleanups.push(listen(model, names, drawStrip), listen(model, seqNames, loadSequence), listen(model, headNames, drawHead));
+  cleanups.push(listen(model, names, drawStrip), listen(model, seqNames, loadSequence), listenTogether(model, headNames, drawHead));
   drawHead();
   drawStrip();
   loadSequence();
@@ -2865,7 +2883,7 @@ function renderVariationsView({ model, el }) {
   const names = "change:items change:live change:take_ids";
   const costNames = "change:spent_usd";
   const choiceNames = "change:promote_prices";
-  cleanups.push(listen(model, names, refresh), listen(model, costNames, showCosts), listen(model, choiceNames, fillChoices));
+  cleanups.push(listenTogether(model, names, refresh), listen(model, costNames, showCosts), listen(model, choiceNames, fillChoices));
   fillChoices();
   refresh();
   return () => {

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { listen } from "../../js/src/events.js";
+import { listen, listenTogether } from "../../js/src/events.js";
 
 const SRC = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "js", "src");
 
@@ -40,6 +40,42 @@ test("listen registers each name on its own, and its result removes them all", (
   model.emit("change:items");
   model.emit("change:live");
   assert.equal(calls, 2);
+});
+
+/** marimo's update: each key of one kernel message is set, then announced, before the next is set. */
+function applyLikeMarimo(model, data, state) {
+  for (const [key, value] of Object.entries(state)) {
+    data[key] = value;
+    model.emit(`change:${key}`);
+  }
+}
+
+test("listenTogether runs once per kernel update, after every key of it is set", async () => {
+  const model = marimoLikeModel();
+  const data = { items: [{ job_id: "a", status: "pending" }], live: { a: { status: "in_progress" } } };
+  const drawn = [];
+  const draw = () => {
+    const it = data.items[0];
+    drawn.push({ ...it, ...(data.live[it.job_id] || {}) }.status);
+  };
+  const off = listenTogether(model, "change:items change:live", draw);
+  // the job finished: live drops it and items carries its final row, live announced first
+  applyLikeMarimo(model, data, { live: {}, items: [{ job_id: "a", status: "completed" }] });
+  assert.deepEqual(drawn, [], "drawn before the update was whole");
+  await Promise.resolve();
+  assert.deepEqual(drawn, ["completed"], "a finished job was drawn from its stale row");
+  // listen() alone draws the stale row in between: what this guards against
+  const eager = [];
+  const offEager = listen(model, "change:items change:live", () => eager.push(data.items[0].status + "/" + Object.keys(data.live).length));
+  applyLikeMarimo(model, data, { live: { a: { status: "queued" } }, items: [{ job_id: "a", status: "pending" }] });
+  assert.deepEqual(eager, ["completed/1", "pending/1"]);
+  offEager();
+  await Promise.resolve();
+  assert.equal(drawn.length, 2);
+  off();
+  applyLikeMarimo(model, data, { live: {} });
+  await Promise.resolve();
+  assert.equal(drawn.length, 2, "called after its listeners were removed");
 });
 
 // protocol.js hands model.on/off to connection.js, which listens for the single name "comm_live_update".

@@ -19,21 +19,28 @@ DOCS = Path(__file__).resolve().parents[2] / "docs"
 JOB_TIMEOUT_S = 90.0
 
 #: Notes what one card shows into ``window.__soraSeen[job_id]``: every aria-valuenow and data-status in order,
-#: and each card element's own bar values apart (``views``). Shared with the marimo recorder.
+#: and each card element's own bar values (``views``) and statuses (``statuses``) apart. Shared with the marimo
+#: recorder.
 NOTE_CARD_JS = """
   const seen = (window.__soraSeen = {});
-  const bars = new WeakMap(); // card element -> what its own bar showed
+  const shown = new WeakMap(); // card element -> {id, view, statuses}: what it showed for that job
   const note = (card) => {
     const id = card.dataset.jobId;
     if (!id) return;
-    const rec = (seen[id] ||= { progress: [], views: [], status: [] });
+    const rec = (seen[id] ||= { progress: [], views: [], statuses: [], status: [] });
     const bar = card.querySelector('[role="progressbar"]');
     const value = bar ? bar.getAttribute('aria-valuenow') : null;
     if (value !== null && rec.progress[rec.progress.length - 1] !== value) rec.progress.push(value);
-    let view = bars.get(card);
-    if (!view) { view = []; bars.set(card, view); rec.views.push(view); }
-    if (value !== null && view[view.length - 1] !== value) view.push(value);
+    let own = shown.get(card);
+    if (!own || own.id !== id) {
+      own = { id, view: [], statuses: [] };
+      shown.set(card, own);
+      rec.views.push(own.view);
+      rec.statuses.push(own.statuses);
+    }
+    if (value !== null && own.view[own.view.length - 1] !== value) own.view.push(value);
     const status = card.dataset.status;
+    if (status && own.statuses[own.statuses.length - 1] !== status) own.statuses.push(status);
     if (status && rec.status[rec.status.length - 1] !== status) rec.status.push(status);
   };
 """
@@ -69,7 +76,12 @@ def install_recorder(nb: NotebookPage) -> None:
 
 def seen(nb: NotebookPage, job_id: str) -> dict[str, Any]:
     """Every progress value and status the cards of ``job_id`` have shown so far (``views``: per card)."""
-    return nb.page.evaluate("(id) => (window.__soraSeen || {})[id] || {progress: [], views: [], status: []}", job_id)  # type: ignore[no-any-return]
+    empty = "{progress: [], views: [], statuses: [], status: []}"
+    return nb.page.evaluate(f"(id) => (window.__soraSeen || {{}})[id] || {empty}", job_id)  # type: ignore[no-any-return]
+
+
+#: The order a card's statuses may come in (terminal ones last).
+LIFECYCLE = {"pending": 0, "queued": 1, "in_progress": 2}
 
 
 def check_progress_advanced(record: dict[str, Any], job_id: str) -> None:
@@ -86,7 +98,13 @@ def check_progress_advanced(record: dict[str, Any], job_id: str) -> None:
         f"aria-valuenow of {job_id} out of 0..100: {record['progress']}"
     )
     assert "in_progress" in record["status"], f"{job_id} never showed in_progress: {record['status']}"
-    assert record["status"][-1] == "completed", f"{job_id} did not end completed: {record['status']}"
+    # per card: a view never shows an earlier stage than it has (a finished job drawn from a stale row)
+    for statuses in record["statuses"]:
+        ranks = [LIFECYCLE.get(s, len(LIFECYCLE)) for s in statuses]
+        assert ranks == sorted(ranks), f"a card of {job_id} went back in its lifecycle: {record['statuses']}"
+    assert any(s and s[-1] == "completed" for s in record["statuses"]), (
+        f"no card of {job_id} ended completed: {record['statuses']}"
+    )
     shown = [[*(float(v) for v in view), 100.0] for view in record["views"] if view]
     for rising in shown:
         assert rising == sorted(rising), (
