@@ -21,8 +21,7 @@ from carrier_profile import CARRIER_PROFILE
 from litellm_proxy import (
     PROXY_START_TIMEOUT_S,
     LiteLLMProxy,
-    in_ci,
-    litellm_executable,
+    require_litellm,
     start_litellm,
     write_config,
 )
@@ -55,11 +54,7 @@ def litellm_proxy(upstream, slow_upstream, tmp_path_factory) -> Iterator[LiteLLM
     """A real LiteLLM proxy: ``sora-2`` to :func:`upstream`, ``sora-2-pro`` to :func:`slow_upstream`.
 
     litellm not installed: a skip locally, a failure in CI. A proxy that does not start: always a failure."""
-    if litellm_executable() is None:
-        message = "litellm[proxy] is not installed (pip install -e '.[test]')"
-        if in_ci():
-            pytest.fail(message)
-        pytest.skip(message)
+    require_litellm()
     folder = tmp_path_factory.mktemp("litellm")
     master_key = f"sk-master-{secrets.token_hex(8)}"
     config = folder / "config.yaml"

@@ -84,6 +84,17 @@ class LiteLLMProxy:
             self.process.wait(timeout=10)
 
 
+def require_litellm() -> None:
+    """litellm[proxy] not installed: a skip locally, a failure in CI (where it must be)."""
+    import pytest
+
+    if litellm_executable() is None:
+        message = "litellm[proxy] is not installed (pip install -e '.[test]')"
+        if in_ci():
+            pytest.fail(message)
+        pytest.skip(message)
+
+
 def write_config(path: Path, routes: dict[str, tuple[str, str]], master_key: str) -> None:
     """The recipe from docs/carriers.md: each model an OpenAI-protocol deployment (``openai/<model>`` at
     ``api_base`` with the upstream's key). ``routes``: model name -> (upstream base URL, upstream key)."""

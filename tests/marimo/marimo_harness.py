@@ -12,7 +12,6 @@ them by themselves.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -22,7 +21,7 @@ from typing_extensions import Self
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ui"))
 
-from ui_harness import BACKEND_ENV, ServerProcess, free_port
+from ui_harness import ServerProcess, clean_env, free_port
 
 #: ``deepAll(selector)``: every element matching ``selector`` in the document and in every (open) shadow root.
 DEEP_ALL_JS = """
@@ -67,10 +66,7 @@ class MarimoServer(ServerProcess):
         return f"http://127.0.0.1:{self.port}"
 
     def _env(self) -> dict[str, str]:
-        # Nothing of the developer's own sora_widgets setup (home, backend) or marimo config reaches the kernel.
-        env = {
-            k: v for k, v in os.environ.items() if k not in BACKEND_ENV and not k.startswith("SORA_WIDGETS_")
-        }
+        env = clean_env()  # and no marimo config of the developer's, below
         for name in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME"):
             path = self.work_dir / name.lower()
             path.mkdir(parents=True, exist_ok=True)

@@ -23,8 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "carriers"))
 from litellm_proxy import (  # tests/carriers, put on the path just above
     PROXY_START_TIMEOUT_S,
     LiteLLMProxy,
-    in_ci,
-    litellm_executable,
+    require_litellm,
     start_litellm,
     write_config,
 )
@@ -171,11 +170,7 @@ def test_fal_panel_generates_and_plays(lab) -> None:
 @pytest.fixture(scope="module")
 def ui_proxy(tmp_path_factory) -> Iterator[tuple[LiteLLMProxy, object]]:
     """An emulator (OpenAI's models and sizes) behind a real ``litellm --config``, for this module."""
-    if litellm_executable() is None:
-        message = "litellm[proxy] is not installed (pip install -e '.[test]')"
-        if in_ci():
-            pytest.fail(message)
-        pytest.skip(message)
+    require_litellm()
     from sora_widgets import start_emulator
 
     folder = tmp_path_factory.mktemp("ui-litellm")

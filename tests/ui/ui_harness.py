@@ -70,6 +70,12 @@ def launch_browser(playwright: Any, executable: str) -> Any:
     return playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
 
 
+def clean_env() -> dict[str, str]:
+    """This process's environment without the developer's own sora_widgets setup (home, backend, key): what a
+    test server's kernels start from."""
+    return {k: v for k, v in os.environ.items() if k not in BACKEND_ENV and not k.startswith("SORA_WIDGETS_")}
+
+
 class ServerProcess:
     """A server started in its own process group with its output in ``log_path``: stopped as a group (TERM,
     then KILL), a context manager around ``start()``. Shared by the Jupyter and marimo harnesses."""
@@ -170,10 +176,7 @@ class JupyterServer(ServerProcess):
         return f"http://127.0.0.1:{self.port}"
 
     def _env(self) -> dict[str, str]:
-        # Nothing of the developer's own sora_widgets setup (home, backend) reaches the kernels.
-        env = {
-            k: v for k, v in os.environ.items() if k not in BACKEND_ENV and not k.startswith("SORA_WIDGETS_")
-        }
+        env = clean_env()
         dirs = {
             "JUPYTER_CONFIG_DIR": self.work_dir / "config",
             "JUPYTER_DATA_DIR": self.work_dir / "data",
