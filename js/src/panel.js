@@ -340,10 +340,11 @@ export function renderPanelView({ model, el }) {
     ["change:_costs change:budget_remaining_usd change:spend_usd change:backend_is_emulator", refreshCost],
     ["change:backend_label change:backend_is_emulator", refreshBackend],
     ["change:_coach", () => (refreshTemplates(), refreshCoach())],
-    ["change:prompt", onPromptTrait],
+    ["change:items change:live", refreshCards], // a finished job: both change
   ];
-  for (const [names, fn] of bindings) cleanups.push(listen(model, names, fn));
-  cleanups.push(listenTogether(model, "change:items change:live", refreshCards)); // a finished job: both change
+  // each group is read together, once the kernel's whole update is in (marimo announces key by key)
+  for (const [names, fn] of bindings) cleanups.push(listenTogether(model, names, fn));
+  cleanups.push(listen(model, "change:prompt", onPromptTrait));
 
   prompt.value = model.get("prompt") || "";
   refreshOptions();
