@@ -28,10 +28,10 @@ export function listen(model, names, fn) {
  */
 export function listenTogether(model, names, fn) {
   let queued = false;
-  let live = true;
+  let removed = false;
   const run = () => {
     queued = false;
-    if (live) fn();
+    if (!removed) fn();
   };
   const stop = listen(model, names, () => {
     if (queued) return;
@@ -39,7 +39,7 @@ export function listenTogether(model, names, fn) {
     queueMicrotask(run);
   });
   return () => {
-    live = false;
+    removed = true;
     stop();
   };
 }

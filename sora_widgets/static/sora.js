@@ -1482,10 +1482,10 @@ function listen(model, names, fn) {
 }
 function listenTogether(model, names, fn) {
   let queued = false;
-  let live = true;
+  let removed = false;
   const run = () => {
     queued = false;
-    if (live) fn();
+    if (!removed) fn();
   };
   const stop = listen(model, names, () => {
     if (queued) return;
@@ -1493,7 +1493,7 @@ function listenTogether(model, names, fn) {
     queueMicrotask(run);
   });
   return () => {
-    live = false;
+    removed = true;
     stop();
   };
 }
